@@ -1,0 +1,37 @@
+// hoody/core/config.hpp — every tunable of the server, filled from the command line and the
+// environment (see src/main.cpp: each flag `--x-y` has the twin HOODY_SQLITE_X_Y).
+// Plain value type; built once at start-up and read-only afterwards.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+namespace hoody {
+
+struct config {
+  std::string host = "0.0.0.0";
+  std::uint16_t port = 8080;           ///< 0 picks a free port
+  std::filesystem::path port_file;     ///< when set, the bound port is written there
+  std::filesystem::path data_dir = "."; ///< where bare database names resolve
+  bool allow_any_absolute_db_path = false;
+  unsigned io_threads = 2;             ///< HTTP I/O threads
+  unsigned read_threads = 4;           ///< shared read pool (reader connections)
+  unsigned write_threads = 2;          ///< shared write pool (one strand per database)
+  std::string log_level = "info";
+  bool access_log = true;
+  std::size_t max_body_bytes = 16U * 1024U * 1024U;
+  std::size_t max_header_bytes = 16U * 1024U;
+  std::size_t max_open_dbs = 64;
+  unsigned read_timeout_s = 30;        ///< a whole request must arrive within this
+  unsigned idle_timeout_s = 60;        ///< keep-alive connection idle limit
+  unsigned shutdown_timeout_s = 5;     ///< in-flight requests get this long on SIGTERM
+  unsigned db_idle_close_s = 300;      ///< close databases unused this long
+  std::string synchronous = "NORMAL";  ///< NORMAL (crash-safe) or FULL (power-loss safe)
+  int busy_timeout_ms = 5000;
+  std::int64_t query_timeout_ms = 30000; ///< per request SQL time limit; 0 = none
+  unsigned ttl_sweep_interval_s = 1;   ///< how often expired KV rows are deleted
+  std::size_t query_history_limit = 1000; ///< entries kept per database
+};
+
+}  // namespace hoody

@@ -1,0 +1,27 @@
+// hoody/core/services.hpp — what handlers may use besides their request and connection.
+// Owned by the server; lives for the whole process. Each member documents its own threading.
+#pragma once
+
+#include "hoody/core/config.hpp"
+#include "hoody/db/db_path.hpp"
+
+#include <chrono>
+
+namespace hoody::db {
+class database_cache;
+}
+namespace hoody::ops {
+class query_history_store;
+}
+
+namespace hoody {
+
+struct services {
+  const config& cfg;
+  db::path_policy paths;
+  db::database_cache& databases;
+  ops::query_history_store& query_history;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace hoody

@@ -1,0 +1,199 @@
+// hoody/db/connection.hpp — RAII wrappers over sqlite3 and sqlite3_stmt.
+//
+// A `connection` is used by one thread at a time: the owning database's write strand (the writer)
+// or one read-pool thread (a reader). It is never touched from an HTTP I/O thread; every entry
+// point asserts that in debug builds (see `assert_not_io_thread`). SQLite failures are thrown as
+// `hoody::api_error`, mapped from the extended result code by `db::to_errc` (sqlite_errc.hpp).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hoody::db {
+
+/// Throws the api_error for a failed SQLite call (`rc`) on `handle` (may be null).
+[[noreturn]] void throw_sqlite(int rc, sqlite3* handle, std::string_view context = {});
+
+/// A prepared statement. Movable, not copyable; finalizes on destruction.
+class statement {
+public:
+  statement() = default;
+  statement(sqlite3_stmt* stmt, sqlite3* owner) noexcept : stmt_(stmt), db_(owner) {}
+  statement(statement&& other) noexcept;
+  statement& operator=(statement&& other) noexcept;
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement();
+
+  /// Advances; true when a row is available, false when done. Throws on error.
+  bool step();
+  /// Steps until done, discarding rows.
+  void run();
+  void reset() noexcept;
+  void clear_bindings() noexcept;
+
+  // Binding: 1-based parameter index, as in SQLite.
+  void bind_null(int index);
+  void bind_int64(int index, std::int64_t value);
+  void bind_double(int index, double value);
+  void bind_text(int index, std::string_view value);
+  void bind_blob(int index, std::span<const std::byte> value);
+  void bind_blob(int index, std::string_view bytes);
+  void bind_optional_text(int index, const std::optional<std::string>& value);
+  void bind_optional_int64(int index, const std::optional<std::int64_t>& value);
+
+  [[nodiscard]] int parameter_count() const noexcept;
+  /// The parameter's name including its prefix (":a", "@a", "$a") or empty for "?".
+  [[nodiscard]] std::string_view parameter_name(int index) const noexcept;
+
+  // Reading the current row: 0-based column index.
+  [[nodiscard]] int column_count() const noexcept;
+  [[nodiscard]] std::string_view column_name(int column) const noexcept;
+  [[nodiscard]] int column_type(int column) const noexcept;  // SQLITE_INTEGER, ...
+  [[nodiscard]] bool column_is_null(int column) const noexcept;
+  [[nodiscard]] std::int64_t column_int64(int column) const noexcept;
+  [[nodiscard]] double column_double(int column) const noexcept;
+  [[nodiscard]] std::string_view column_text(int column) const noexcept;
+  /// BLOB (or any value) as raw bytes.
+  [[nodiscard]] std::string_view column_bytes(int column) const noexcept;
+  [[nodiscard]] std::optional<std::string> column_optional_text(int column) const;
+  [[nodiscard]] std::optional<std::int64_t> column_optional_int64(int column) const noexcept;
+
+  /// sqlite3_stmt_readonly: true when the statement makes no direct change to the database file.
+  [[nodiscard]] bool readonly() const noexcept;
+  [[nodiscard]] sqlite3_stmt* get() const noexcept { return stmt_; }
+  [[nodiscard]] explicit operator bool() const noexcept { return stmt_ != nullptr; }
+
+private:
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+/// Resets a cached statement (and clears its bindings) when a scope ends.
+class statement_reset_guard {
+public:
+  explicit statement_reset_guard(statement& stmt) noexcept : stmt_(stmt) {}
+  statement_reset_guard(const statement_reset_guard&) = delete;
+  statement_reset_guard& operator=(const statement_reset_guard&) = delete;
+  ~statement_reset_guard() {
+    stmt_.reset();
+    stmt_.clear_bindings();
+  }
+
+private:
+  statement& stmt_;
+};
+
+struct connection_options {
+  bool read_only = false;          ///< SQLITE_OPEN_READONLY + PRAGMA query_only
+  bool create = false;             ///< SQLITE_OPEN_CREATE
+  int busy_timeout_ms = 5000;      ///< PRAGMA busy_timeout
+  std::string synchronous = "NORMAL";  ///< PRAGMA synchronous for the writer (NORMAL or FULL)
+};
+
+/// One SQLite connection. Not thread-safe: one thread at a time (see file comment).
+class connection {
+public:
+  connection(const std::filesystem::path& file, const connection_options& options);
+  connection(const connection&) = delete;
+  connection& operator=(const connection&) = delete;
+  ~connection();
+
+  /// Runs one or more statements with no parameters and no result (DDL, BEGIN, PRAGMA).
+  void exec(std::string_view sql);
+
+  /// Prepares `sql`; returns the statement and stores in `tail` the unparsed rest (if non-null).
+  /// An empty statement (only whitespace/comments) returns a null statement.
+  statement prepare(std::string_view sql, std::string_view* tail = nullptr);
+
+  /// A prepared statement from this connection's cache (for server-owned SQL only, never for
+  /// user SQL). The statement is reset before being returned; callers reset it when done
+  /// (statement_reset_guard).
+  statement& cached(const std::string& sql);
+
+  [[nodiscard]] std::int64_t changes() const noexcept;
+  [[nodiscard]] std::int64_t last_insert_rowid() const noexcept;
+  [[nodiscard]] bool in_transaction() const noexcept;
+  [[nodiscard]] bool read_only() const noexcept { return read_only_; }
+  [[nodiscard]] sqlite3* handle() const noexcept { return db_; }
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+
+  /// True when a table (or view) named `name` exists in the main schema.
+  [[nodiscard]] bool table_exists(std::string_view name);
+
+  /// While enabled, preparing a statement that user SQL may never run (ATTACH, DETACH,
+  /// transaction control, load_extension) fails with SQLITE_AUTH. Enable it around the
+  /// preparation of user SQL only; server-owned SQL uses savepoints. See `user_sql_scope`.
+  void set_user_sql_guard(bool enabled, bool allow_attach = false);
+
+  /// Aborts running statements once `deadline_ms` (steady clock, ms) passes; 0 disables.
+  void set_deadline(std::int64_t deadline_ms) noexcept;
+
+  /// Schema facts the server has verified on this connection (e.g. "kv:kv_store" = the KV tables
+  /// exist), so hot paths skip `CREATE TABLE IF NOT EXISTS`. Forgotten after any user SQL write.
+  [[nodiscard]] bool schema_known(const std::string& fact) const { return known_.contains(fact); }
+  void mark_schema_known(std::string fact) { known_.insert(std::move(fact)); }
+  void forget_schema() noexcept { known_.clear(); }
+
+private:
+  static int progress_callback(void* self) noexcept;
+  static int authorizer(void* self, int action, const char* a, const char* b, const char* c,
+                        const char* d) noexcept;
+
+  sqlite3* db_ = nullptr;
+  std::filesystem::path file_;
+  bool read_only_ = false;
+  bool guard_enabled_ = false;
+  bool allow_attach_ = false;
+  std::int64_t deadline_ms_ = 0;
+  std::unordered_map<std::string, statement> cache_;
+  std::unordered_set<std::string> known_;
+};
+
+/// RAII savepoint: `release()` on success, rolled back and released on destruction otherwise.
+class savepoint {
+public:
+  savepoint(connection& conn, std::string_view name);
+  savepoint(const savepoint&) = delete;
+  savepoint& operator=(const savepoint&) = delete;
+  ~savepoint();
+  void release();
+  /// Rolls back to the savepoint and releases it (no-op if already done).
+  void rollback() noexcept;
+
+private:
+  connection& conn_;
+  std::string name_;
+  bool done_ = false;
+};
+
+/// Enables the user-SQL guard for a scope.
+class user_sql_scope {
+public:
+  explicit user_sql_scope(connection& conn, bool allow_attach = false) : conn_(conn) {
+    conn_.set_user_sql_guard(true, allow_attach);
+  }
+  user_sql_scope(const user_sql_scope&) = delete;
+  user_sql_scope& operator=(const user_sql_scope&) = delete;
+  ~user_sql_scope() { conn_.set_user_sql_guard(false); }
+
+private:
+  connection& conn_;
+};
+
+/// Quotes an SQL identifier ("name" with doubled quotes).
+[[nodiscard]] std::string quote_identifier(std::string_view name);
+
+/// Steady-clock milliseconds, the clock of `connection::set_deadline`.
+[[nodiscard]] std::int64_t steady_now_ms() noexcept;
+
+}  // namespace hoody::db

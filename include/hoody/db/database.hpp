@@ -1,0 +1,63 @@
+// hoody/db/database.hpp — one SQLite file: one writer connection, a pool of read-only readers.
+//
+// Threading contract: `post_read` jobs run on the shared read pool, each on a reader connection
+// of its own (opened SQLITE_OPEN_READONLY + query_only) inside a read transaction. `post_write`
+// jobs run one at a time on this database's write strand, on the single writer connection.
+// Writes are group-committed: the strand drains every queued job into one BEGIN IMMEDIATE
+// transaction, each job inside its own SAVEPOINT (a failing job rolls back alone), and completes
+// each job only after COMMIT returned. Completions run on the pool thread that ran the job; the
+// caller hops back to its own executor. No job ever runs on an HTTP I/O thread.
+#pragma once
+
+#include "hoody/db/connection.hpp"
+
+#include <cstdint>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <memory>
+
+namespace hoody::db {
+
+class executors;
+
+/// Runs inside a transaction on a connection. Throwing rolls the job's work back.
+using job_fn = std::function<void(connection&)>;
+/// Called once the job's work is durable (committed) or failed; null `error` = success.
+using done_fn = std::function<void(std::exception_ptr error)>;
+
+struct database_options {
+  connection_options conn;     ///< shared by writer and readers (read_only is set per role)
+  std::int64_t query_timeout_ms = 0;
+  std::size_t max_group = 256; ///< write jobs per group commit
+  std::size_t max_queue = 10000; ///< waiting write jobs; more → too_many_requests
+};
+
+class database : public std::enable_shared_from_this<database> {
+public:
+  /// Opens the writer (creating the file when `options.conn.create`); sets WAL mode.
+  database(std::filesystem::path file, executors& exec, database_options options);
+  database(const database&) = delete;
+  database& operator=(const database&) = delete;
+  ~database();
+
+  void post_read(job_fn job, done_fn done);
+  void post_write(job_fn job, done_fn done);
+
+  /// Waits for queued writes, closes readers and the writer (with a WAL checkpoint).
+  /// Must not be called from this database's own strand or the read pool.
+  void close();
+
+  [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  [[nodiscard]] std::size_t write_queue_depth() const noexcept;
+  [[nodiscard]] std::int64_t last_used_ms() const noexcept;
+  [[nodiscard]] std::uint64_t group_commits() const noexcept;
+  [[nodiscard]] std::uint64_t grouped_jobs() const noexcept;
+
+private:
+  struct impl;
+  std::filesystem::path file_;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace hoody::db

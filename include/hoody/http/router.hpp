@@ -1,0 +1,84 @@
+// hoody/http/router.hpp — the route table: verb + pattern + metadata → handler.
+//
+// Patterns are literal segments and `{name}` captures ("/api/v1/sqlite/kv/{key}/incr"). A
+// capture matches one non-empty raw segment, so percent-encoded `/` (%2F) stays inside a key.
+// When several routes match, the one with fewer captures wins (literals before parameters).
+// Route metadata (`access`, `db`) tells the dispatcher which executor runs the handler and how
+// the database parameter is resolved; handlers never choose a thread.
+// Thread-safety: built once at start-up, then read-only and shared by all threads.
+#pragma once
+
+#include "hoody/http/request.hpp"
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hoody::db {
+class connection;
+}
+
+namespace hoody {
+struct services;
+}
+
+namespace hoody::http {
+
+/// Where a handler runs.
+enum class access {
+  none,             ///< no database: runs on the I/O thread (must not block)
+  read,             ///< on a read-only connection from the read pool
+  write,            ///< on the database's writer (one at a time, inside a transaction)
+  read_then_write,  ///< on a reader; if the handler throws `needs_writer`, re-run on the writer
+};
+
+/// How the dispatcher resolves the database named by `db` (or `path`) for a route.
+enum class db_use {
+  none,               ///< the route takes no database
+  existing,           ///< must exist: missing → 404 DATABASE_NOT_FOUND
+  create_if_flagged,  ///< created when create_db_if_missing / auto_create is true
+  create_new,         ///< must not exist (409), created (POST /db/create)
+};
+
+/// What a handler receives.
+struct context {
+  const request& req;
+  services& svc;
+  db::connection* conn = nullptr;       ///< set for read/write routes
+  std::filesystem::path db_file;        ///< canonical database file, when the route takes one
+};
+
+using handler_fn = std::function<response(context&)>;
+
+/// Thrown by a `read_then_write` handler on a reader when the work turns out to write.
+struct needs_writer {};
+
+struct route {
+  verb method = verb::get;
+  std::string pattern;
+  access mode = access::none;
+  db_use db = db_use::none;
+  std::string summary;  ///< one line, also used by the OpenAPI document
+  handler_fn handler;
+};
+
+struct match_result {
+  const route* found = nullptr;  ///< null when nothing matched
+  string_pairs params;           ///< decoded captures
+  std::vector<verb> allowed;     ///< when the path matched but not the verb (→ 405)
+};
+
+class router {
+public:
+  void add(route r);
+  /// Matches a raw (percent-encoded) path. HEAD falls back to the GET route.
+  [[nodiscard]] match_result match(verb method, std::string_view raw_path) const;
+  [[nodiscard]] const std::vector<route>& routes() const noexcept { return routes_; }
+
+private:
+  std::vector<route> routes_;
+};
+
+}  // namespace hoody::http

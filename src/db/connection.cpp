@@ -1,0 +1,366 @@
+#include "hoody/db/connection.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/db/executors.hpp"
+#include "hoody/db/sqlite_errc.hpp"
+
+#include <cassert>
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <string>
+
+namespace hoody::db {
+namespace {
+
+void check(int rc, sqlite3* handle) {
+  if (rc != SQLITE_OK) {
+    throw_sqlite(rc, handle);
+  }
+}
+
+int int_size(std::size_t size) {
+  if (size > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    throw api_error(errc::payload_too_large, "value too large");
+  }
+  return static_cast<int>(size);
+}
+
+}  // namespace
+
+void throw_sqlite(int rc, sqlite3* handle, std::string_view context) {
+  int extended = rc;
+  std::string message;
+  if (handle != nullptr && sqlite3_errcode(handle) != SQLITE_OK) {
+    extended = sqlite3_extended_errcode(handle);
+    message = sqlite3_errmsg(handle);
+  } else {
+    message = sqlite3_errstr(rc);
+  }
+  if ((extended & 0xff) == SQLITE_INTERRUPT) {
+    message = "query time limit exceeded";
+  }
+  if (!context.empty()) {
+    message = std::string(context) + ": " + message;
+  }
+  throw api_error(to_errc(extended), std::move(message), {{"sqlite_code", extended}});
+}
+
+// --- statement ----------------------------------------------------------------------------
+
+statement::statement(statement&& other) noexcept
+    : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+
+statement& statement::operator=(statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    db_ = other.db_;
+  }
+  return *this;
+}
+
+statement::~statement() { sqlite3_finalize(stmt_); }
+
+bool statement::step() {
+  assert(on_db_thread());
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) {
+    return true;
+  }
+  if (rc == SQLITE_DONE) {
+    return false;
+  }
+  throw_sqlite(rc, db_);
+}
+
+void statement::run() {
+  while (step()) {
+  }
+}
+
+void statement::reset() noexcept { sqlite3_reset(stmt_); }
+void statement::clear_bindings() noexcept { sqlite3_clear_bindings(stmt_); }
+
+void statement::bind_null(int index) { check(sqlite3_bind_null(stmt_, index), db_); }
+void statement::bind_int64(int index, std::int64_t value) {
+  check(sqlite3_bind_int64(stmt_, index, value), db_);
+}
+void statement::bind_double(int index, double value) {
+  check(sqlite3_bind_double(stmt_, index, value), db_);
+}
+void statement::bind_text(int index, std::string_view value) {
+  check(sqlite3_bind_text(stmt_, index, value.data(), int_size(value.size()), SQLITE_TRANSIENT),
+        db_);
+}
+void statement::bind_blob(int index, std::span<const std::byte> value) {
+  check(sqlite3_bind_blob(stmt_, index, value.data(), int_size(value.size()), SQLITE_TRANSIENT),
+        db_);
+}
+void statement::bind_blob(int index, std::string_view bytes) {
+  // A zero-length blob must still be a BLOB, not NULL: SQLite binds NULL for a null pointer.
+  static const char empty = 0;
+  const char* data = bytes.empty() ? &empty : bytes.data();
+  check(sqlite3_bind_blob(stmt_, index, data, int_size(bytes.size()), SQLITE_TRANSIENT), db_);
+}
+void statement::bind_optional_text(int index, const std::optional<std::string>& value) {
+  if (value) {
+    bind_text(index, *value);
+  } else {
+    bind_null(index);
+  }
+}
+void statement::bind_optional_int64(int index, const std::optional<std::int64_t>& value) {
+  if (value) {
+    bind_int64(index, *value);
+  } else {
+    bind_null(index);
+  }
+}
+
+int statement::parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
+std::string_view statement::parameter_name(int index) const noexcept {
+  const char* name = sqlite3_bind_parameter_name(stmt_, index);
+  return name == nullptr ? std::string_view{} : std::string_view{name};
+}
+
+int statement::column_count() const noexcept { return sqlite3_column_count(stmt_); }
+std::string_view statement::column_name(int column) const noexcept {
+  const char* name = sqlite3_column_name(stmt_, column);
+  return name == nullptr ? std::string_view{} : std::string_view{name};
+}
+int statement::column_type(int column) const noexcept { return sqlite3_column_type(stmt_, column); }
+bool statement::column_is_null(int column) const noexcept {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+std::int64_t statement::column_int64(int column) const noexcept {
+  return sqlite3_column_int64(stmt_, column);
+}
+double statement::column_double(int column) const noexcept {
+  return sqlite3_column_double(stmt_, column);
+}
+std::string_view statement::column_text(int column) const noexcept {
+  const auto* text = sqlite3_column_text(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (text == nullptr) {
+    return {};
+  }
+  return {reinterpret_cast<const char*>(text), static_cast<std::size_t>(size)};
+}
+std::string_view statement::column_bytes(int column) const noexcept {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  const int size = sqlite3_column_bytes(stmt_, column);
+  if (data == nullptr) {
+    return {};
+  }
+  return {static_cast<const char*>(data), static_cast<std::size_t>(size)};
+}
+std::optional<std::string> statement::column_optional_text(int column) const {
+  if (column_is_null(column)) {
+    return std::nullopt;
+  }
+  return std::string(column_text(column));
+}
+std::optional<std::int64_t> statement::column_optional_int64(int column) const noexcept {
+  if (column_is_null(column)) {
+    return std::nullopt;
+  }
+  return column_int64(column);
+}
+bool statement::readonly() const noexcept { return sqlite3_stmt_readonly(stmt_) != 0; }
+
+// --- connection ---------------------------------------------------------------------------
+
+connection::connection(const std::filesystem::path& file, const connection_options& options)
+    : file_(file), read_only_(options.read_only) {
+  assert(on_db_thread());
+  int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+  flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (options.create && !options.read_only) {
+    flags |= SQLITE_OPEN_CREATE;
+  }
+  const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw api_error(errc::internal, "cannot open database: " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+  // Extension loading stays off (the SQLite default); say so explicitly for the C API too.
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  sqlite3_progress_handler(db_, 1000, &connection::progress_callback, this);
+  sqlite3_set_authorizer(db_, &connection::authorizer, this);
+  try {
+    if (options.read_only) {
+      exec("PRAGMA query_only=1");
+    } else {
+      // A file that is not a database fails here, on first touch.
+      exec("PRAGMA journal_mode=WAL");
+      exec("PRAGMA synchronous=" + (options.synchronous == "FULL" ? std::string("FULL")
+                                                                   : std::string("NORMAL")));
+      exec("PRAGMA foreign_keys=ON");
+    }
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+connection::~connection() {
+  cache_.clear();  // finalize statements before closing
+  if (db_ != nullptr) {
+    if (!read_only_) {
+      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+    }
+    sqlite3_close_v2(db_);
+  }
+}
+
+void connection::exec(std::string_view sql) {
+  assert(on_db_thread());
+  const std::string text(sql);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  sqlite3_free(error);
+  if (rc != SQLITE_OK) {
+    throw_sqlite(rc, db_);
+  }
+}
+
+statement connection::prepare(std::string_view sql, std::string_view* tail) {
+  assert(on_db_thread());
+  sqlite3_stmt* stmt = nullptr;
+  const char* rest = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), int_size(sql.size()), 0, &stmt, &rest);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    throw_sqlite(rc, db_);
+  }
+  if (tail != nullptr) {
+    const auto used = static_cast<std::size_t>(rest - sql.data());
+    *tail = sql.substr(used);
+  }
+  return statement{stmt, db_};
+}
+
+statement& connection::cached(const std::string& sql) {
+  auto found = cache_.find(sql);
+  if (found != cache_.end()) {
+    found->second.reset();
+    return found->second;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.c_str(), int_size(sql.size()),
+                                    SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    throw_sqlite(rc, db_);
+  }
+  return cache_.emplace(sql, statement{stmt, db_}).first->second;
+}
+
+std::int64_t connection::changes() const noexcept { return sqlite3_changes64(db_); }
+std::int64_t connection::last_insert_rowid() const noexcept {
+  return sqlite3_last_insert_rowid(db_);
+}
+bool connection::in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+
+bool connection::table_exists(std::string_view name) {
+  auto& stmt = cached("SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1");
+  statement_reset_guard guard(stmt);
+  stmt.bind_text(1, name);
+  return stmt.step();
+}
+
+void connection::set_user_sql_guard(bool enabled, bool allow_attach) {
+  // The authorizer is installed once at open (changing it would expire every cached
+  // statement); this only flips what it enforces.
+  guard_enabled_ = enabled;
+  allow_attach_ = allow_attach;
+}
+
+void connection::set_deadline(std::int64_t deadline_ms) noexcept { deadline_ms_ = deadline_ms; }
+
+int connection::progress_callback(void* self) noexcept {
+  const auto* conn = static_cast<connection*>(self);
+  return (conn->deadline_ms_ != 0 && steady_now_ms() > conn->deadline_ms_) ? 1 : 0;
+}
+
+// The statements user SQL may never run, whatever the endpoint: the request already is a
+// transaction (BEGIN/COMMIT/SAVEPOINT would break its atomicity), ATTACH would reach files
+// outside the data directory, and extensions are native code.
+int connection::authorizer(void* self, int action, const char* a, const char* /*b*/,
+                           const char* /*c*/, const char* /*d*/) noexcept {
+  const auto* conn = static_cast<connection*>(self);
+  if (!conn->guard_enabled_) {
+    return SQLITE_OK;
+  }
+  switch (action) {
+  case SQLITE_TRANSACTION:
+  case SQLITE_SAVEPOINT:
+    return SQLITE_DENY;
+  case SQLITE_ATTACH:
+  case SQLITE_DETACH:
+    return conn->allow_attach_ ? SQLITE_OK : SQLITE_DENY;
+  case SQLITE_FUNCTION:
+    return (a != nullptr && std::strcmp(a, "load_extension") == 0) ? SQLITE_DENY : SQLITE_OK;
+  default:
+    return SQLITE_OK;
+  }
+}
+
+// --- savepoint ----------------------------------------------------------------------------
+
+savepoint::savepoint(connection& conn, std::string_view name) : conn_(conn), name_(name) {
+  conn_.exec("SAVEPOINT " + name_);
+}
+
+savepoint::~savepoint() { rollback(); }
+
+void savepoint::release() {
+  if (!done_) {
+    conn_.exec("RELEASE " + name_);
+    done_ = true;
+  }
+}
+
+void savepoint::rollback() noexcept {
+  if (done_) {
+    return;
+  }
+  done_ = true;
+  // After an error that already rolled back the whole transaction, the savepoint is gone.
+  if (!conn_.in_transaction()) {
+    return;
+  }
+  try {
+    conn_.exec("ROLLBACK TO " + name_);
+    conn_.exec("RELEASE " + name_);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more can be done in a destructor path
+  }
+}
+
+std::string quote_identifier(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 2);
+  out.push_back('"');
+  for (const char ch : name) {
+    if (ch == '"') {
+      out.push_back('"');
+    }
+    out.push_back(ch);
+  }
+  out.push_back('"');
+  return out;
+}
+
+std::int64_t steady_now_ms() noexcept {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace hoody::db

@@ -1,0 +1,269 @@
+#include "hoody/db/database.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/db/executors.hpp"
+
+#include <atomic>
+#include <cassert>
+#include <deque>
+#include <future>
+#include <mutex>
+#include <vector>
+
+namespace hoody::db {
+namespace {
+
+struct write_request {
+  job_fn job;
+  done_fn done;
+};
+
+std::exception_ptr make_error(errc code, std::string message) {
+  return std::make_exception_ptr(api_error(code, std::move(message)));
+}
+
+}  // namespace
+
+struct database::impl {
+  impl(std::filesystem::path path, executors& exec_ref, database_options opts)
+      : file(std::move(path)), exec(exec_ref), options(std::move(opts)), strand(exec_ref) {}
+
+  std::filesystem::path file;
+  executors& exec;
+  database_options options;
+  executors::strand strand;
+
+  std::unique_ptr<connection> writer;  // used only on `strand`
+
+  std::mutex readers_mutex;
+  std::vector<std::unique_ptr<connection>> idle_readers;
+
+  std::mutex queue_mutex;
+  std::deque<write_request> queue;
+  bool draining = false;
+  bool closed = false;
+
+  std::atomic<std::int64_t> last_used{steady_now_ms()};
+  std::atomic<std::uint64_t> groups{0};
+  std::atomic<std::uint64_t> grouped{0};
+
+  void arm_deadline(connection& conn) const {
+    conn.set_deadline(options.query_timeout_ms > 0 ? steady_now_ms() + options.query_timeout_ms
+                                                   : 0);
+  }
+
+  std::unique_ptr<connection> acquire_reader() {
+    {
+      std::lock_guard lock(readers_mutex);
+      if (!idle_readers.empty()) {
+        auto conn = std::move(idle_readers.back());
+        idle_readers.pop_back();
+        return conn;
+      }
+    }
+    connection_options reader_options = options.conn;
+    reader_options.read_only = true;
+    reader_options.create = false;
+    return std::make_unique<connection>(file, reader_options);
+  }
+
+  void release_reader(std::unique_ptr<connection> conn) {
+    std::lock_guard lock(readers_mutex);
+    idle_readers.push_back(std::move(conn));
+  }
+
+  // Runs `batch` as one transaction, each job in a savepoint. A job that fails is rolled back
+  // alone; if its failure rolled back the whole transaction (SQLite does that for some errors,
+  // e.g. SQLITE_FULL), the surviving jobs are re-run in a fresh transaction.
+  std::vector<std::exception_ptr> run_group(std::vector<write_request>& batch) {
+    assert(strand.running_in_this_thread());
+    std::vector<std::exception_ptr> errors(batch.size());
+    std::vector<bool> failed(batch.size(), false);
+    connection& conn = *writer;
+    const bool single = batch.size() == 1;
+    for (;;) {
+      bool lost_transaction = false;
+      try {
+        conn.exec("BEGIN IMMEDIATE");
+      } catch (...) {
+        for (auto& error : errors) {
+          error = error ? error : std::current_exception();
+        }
+        return errors;
+      }
+      for (std::size_t i = 0; i < batch.size() && !lost_transaction; ++i) {
+        if (failed[i]) {
+          continue;
+        }
+        arm_deadline(conn);
+        try {
+          if (single) {
+            batch[i].job(conn);
+          } else {
+            savepoint sp(conn, "hoody_job");
+            batch[i].job(conn);
+            sp.release();
+          }
+        } catch (...) {
+          errors[i] = std::current_exception();
+          failed[i] = true;
+          lost_transaction = single || !conn.in_transaction();
+        }
+      }
+      conn.set_deadline(0);
+      if (lost_transaction) {
+        if (conn.in_transaction()) {
+          try {
+            conn.exec("ROLLBACK");
+          } catch (...) {  // NOLINT(bugprone-empty-catch): the connection resets on next BEGIN
+          }
+        }
+        if (single) {
+          return errors;
+        }
+        continue;  // re-run the jobs that had not failed
+      }
+      try {
+        conn.exec("COMMIT");
+      } catch (...) {
+        auto error = std::current_exception();
+        if (conn.in_transaction()) {
+          try {
+            conn.exec("ROLLBACK");
+          } catch (...) {  // NOLINT(bugprone-empty-catch)
+          }
+        }
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+          errors[i] = failed[i] ? errors[i] : error;
+        }
+      }
+      return errors;
+    }
+  }
+
+  void drain(const std::shared_ptr<database>& self) {
+    std::vector<write_request> batch;
+    {
+      std::lock_guard lock(queue_mutex);
+      while (!queue.empty() && batch.size() < options.max_group) {
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+    }
+    if (!batch.empty()) {
+      last_used = steady_now_ms();
+      groups.fetch_add(1, std::memory_order_relaxed);
+      grouped.fetch_add(batch.size(), std::memory_order_relaxed);
+      auto errors = run_group(batch);
+      for (std::size_t i = 0; i < batch.size(); ++i) {
+        batch[i].done(errors[i]);
+      }
+    }
+    std::lock_guard lock(queue_mutex);
+    if (queue.empty()) {
+      draining = false;
+    } else {
+      // Yield between groups so other databases sharing the write pool get their turn.
+      strand.post([self] { self->impl_->drain(self); });
+    }
+  }
+};
+
+database::database(std::filesystem::path file, executors& exec, database_options options)
+    : file_(file), impl_(std::make_unique<impl>(std::move(file), exec, std::move(options))) {
+  connection_options writer_options = impl_->options.conn;
+  writer_options.read_only = false;
+  impl_->writer = std::make_unique<connection>(file_, writer_options);
+}
+
+database::~database() { close(); }
+
+void database::post_read(job_fn job, done_fn done) {
+  impl_->last_used = steady_now_ms();
+  impl_->exec.post_read([self = shared_from_this(), job = std::move(job),
+                         done = std::move(done)] {
+    auto& d = *self->impl_;
+    std::unique_ptr<connection> conn;
+    std::exception_ptr error;
+    try {
+      conn = d.acquire_reader();
+      d.arm_deadline(*conn);
+      conn->exec("BEGIN");
+      job(*conn);
+      conn->exec("COMMIT");
+    } catch (...) {
+      error = std::current_exception();
+      if (conn && conn->in_transaction()) {
+        try {
+          conn->exec("ROLLBACK");
+        } catch (...) {  // NOLINT(bugprone-empty-catch): a broken reader is dropped below
+          conn.reset();
+        }
+      }
+    }
+    if (conn) {
+      conn->set_deadline(0);
+      d.release_reader(std::move(conn));
+    }
+    done(error);
+  });
+}
+
+void database::post_write(job_fn job, done_fn done) {
+  impl_->last_used = steady_now_ms();
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.queue_mutex);
+    if (d.closed) {
+      done(make_error(errc::unavailable, "database is closing"));
+      return;
+    }
+    if (d.queue.size() >= d.options.max_queue) {
+      done(make_error(errc::too_many_requests, "write queue is full; retry later"));
+      return;
+    }
+    d.queue.push_back({std::move(job), std::move(done)});
+    if (d.draining) {
+      return;
+    }
+    d.draining = true;
+  }
+  d.strand.post([self = shared_from_this()] { self->impl_->drain(self); });
+}
+
+void database::close() {
+  auto& d = *impl_;
+  {
+    std::lock_guard lock(d.queue_mutex);
+    if (d.closed) {
+      return;
+    }
+    d.closed = true;
+  }
+  // Wait until the strand has finished every queued write (drain may re-post itself, so loop).
+  while (!d.strand.running_in_this_thread()) {
+    std::promise<void> reached;
+    d.strand.post([&reached] { reached.set_value(); });
+    reached.get_future().wait();
+    std::lock_guard lock(d.queue_mutex);
+    if (d.queue.empty() && !d.draining) {
+      break;
+    }
+  }
+  {
+    std::lock_guard lock(d.readers_mutex);
+    d.idle_readers.clear();
+  }
+  d.writer.reset();  // checkpoints (TRUNCATE) and closes
+}
+
+std::size_t database::write_queue_depth() const noexcept {
+  std::lock_guard lock(impl_->queue_mutex);
+  return impl_->queue.size();
+}
+
+std::int64_t database::last_used_ms() const noexcept { return impl_->last_used; }
+std::uint64_t database::group_commits() const noexcept { return impl_->groups; }
+std::uint64_t database::grouped_jobs() const noexcept { return impl_->grouped; }
+
+}  // namespace hoody::db
