@@ -1,0 +1,197 @@
+// KV tables and the op log (see hoody/ops/kv_schema.hpp).
+#include "hoody/ops/kv_schema.hpp"
+
+#include "hoody/core/error.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+namespace hoody::ops {
+namespace {
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string history_table(std::string_view table) { return std::string(table) + "__history"; }
+
+void bind_value(db::statement& stmt, int index, const std::optional<kv_value>& v) {
+  if (!v) {
+    stmt.bind_null(index);
+  } else if (is_textual_content_type(v->content_type)) {
+    stmt.bind_text(index, v->value);
+  } else {
+    stmt.bind_blob(index, std::string_view(v->value));
+  }
+}
+
+}  // namespace
+
+void validate_kv_table_name(std::string_view table) {
+  const auto bad = [&]() {
+    throw api_error(errc::bad_request,
+                    "Invalid table name: must match [A-Za-z_][A-Za-z0-9_]{0,63} and not start "
+                    "with sqlite_");
+  };
+  if (table.empty() || table.size() > 64) {
+    bad();
+  }
+  const auto first = static_cast<unsigned char>(table.front());
+  if (!(std::isalpha(first) != 0 || first == '_')) {
+    bad();
+  }
+  for (const char ch : table) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (!(std::isalnum(c) != 0 || c == '_')) {
+      bad();
+    }
+  }
+  if (lower_ascii(table.substr(0, std::min<std::size_t>(7, table.size()))) == "sqlite_") {
+    bad();
+  }
+}
+
+void ensure_kv_tables(db::connection& conn, std::string_view table) {
+  const std::string fact = "kv:" + std::string(table);
+  if (conn.schema_known(fact)) {
+    return;
+  }
+  validate_kv_table_name(table);
+  const std::string t = db::quote_identifier(table);
+  const std::string h_name = history_table(table);
+  const std::string h = db::quote_identifier(h_name);
+  conn.exec("CREATE TABLE IF NOT EXISTS " + t +
+            " (key TEXT PRIMARY KEY NOT NULL, value, content_type TEXT NOT NULL,"
+            " expires_at INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+            " version INTEGER NOT NULL)");
+  conn.exec("CREATE TABLE IF NOT EXISTS " + h +
+            " (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL,"
+            " op_number INTEGER NOT NULL, op TEXT NOT NULL,"
+            " old_value, old_content_type TEXT, old_expires_at INTEGER,"
+            " new_value, new_content_type TEXT, new_expires_at INTEGER,"
+            " ts INTEGER NOT NULL)");
+  conn.exec("CREATE UNIQUE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_op") +
+            " ON " + h + " (key, op_number)");
+  conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_ts") + " ON " +
+            h + " (key, ts)");
+  conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_ts") + " ON " + h +
+            " (ts)");
+  conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(std::string(table) + "__expires") +
+            " ON " + t + " (expires_at) WHERE expires_at IS NOT NULL");
+  conn.mark_schema_known(fact);
+}
+
+bool kv_tables_exist(db::connection& conn, std::string_view table) {
+  if (conn.schema_known("kv:" + std::string(table))) {
+    return true;
+  }
+  return conn.table_exists(table);
+}
+
+std::int64_t record_change(db::connection& conn, std::string_view table, const kv_change& change,
+                           bool history) {
+  const std::string h = db::quote_identifier(history_table(table));
+  const std::int64_t ts = change.ts_ms != 0 ? change.ts_ms : unix_now_ms();
+
+  // The key's latest log row (op_number, op).
+  std::int64_t last_op_number = 0;
+  bool last_untracked = false;
+  {
+    auto& stmt =
+        conn.cached("SELECT op_number, op FROM " + h + " WHERE key = ?1 ORDER BY op_number DESC LIMIT 1");
+    db::statement_reset_guard guard(stmt);
+    stmt.bind_text(1, change.key);
+    if (stmt.step()) {
+      last_op_number = stmt.column_int64(0);
+      last_untracked = stmt.column_text(1) == "untracked";
+    }
+  }
+
+  if (!history) {
+    if (last_untracked) {
+      auto& stmt = conn.cached("UPDATE " + h + " SET ts = MAX(ts, ?3) WHERE key = ?1 AND op_number = ?2");
+      db::statement_reset_guard guard(stmt);
+      stmt.bind_text(1, change.key);
+      stmt.bind_int64(2, last_op_number);
+      stmt.bind_int64(3, ts);
+      stmt.run();
+      return last_op_number;
+    }
+    auto& stmt = conn.cached("INSERT INTO " + h +
+                             " (key, op_number, op, ts) VALUES (?1, ?2, 'untracked', ?3)");
+    db::statement_reset_guard guard(stmt);
+    stmt.bind_text(1, change.key);
+    stmt.bind_int64(2, last_op_number + 1);
+    stmt.bind_int64(3, ts);
+    stmt.run();
+    return last_op_number + 1;
+  }
+
+  auto& stmt = conn.cached(
+      "INSERT INTO " + h +
+      " (key, op_number, op, old_value, old_content_type, old_expires_at,"
+      " new_value, new_content_type, new_expires_at, ts)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  db::statement_reset_guard guard(stmt);
+  stmt.bind_text(1, change.key);
+  stmt.bind_int64(2, last_op_number + 1);
+  stmt.bind_text(3, change.op);
+  bind_value(stmt, 4, change.before);
+  if (change.before) {
+    stmt.bind_text(5, change.before->content_type);
+    stmt.bind_optional_int64(6, change.before->expires_at_ms);
+  } else {
+    stmt.bind_null(5);
+    stmt.bind_null(6);
+  }
+  bind_value(stmt, 7, change.after);
+  if (change.after) {
+    stmt.bind_text(8, change.after->content_type);
+    stmt.bind_optional_int64(9, change.after->expires_at_ms);
+  } else {
+    stmt.bind_null(8);
+    stmt.bind_null(9);
+  }
+  stmt.bind_int64(10, ts);
+  stmt.run();
+  return last_op_number + 1;
+}
+
+std::int64_t unix_now_ms() noexcept {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool is_textual_content_type(std::string_view content_type) noexcept {
+  // Media type without parameters, lower-cased.
+  std::string_view base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
+    base.remove_suffix(1);
+  }
+  while (!base.empty() && (base.front() == ' ' || base.front() == '\t')) {
+    base.remove_prefix(1);
+  }
+  std::string t;
+  t.reserve(base.size());
+  for (const char ch : base) {
+    t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  if (t.starts_with("text/")) {
+    return true;
+  }
+  if (t.ends_with("+json") || t.ends_with("+xml") || t.ends_with("+yaml")) {
+    return true;
+  }
+  return t == "application/json" || t == "application/xml" || t == "application/javascript" ||
+         t == "application/ecmascript" || t == "application/x-www-form-urlencoded" ||
+         t == "application/yaml" || t == "application/x-yaml" || t == "application/toml" ||
+         t == "application/sql" || t == "application/graphql" || t == "application/x-ndjson" ||
+         t == "application/ndjson";
+}
+
+}  // namespace hoody::ops
