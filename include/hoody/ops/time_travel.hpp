@@ -1,0 +1,127 @@
+// hoody/ops/time_travel.hpp — time-travel reads and rollbacks over the KV op log (kv_schema.hpp).
+//
+// Reads find, per key, the last op with ts <= the cutoff through the (key, ts) index: O(log n)
+// per key, never a replay. Rollbacks write the live table and record a `rollback` op through
+// record_change. Every function runs synchronously on the caller's connection inside the
+// caller's transaction (a reader for reads, the writer for rollbacks/prune); no Asio/Beast.
+// Semantics (timestamps, gaps, retention horizon, JSON shapes): docs/time-travel.md.
+#pragma once
+
+#include "hoody/db/connection.hpp"
+#include "hoody/ops/kv_schema.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace hoody::ops {
+
+/// Spec cap on per-key reconstruction (also the maximum `steps` of a key rollback).
+inline constexpr std::int64_t max_reconstruction_ops = 50'000;
+/// Maximum entries of `keys` / `exclude_keys` in a table rollback body (more → 413).
+inline constexpr std::size_t max_rollback_key_list = 10'000;
+/// Table-wide reads examine at most this many keys (more → `candidate_truncated: true`).
+inline constexpr std::int64_t max_candidate_keys = 100'000;
+
+/// Inclusive cutoff (Unix ms) of a read "at T" (Unix seconds). A whole-number T covers the
+/// whole second: cutoff = T*1000 + 999. A fractional T is exact to the millisecond:
+/// cutoff = floor(T*1000). Throws bad_request for NaN, infinities or negative T.
+[[nodiscard]] std::int64_t cutoff_ms_for_seconds(double at_timestamp_s);
+
+/// Unix seconds (fractional, ms precision) for a ts in Unix ms, as rendered on the wire.
+[[nodiscard]] double seconds_of_ms(std::int64_t ts_ms) noexcept;
+
+/// State of one key as the log knows it at some point.
+struct key_state {
+  enum class kind {
+    present,         ///< value known and live
+    absent,          ///< known absent (never written, deleted, or expired at the cutoff)
+    gap,             ///< unknown: crosses a history=false (untracked) write
+    before_horizon,  ///< unknown: the ops needed were pruned by retention
+  };
+  kind status = kind::absent;
+  std::optional<kv_value> value;  ///< set when present
+  std::int64_t op_number = 0;     ///< op that produced the state (0: none)
+  std::int64_t ts_ms = 0;         ///< that op's ts
+  std::int64_t horizon_ms = 0;    ///< for before_horizon: ts of the oldest retained op
+};
+
+/// State of `key` at `cutoff_ms` (inclusive). TTL applies: expires_at <= cutoff → absent.
+/// The history table must exist (see kv_tables_exist).
+[[nodiscard]] key_state state_at(db::connection& conn, std::string_view table,
+                                 std::string_view key, std::int64_t cutoff_ms);
+
+/// Renders a stored value for JSON: parsed JSON for JSON content types, the text for other
+/// textual types, base64 for binary ones.
+[[nodiscard]] nlohmann::json render_value(const kv_value& value);
+
+// ---- Reads (reader connection) --------------------------------------------------------------
+
+/// GET /kv/{key}?at_timestamp=T: {key, value, content_type, expires_at, op_number, timestamp,
+/// at_timestamp, success}; `json_path` ("a.b.0") selects a leaf of a JSON value.
+/// 404 when absent at T (or path missing), 409 HISTORY_GAP on a gap or before the horizon.
+[[nodiscard]] nlohmann::json kv_read_at(db::connection& conn, std::string_view table,
+                                        std::string_view key, double at_timestamp_s,
+                                        std::optional<std::string> json_path);
+
+/// GET /kv?at_timestamp=T: {keys: [names...], count, at_timestamp, has_gaps, gap_keys,
+/// candidate_truncated, success}. `limit` <= 0 → 1000 (max 10,000).
+[[nodiscard]] nlohmann::json kv_list_at(db::connection& conn, std::string_view table,
+                                        double at_timestamp_s, std::string_view prefix,
+                                        std::int64_t limit);
+
+/// GET /kv/{key}/history: newest first, `limit` <= 0 → 50, max 1000.
+[[nodiscard]] nlohmann::json kv_history(db::connection& conn, std::string_view table,
+                                        std::string_view key, std::int64_t limit);
+
+/// GET /kv/{key}/snapshot?op_number=N: the key's state right after op N.
+[[nodiscard]] nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table,
+                                            std::string_view key, std::int64_t op_number);
+
+/// GET /kv/snapshot?timestamp=T: {timestamp, items: [{key, value, content_type, expires_at,
+/// op_number}], count, has_gaps, gap_keys, candidate_truncated, success}.
+[[nodiscard]] nlohmann::json kv_table_snapshot(db::connection& conn, std::string_view table,
+                                               double timestamp_s, std::string_view prefix,
+                                               std::int64_t limit);
+
+/// GET /kv/diff?from=&to=&keys=: {from, to, stats: {created, modified, deleted}, changes: [...],
+/// has_gaps, gap_keys, candidate_truncated, success}. `keys` empty → every key of the table.
+[[nodiscard]] nlohmann::json kv_diff(db::connection& conn, std::string_view table, double from_s,
+                                     double to_s, const std::vector<std::string>& keys);
+
+// ---- Writes (writer connection) -------------------------------------------------------------
+
+/// POST /kv/{key}/rollback?steps=N: restores the state after op (last - N), recorded as a
+/// `rollback` op. `now_ms` 0 → unix_now_ms().
+nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
+                               std::int64_t steps, std::int64_t now_ms = 0);
+
+struct table_rollback_request {
+  double to_timestamp_s = 0;
+  bool apply = false;                      ///< false: preview only, nothing changes
+  std::optional<std::vector<std::string>> keys;          ///< only these keys
+  std::optional<std::vector<std::string>> exclude_keys;  ///< every key but these
+  std::int64_t now_ms = 0;                 ///< ts of the rollback ops; 0 → unix_now_ms()
+};
+
+/// POST /kv/rollback?to_timestamp=T: preview or apply. Applying with any selected key in a gap
+/// (or before the horizon) → 409 and nothing changes.
+nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
+                                 const table_rollback_request& request);
+
+struct prune_result {
+  std::int64_t deleted_ops = 0;
+};
+
+/// Retention: deletes ops older than `max_age_ms` (0 = no age limit) and all but the newest
+/// `max_ops_per_key` ops of each key (0 = no count limit). The newest op of every key is always
+/// kept, so reads at or after it stay exact; reads before a key's oldest retained op report
+/// the horizon (409 HISTORY_GAP, reason "retention").
+prune_result prune_history(db::connection& conn, std::string_view table, std::int64_t max_age_ms,
+                           std::int64_t max_ops_per_key, std::int64_t now_ms = 0);
+
+}  // namespace hoody::ops
