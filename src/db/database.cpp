@@ -151,7 +151,6 @@ struct database::impl {
       }
     }
     if (!batch.empty()) {
-      last_used = steady_now_ms();
       groups.fetch_add(1, std::memory_order_relaxed);
       grouped.fetch_add(batch.size(), std::memory_order_relaxed);
       auto errors = run_group(batch);
@@ -209,8 +208,10 @@ void database::post_read(job_fn job, done_fn done) {
   });
 }
 
-void database::post_write(job_fn job, done_fn done) {
-  impl_->last_used = steady_now_ms();
+void database::post_write(job_fn job, done_fn done, bool touch) {
+  if (touch) {
+    impl_->last_used = steady_now_ms();
+  }
   auto& d = *impl_;
   {
     std::lock_guard lock(d.queue_mutex);

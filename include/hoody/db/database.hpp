@@ -42,7 +42,8 @@ public:
   ~database();
 
   void post_read(job_fn job, done_fn done);
-  void post_write(job_fn job, done_fn done);
+  /// `touch`: counts as use for idle eviction (false for background work such as TTL sweeps).
+  void post_write(job_fn job, done_fn done, bool touch = true);
 
   /// Waits for queued writes, closes readers and the writer (with a WAL checkpoint).
   /// Must not be called from this database's own strand or the read pool.

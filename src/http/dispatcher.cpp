@@ -1,0 +1,170 @@
+#include "hoody/http/dispatcher.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/core/services.hpp"
+#include "hoody/db/database_cache.hpp"
+#include "hoody/db/db_path.hpp"
+#include "hoody/db/executors.hpp"
+#include "hoody/http/response_render.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace hoody::http {
+namespace {
+
+std::string allow_header(const std::vector<verb>& allowed) {
+  std::string out;
+  for (const verb v : allowed) {
+    if (!out.empty()) {
+      out += ", ";
+    }
+    out += to_string(v);
+  }
+  return out;
+}
+
+// create_db_if_missing / auto_create: either one may be given; both given must agree.
+bool create_requested(const request& req) {
+  const bool has_create = req.has_query_param("create_db_if_missing");
+  const bool has_auto = req.has_query_param("auto_create");
+  const bool create = req.flag("create_db_if_missing", false);
+  const bool autoc = req.flag("auto_create", false);
+  if (has_create && has_auto && create != autoc) {
+    throw api_error(errc::bad_request,
+                    "conflicting flags: create_db_if_missing and auto_create must match");
+  }
+  return create || autoc;
+}
+
+std::string database_param(const request& req) {
+  if (auto db = req.query_param("db")) {
+    return *db;
+  }
+  if (auto path = req.query_param("path")) {
+    return *path;
+  }
+  throw api_error(errc::bad_request, "missing db parameter");
+}
+
+// The handler's output survives until the write commits; only then is it sent.
+struct pending {
+  std::shared_ptr<const request> req;
+  const route* r = nullptr;
+  services* svc = nullptr;
+  std::filesystem::path file;
+  response result;
+  dispatcher::completion complete;
+};
+
+void run_handler(pending& p, db::connection* conn) {
+  context ctx{*p.req, *p.svc, conn, p.file};
+  p.result = p.r->handler(ctx);
+}
+
+}  // namespace
+
+void dispatcher::dispatch(request req, completion complete) {
+  in_flight_.fetch_add(1);
+  completion done = [this, complete = std::move(complete)](response res) {
+    in_flight_.fetch_sub(1);
+    complete(std::move(res));
+  };
+  match_result m;
+  try {
+    m = routes_.match(req.method, req.path);
+  } catch (...) {
+    done(response_for(std::current_exception()));
+    return;
+  }
+  if (m.found == nullptr) {
+    if (m.allowed.empty()) {
+      done(error_response(api_error(errc::not_found, "no route for " + req.path)));
+    } else {
+      auto res = error_response(api_error(
+          errc::method_not_allowed,
+          std::string(to_string(req.method)) + " is not allowed on this path",
+          {{"allowed", allow_header(m.allowed)}}));
+      res.headers.emplace_back("Allow", allow_header(m.allowed));
+      done(std::move(res));
+    }
+    return;
+  }
+  req.path_params = std::move(m.params);
+  const route& r = *m.found;
+  if (r.mode == access::none || r.db == db_use::none) {
+    try {
+      context ctx{req, svc_, nullptr, {}};
+      done(r.handler(ctx));
+    } catch (...) {
+      done(response_for(std::current_exception()));
+    }
+    return;
+  }
+  run_on_database(std::make_shared<const request>(std::move(req)), r, std::move(done));
+}
+
+void dispatcher::run_on_database(std::shared_ptr<const request> req, const route& r,
+                                 completion complete) {
+  // Resolving the path and opening the database touch the disk: never on the I/O thread.
+  exec_.post_blocking([this, req = std::move(req), &r, complete = std::move(complete)]() mutable {
+    auto p = std::make_shared<pending>();
+    p->req = std::move(req);
+    p->r = &r;
+    p->svc = &svc_;
+    p->complete = std::move(complete);
+    std::shared_ptr<db::database> database;
+    try {
+      p->file = db::resolve_db_path(database_param(*p->req), svc_.paths);
+      bool create = false;
+      if (r.db == db_use::create_if_flagged) {
+        create = create_requested(*p->req);
+      } else if (r.db == db_use::create_new) {
+        std::error_code ec;
+        if (std::filesystem::exists(p->file, ec)) {
+          throw api_error(errc::conflict, "database already exists");
+        }
+        create = true;
+      }
+      database = svc_.databases.open(p->file, create);
+    } catch (...) {
+      p->complete(response_for(std::current_exception()));
+      return;
+    }
+
+    auto finish = [p](std::exception_ptr error) {
+      p->complete(error ? response_for(error) : std::move(p->result));
+    };
+    auto write = [p, database, finish] {
+      database->post_write([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+    };
+    switch (r.mode) {
+    case access::write:
+      write();
+      break;
+    case access::read:
+      database->post_read([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+      break;
+    case access::read_then_write:
+      database->post_read([p](db::connection& conn) { run_handler(*p, &conn); },
+                          [p, finish, write](std::exception_ptr error) {
+                            if (error) {
+                              try {
+                                std::rethrow_exception(error);
+                              } catch (const needs_writer&) {
+                                write();
+                                return;
+                              } catch (...) {  // NOLINT(bugprone-empty-catch): reported below
+                              }
+                            }
+                            finish(error);
+                          });
+      break;
+    case access::none:
+      break;
+    }
+  });
+}
+
+}  // namespace hoody::http

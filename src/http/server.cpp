@@ -1,0 +1,432 @@
+// The only translation unit that includes Beast: listener, session and the server lifecycle.
+#include "hoody/http/server.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/core/services.hpp"
+#include "hoody/db/database_cache.hpp"
+#include "hoody/db/executors.hpp"
+#include "hoody/handlers/routes.hpp"
+#include "hoody/http/dispatcher.hpp"
+#include "hoody/http/response_render.hpp"
+#include "hoody/ops/kv.hpp"  // ops::sweep_expired
+#include "hoody/ops/query_history.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace hoody::http {
+namespace beast = boost::beast;  // from <boost/beast.hpp>
+namespace bhttp = beast::http;   // from <boost/beast/http.hpp>
+namespace net = boost::asio;     // from <boost/asio.hpp>
+using tcp = net::ip::tcp;        // from <boost/asio/ip/tcp.hpp>
+
+namespace {
+
+std::string_view server_name() { return "hoody-sqlite/" HOODY_VERSION; }
+
+verb to_verb(bhttp::verb v) {
+  switch (v) {
+  case bhttp::verb::get:
+    return verb::get;
+  case bhttp::verb::head:
+    return verb::head;
+  case bhttp::verb::post:
+    return verb::post;
+  case bhttp::verb::put:
+    return verb::put;
+  case bhttp::verb::delete_:
+    return verb::delete_;
+  case bhttp::verb::options:
+    return verb::options;
+  case bhttp::verb::patch:
+    return verb::patch;
+  default:
+    return verb::other;
+  }
+}
+
+}  // namespace
+
+// State shared by the listener, every session and the shutdown logic.
+struct server::impl {
+  explicit impl(config c)
+      : cfg(std::move(c)),
+        exec(cfg.read_threads, cfg.write_threads),
+        databases(exec, database_options_from(cfg), cfg.max_open_dbs),
+        history(cfg.query_history_limit),
+        svc{cfg, db::path_policy{canonical_data_dir(cfg), cfg.allow_any_absolute_db_path},
+            databases, history},
+        dispatch(routes, svc, exec),
+        acceptor(ioc),
+        signals(ioc, SIGINT, SIGTERM),
+        sweep_timer(ioc) {
+    handlers::register_all_routes(routes);
+  }
+
+  static db::database_options database_options_from(const config& c) {
+    db::database_options o;
+    o.conn.busy_timeout_ms = c.busy_timeout_ms;
+    o.conn.synchronous = c.synchronous;
+    o.query_timeout_ms = c.query_timeout_ms;
+    return o;
+  }
+
+  static std::filesystem::path canonical_data_dir(const config& c) {
+    return std::filesystem::canonical(c.data_dir);
+  }
+
+  config cfg;
+  db::executors exec;
+  db::database_cache databases;
+  ops::query_history_store history;
+  router routes;
+  services svc;
+  dispatcher dispatch;
+
+  net::io_context ioc;
+  tcp::acceptor acceptor;
+  net::signal_set signals;
+  net::steady_timer sweep_timer;
+  std::uint16_t bound_port = 0;
+
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mutex;
+  std::unordered_map<void*, std::function<void()>> session_closers;  // close-if-idle hooks
+
+  void do_accept();
+  void start_shutdown();
+  void schedule_sweep();
+};
+
+//------------------------------------------------------------------------------------------
+// One HTTP/1.1 connection: read → dispatch → write, sequentially (pipelined requests wait in
+// the read buffer, which bounds them). Timeouts: idle_timeout while waiting for a request,
+// read_timeout for the rest of a request once its first byte arrived.
+
+class session : public std::enable_shared_from_this<session> {
+public:
+  session(tcp::socket&& socket, server::impl& srv) : stream_(std::move(socket)), srv_(srv) {}
+
+  ~session() {
+    std::lock_guard lock(srv_.sessions_mutex);
+    srv_.session_closers.erase(this);
+  }
+
+  void run() {
+    {
+      std::lock_guard lock(srv_.sessions_mutex);
+      std::weak_ptr<session> weak = shared_from_this();
+      srv_.session_closers.emplace(this, [weak] {
+        if (auto self = weak.lock()) {
+          net::post(self->stream_.get_executor(), [self] { self->close_if_idle(); });
+        }
+      });
+    }
+    net::dispatch(stream_.get_executor(),
+                  beast::bind_front_handler(&session::do_read, shared_from_this()));
+  }
+
+private:
+  void do_read() {
+    if (srv_.stopping) {
+      do_close();
+      return;
+    }
+    parser_.emplace();
+    parser_->body_limit(srv_.cfg.max_body_bytes);
+    parser_->header_limit(static_cast<std::uint32_t>(srv_.cfg.max_header_bytes));
+    idle_ = true;
+    stream_.expires_after(std::chrono::seconds(srv_.cfg.idle_timeout_s));
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t /*bytes*/) {
+    idle_ = false;
+    if (ec) {
+      on_read_error(ec);
+      return;
+    }
+    started_ = std::chrono::steady_clock::now();
+    stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
+    const auto& header = parser_->get();
+    if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
+      // curl waits for this before sending a body; answer at once instead of making it time out.
+      auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
+                                                                       header.version());
+      bhttp::async_write(stream_, *cont,
+                         [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                           if (wec) {
+                             self->do_close();
+                             return;
+                           }
+                           self->read_body();
+                         });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&session::on_read, shared_from_this()));
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == bhttp::error::end_of_stream || ec == net::error::operation_aborted ||
+        ec == beast::error::timeout || ec == net::error::connection_reset ||
+        ec == net::error::eof) {
+      do_close();
+      return;
+    }
+    keep_alive_ = false;
+    if (ec == bhttp::error::body_limit) {
+      send(error_response(api_error(errc::payload_too_large,
+                                    "request body exceeds the limit of " +
+                                        std::to_string(srv_.cfg.max_body_bytes) + " bytes")));
+    } else if (ec == bhttp::error::header_limit) {
+      auto res = error_response(api_error(errc::bad_request, "request headers are too large"));
+      res.status = 431;
+      send(std::move(res));
+    } else {
+      send(error_response(api_error(errc::bad_request, "malformed HTTP request: " + ec.message())));
+    }
+  }
+
+  void on_read(beast::error_code ec, std::size_t /*bytes*/) {
+    if (ec) {
+      on_read_error(ec);
+      return;
+    }
+    auto& message = parser_->get();
+    keep_alive_ = message.keep_alive();
+    method_ = message.method();
+    request req;
+    try {
+      req = request::from_target(to_verb(message.method()), message.target());
+    } catch (...) {
+      send(response_for(std::current_exception()));
+      return;
+    }
+    target_ = req.path;
+    req.headers.reserve(8);
+    for (const auto& field : message) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+      req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    req.body = std::move(message.body());
+    stream_.expires_never();  // the handler's own limits apply while it runs
+    srv_.dispatch.dispatch(std::move(req), [self = shared_from_this()](response res) {
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+    });
+  }
+
+  void send(response res) {
+    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
+        static_cast<bhttp::status>(res.status), parser_ ? parser_->get().version() : 11);
+    out->set(bhttp::field::server, server_name());
+    if (!res.content_type.empty()) {
+      out->set(bhttp::field::content_type, res.content_type);
+    }
+    for (auto& [name, value] : res.headers) {
+      out->set(name, value);
+    }
+    const bool closing = !keep_alive_ || srv_.stopping;
+    out->keep_alive(!closing);
+    bytes_ = res.body.size();
+    out->body() = std::move(res.body);
+    out->prepare_payload();
+    if (method_ == bhttp::verb::head) {
+      out->body().clear();  // Content-Length stays that of the GET body
+    }
+    status_ = res.status;
+    stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out, closing](beast::error_code ec, std::size_t) {
+                         self->on_write(ec, closing);
+                       });
+  }
+
+  void on_write(beast::error_code ec, bool closing) {
+    if (srv_.cfg.access_log) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started_)
+                              .count();
+      spdlog::info("{} {} {} {}B {}us", std::string_view(bhttp::to_string(method_)), target_,
+                   status_, bytes_, micros);
+    }
+    if (ec || closing) {
+      do_close();
+      return;
+    }
+    do_read();
+  }
+
+  void close_if_idle() {
+    if (idle_) {
+      do_close();
+    }
+  }
+
+  void do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  server::impl& srv_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool idle_ = false;
+  bool keep_alive_ = true;
+  bhttp::verb method_ = bhttp::verb::unknown;
+  std::string target_;
+  int status_ = 0;
+  std::size_t bytes_ = 0;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+//------------------------------------------------------------------------------------------
+
+void server::impl::do_accept() {
+  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+        return;
+      }
+      spdlog::warn("accept failed: {}", ec.message());
+    } else {
+      beast::error_code nd;
+      socket.set_option(tcp::no_delay(true), nd);
+      std::make_shared<session>(std::move(socket), *this)->run();
+    }
+    if (!stopping) {
+      do_accept();
+    }
+  });
+}
+
+void server::impl::schedule_sweep() {
+  sweep_timer.expires_after(std::chrono::seconds(std::max(1U, cfg.ttl_sweep_interval_s)));
+  sweep_timer.async_wait([this](beast::error_code ec) {
+    if (ec || stopping) {
+      return;
+    }
+    // Delete expired KV rows on each open database's writer; close databases idle too long.
+    exec.post_blocking([this] {
+      for (const auto& database : databases.snapshot()) {
+        database->post_write([](db::connection& conn) { ops::sweep_expired(conn); },
+                             [](std::exception_ptr) {}, false);
+      }
+      databases.evict_idle(static_cast<std::int64_t>(cfg.db_idle_close_s) * 1000);
+    });
+    schedule_sweep();
+  });
+}
+
+void server::impl::start_shutdown() {
+  if (stopping.exchange(true)) {
+    return;
+  }
+  spdlog::info("shutting down: no new connections, finishing in-flight requests");
+  beast::error_code ec;
+  acceptor.close(ec);
+  signals.cancel(ec);
+  sweep_timer.cancel();
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(sessions_mutex);
+    for (auto& [key, closer] : session_closers) {
+      closers.push_back(closer);
+    }
+  }
+  for (auto& closer : closers) {
+    closer();
+  }
+}
+
+server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
+  auto& d = *impl_;
+  const auto address = net::ip::make_address(d.cfg.host);
+  const tcp::endpoint endpoint{address, d.cfg.port};
+  d.acceptor.open(endpoint.protocol());
+  d.acceptor.set_option(net::socket_base::reuse_address(true));
+  d.acceptor.bind(endpoint);
+  d.acceptor.listen(net::socket_base::max_listen_connections);
+  d.bound_port = d.acceptor.local_endpoint().port();
+}
+
+server::~server() = default;
+
+std::uint16_t server::port() const noexcept { return impl_->bound_port; }
+
+void server::stop() {
+  net::post(impl_->ioc, [this] { impl_->start_shutdown(); });
+}
+
+void server::run() {
+  auto& d = *impl_;
+  d.signals.async_wait([&d](beast::error_code ec, int signal) {
+    if (!ec) {
+      spdlog::info("received signal {}", signal);
+      d.start_shutdown();
+    }
+  });
+  d.do_accept();
+  d.schedule_sweep();
+
+  std::vector<std::thread> threads;
+  const unsigned count = std::max(1U, d.cfg.io_threads);
+  threads.reserve(count);
+  for (unsigned i = 0; i < count; ++i) {
+    threads.emplace_back([&d] { d.ioc.run(); });
+  }
+
+  // Wait for a shutdown request, then for sessions to finish (bounded by the deadline).
+  while (!d.stopping) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(d.cfg.shutdown_timeout_s);
+  for (;;) {
+    std::size_t open_sessions = 0;
+    {
+      std::lock_guard lock(d.sessions_mutex);
+      open_sessions = d.session_closers.size();
+    }
+    if (open_sessions == 0 && d.dispatch.in_flight() == 0) {
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      spdlog::warn("shutdown deadline reached with {} connection(s) open", open_sessions);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  d.ioc.stop();
+  for (auto& t : threads) {
+    t.join();
+  }
+  db::mark_db_thread();  // this thread now closes databases
+  d.databases.close_all();
+  d.exec.join();
+  spdlog::info("stopped");
+}
+
+}  // namespace hoody::http

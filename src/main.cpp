@@ -1,0 +1,151 @@
+// hoody-sqlite: command line → config → server.run(). Every flag --x-y has the environment
+// twin HOODY_SQLITE_X_Y. Exit codes: 0 clean stop, 1 start-up failure, 2 bad command line.
+#include "hoody/core/config.hpp"
+#include "hoody/http/server.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+namespace {
+
+std::string env_name(const std::string& flag) {
+  std::string out = "HOODY_SQLITE_";
+  for (const char ch : flag.substr(2)) {
+    out.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+  }
+  return out;
+}
+
+template <class T>
+CLI::Option* option(CLI::App& app, const std::string& flag, T& value, const std::string& help) {
+  return app.add_option(flag, value, help)->envname(env_name(flag))->capture_default_str();
+}
+
+CLI::Option* flag(CLI::App& app, const std::string& name, bool& value, const std::string& help) {
+  return app.add_flag(name, value, help)->envname(env_name(name));
+}
+
+// The one start-up check users hit most in containers: the volume's owner does not match the
+// process's UID/GID. Say it in one line instead of failing at the first request.
+bool check_data_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    std::cerr << "hoody-sqlite: data directory " << dir << " does not exist or is not a directory\n";
+    return false;
+  }
+  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    std::cerr << "hoody-sqlite: data directory " << dir << " is not writable by uid " << ::getuid()
+              << " gid " << ::getgid() << " (" << std::strerror(errno)
+              << "); fix the volume's owner or run as its owner\n";
+    return false;
+  }
+  return true;
+}
+
+bool write_port_file(const std::filesystem::path& file, std::uint16_t port) {
+  const auto tmp = std::filesystem::path(file.string() + ".tmp");
+  {
+    std::ofstream out(tmp);
+    out << port << '\n';
+    if (!out) {
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);  // atomic: readers never see a partial file
+  return !ec;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  hoody::config cfg;
+  CLI::App app{"hoody-sqlite: SQLite databases over HTTP (SQL, key-value store, time travel)",
+               "hoody-sqlite"};
+  app.set_version_flag("--version", std::string("hoody-sqlite ") + HOODY_VERSION);
+  app.get_formatter()->column_width(40);
+
+  option(app, "--host", cfg.host, "Address to listen on");
+  option(app, "--port", cfg.port, "Port to listen on (0 picks a free port)");
+  option(app, "--port-file", cfg.port_file, "Write the bound port to this file once listening");
+  option(app, "--data-dir", cfg.data_dir, "Directory where bare database names resolve");
+  flag(app, "--allow-any-absolute-db-path", cfg.allow_any_absolute_db_path,
+       "Accept absolute database paths anywhere on the file system");
+  option(app, "--threads", cfg.io_threads, "HTTP I/O threads")->check(CLI::Range(1, 256));
+  option(app, "--read-threads", cfg.read_threads, "Threads (and reader connections) for reads")
+      ->check(CLI::Range(1, 256));
+  option(app, "--write-threads", cfg.write_threads,
+         "Threads shared by the per-database writers")
+      ->check(CLI::Range(1, 256));
+  option(app, "--log-level", cfg.log_level, "Log level")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  option(app, "--access-log", cfg.access_log, "Log one line per request (true/false)");
+  option(app, "--max-body-bytes", cfg.max_body_bytes, "Largest accepted request body (413 above)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32U));
+  option(app, "--max-header-bytes", cfg.max_header_bytes, "Largest accepted request header block")
+      ->check(CLI::Range(std::size_t{512}, std::size_t{1} << 20U));
+  option(app, "--max-open-dbs", cfg.max_open_dbs, "Databases kept open at once (LRU)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  option(app, "--read-timeout", cfg.read_timeout_s,
+         "Seconds a client has to send a whole request once it started")
+      ->check(CLI::Range(1, 3600));
+  option(app, "--idle-timeout", cfg.idle_timeout_s, "Seconds a keep-alive connection may idle")
+      ->check(CLI::Range(1, 86400));
+  option(app, "--shutdown-timeout", cfg.shutdown_timeout_s,
+         "Seconds in-flight requests get to finish on SIGTERM")
+      ->check(CLI::Range(0, 3600));
+  option(app, "--db-idle-close", cfg.db_idle_close_s, "Close databases unused for this many seconds")
+      ->check(CLI::Range(1, 86400 * 7));
+  option(app, "--synchronous", cfg.synchronous,
+         "SQLite synchronous: NORMAL (crash-safe) or FULL (power-loss safe)")
+      ->transform(CLI::IsMember({"NORMAL", "FULL"}, CLI::ignore_case));
+  option(app, "--busy-timeout-ms", cfg.busy_timeout_ms,
+         "How long to wait for a lock held by another process")
+      ->check(CLI::Range(0, 600000));
+  option(app, "--query-timeout-ms", cfg.query_timeout_ms,
+         "Time limit for the SQL of one request (0 = none)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{3600000}));
+  option(app, "--ttl-sweep-interval", cfg.ttl_sweep_interval_s,
+         "Seconds between deletions of expired KV rows")
+      ->check(CLI::Range(1, 3600));
+  option(app, "--query-history-limit", cfg.query_history_limit,
+         "Query history entries kept per database")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "hoody-sqlite: " << e.what() << "\nRun with --help for the list of flags.\n";
+    return 2;
+  }
+  cfg.synchronous = cfg.synchronous == "FULL" || cfg.synchronous == "full" ? "FULL" : "NORMAL";
+
+  spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+
+  if (!check_data_dir(cfg.data_dir)) {
+    return 1;
+  }
+  try {
+    hoody::http::server server(cfg);
+    if (!cfg.port_file.empty() && !write_port_file(cfg.port_file, server.port())) {
+      std::cerr << "hoody-sqlite: cannot write port file " << cfg.port_file << "\n";
+      return 1;
+    }
+    spdlog::info("hoody-sqlite {} listening on {}:{} (data dir {})", HOODY_VERSION, cfg.host,
+                 server.port(), std::filesystem::canonical(cfg.data_dir).string());
+    server.run();
+  } catch (const std::exception& e) {
+    std::cerr << "hoody-sqlite: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
