@@ -1,0 +1,1368 @@
+/* hoody-sqlite web console. Plain JS, no dependencies, no build step. */
+'use strict';
+
+(function () {
+  const API = '/api/v1/sqlite';
+  const PAGE_ROWS = 200;        // result rows rendered per "show more"
+  const BROWSE_ROWS = 50;       // schema row browser page size
+  const TRUNC = 120;            // characters before a cell is truncated
+  const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'PRAGMA', 'EXPLAIN', 'VALUES']);
+  const VIEWS = ['sql', 'schema', 'history', 'kv'];
+
+  // ---------------------------------------------------------------- helpers
+  const $ = (sel, root = document) => root.querySelector(sel);
+
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    if (attrs) {
+      for (const [k, v] of Object.entries(attrs)) {
+        if (v === undefined || v === null || v === false) continue;
+        if (k === 'class') node.className = v;
+        else if (k === 'text') node.textContent = v;
+        else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
+        else if (k === 'dataset') Object.assign(node.dataset, v);
+        else if (v === true) node.setAttribute(k, '');
+        else node.setAttribute(k, String(v));
+      }
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined || c === false) continue;
+      node.append(c instanceof Node ? c : String(c));
+    }
+    return node;
+  }
+
+  function clear(node) { while (node.firstChild) node.removeChild(node.firstChild); return node; }
+
+  function loading(text = 'Loading…') {
+    return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), text);
+  }
+
+  function emptyState(title, text, ...extra) {
+    return h('div', { class: 'empty-state' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'muted' }, text) : null, ...extra);
+  }
+
+  function errorState(err, retry) {
+    return h('div', { class: 'alert error', role: 'alert' },
+      h('strong', null, 'Error: '), errMessage(err),
+      err && err.code ? h('span', { class: 'badge' }, err.code) : null,
+      retry ? h('button', { type: 'button', class: 'btn small', onclick: retry }, 'Retry') : null);
+  }
+
+  function errMessage(err) {
+    if (!err) return 'Unknown error';
+    return err.message || String(err);
+  }
+
+  function toDate(t) {
+    if (t === null || t === undefined || t === '') return null;
+    if (typeof t === 'string' && !/^\d+(\.\d+)?$/.test(t)) {
+      const d = new Date(t);
+      return isNaN(d) ? null : d;
+    }
+    let n = Number(t);
+    if (!isFinite(n)) return null;
+    if (n < 1e11) n *= 1000;            // seconds
+    else if (n > 1e17) n /= 1e6;        // nanoseconds
+    else if (n > 1e14) n /= 1e3;        // microseconds
+    return new Date(n);
+  }
+
+  function fmtTime(t) {
+    const d = toDate(t);
+    if (!d) return '—';
+    return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  }
+
+  function relTime(t) {
+    const d = toDate(t);
+    if (!d) return '';
+    const s = Math.round((d.getTime() - Date.now()) / 1000);
+    const abs = Math.abs(s);
+    let v, unit;
+    if (abs < 45) { v = s; unit = 'second'; }
+    else if (abs < 2700) { v = Math.round(s / 60); unit = 'minute'; }
+    else if (abs < 79200) { v = Math.round(s / 3600); unit = 'hour'; }
+    else { v = Math.round(s / 86400); unit = 'day'; }
+    try { return new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }).format(v, unit); }
+    catch (_) { return d.toLocaleString(); }
+  }
+
+  function fmtDuration(secs) {
+    secs = Math.max(0, Math.round(secs));
+    if (secs < 60) return secs + 's';
+    const m = Math.floor(secs / 60), s = secs % 60;
+    if (m < 60) return m + 'm ' + s + 's';
+    const hh = Math.floor(m / 60);
+    if (hh < 48) return hh + 'h ' + (m % 60) + 'm';
+    return Math.floor(hh / 24) + 'd ' + (hh % 24) + 'h';
+  }
+
+  function fmtBytes(n) {
+    if (n === null || n === undefined || isNaN(n)) return '';
+    n = Number(n);
+    if (n < 1024) return n + ' B';
+    if (n < 1048576) return (n / 1024).toFixed(1) + ' KB';
+    return (n / 1048576).toFixed(1) + ' MB';
+  }
+
+  function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+
+  function b64ByteLength(s) {
+    const clean = String(s).replace(/[\s=]/g, '');
+    return Math.floor(clean.length * 3 / 4);
+  }
+
+  function base64url(str) {
+    const bytes = new TextEncoder().encode(str);
+    let bin = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function decodeBase64Text(b64) {
+    try {
+      const bin = atob(String(b64).replace(/-/g, '+').replace(/_/g, '/'));
+      const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch (_) { return null; }
+  }
+
+  function quoteIdent(name) { return '"' + String(name).replace(/"/g, '""') + '"'; }
+
+  function isJsonType(ct) { return /\bjson\b/i.test(ct || ''); }
+
+  function tryParseJson(text) {
+    try { return { ok: true, value: JSON.parse(text) }; } catch (_) { return { ok: false }; }
+  }
+
+  function preview(v, max = 80) {
+    let s;
+    if (v === undefined) return '';
+    if (typeof v === 'string') s = v; else s = JSON.stringify(v);
+    if (s === undefined) s = String(v);
+    return s.length > max ? s.slice(0, max) + '…' : s;
+  }
+
+  // ---------------------------------------------------------------- toasts
+  function toast(msg, kind = 'info') {
+    const box = $('#toasts');
+    const t = h('div', { class: 'toast ' + kind, role: kind === 'error' ? 'alert' : 'status' }, msg);
+    box.append(t);
+    setTimeout(() => { t.classList.add('hide'); setTimeout(() => t.remove(), 300); }, kind === 'error' ? 6000 : 3000);
+  }
+
+  // ---------------------------------------------------------------- modal
+  function modal({ title, body, okLabel = 'OK', cancelLabel = 'Cancel', danger = false, noCancel = false }) {
+    const dlg = $('#modal');
+    $('#modal-title').textContent = title;
+    const b = clear($('#modal-body'));
+    if (typeof body === 'string') b.append(h('p', null, body)); else if (body) b.append(body);
+    const ok = $('#modal-ok');
+    ok.textContent = okLabel;
+    ok.className = 'btn ' + (danger ? 'danger-solid' : 'primary');
+    const cancel = $('#modal-cancel');
+    cancel.textContent = cancelLabel;
+    cancel.hidden = noCancel;
+    dlg.returnValue = '';
+    return new Promise((resolve) => {
+      dlg.addEventListener('close', () => resolve(dlg.returnValue === 'ok'), { once: true });
+      dlg.showModal();
+      (noCancel ? ok : cancel).focus();
+    });
+  }
+  const confirmDialog = (opts) => modal(opts);
+  const infoDialog = (title, body) => modal({ title, body, okLabel: 'Close', noCancel: true });
+
+  // ---------------------------------------------------------------- API
+  class ApiError extends Error {
+    constructor(message, status, body) {
+      super(message);
+      this.name = 'ApiError';
+      this.status = status;
+      this.body = body;
+      this.reqIdx = body && typeof body.reqIdx === 'number' ? body.reqIdx : undefined;
+      this.code = body && body.code ? String(body.code) : undefined;
+    }
+  }
+
+  let busyCount = 0;
+  function setBusy(delta) {
+    busyCount = Math.max(0, busyCount + delta);
+    const el = $('#busy');
+    el.textContent = busyCount ? 'Working…' : '';
+    el.classList.toggle('on', busyCount > 0);
+  }
+
+  async function api(method, path, opts = {}) {
+    const url = new URL(API + path, location.origin);
+    for (const [k, v] of Object.entries(opts.query || {})) {
+      if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
+    }
+    const headers = { 'Content-Type': opts.contentType || 'application/json' };
+    let payload;
+    if (opts.raw !== undefined) payload = opts.raw;
+    else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
+    let res;
+    setBusy(1);
+    try {
+      res = await fetch(url, { method, headers, body: payload, signal: opts.signal });
+    } catch (e) {
+      setBusy(-1);
+      if (e && e.name === 'AbortError') throw e;
+      throw new ApiError('Could not reach the server (' + errMessage(e) + ')', 0, null);
+    }
+    try {
+      if (opts.expect === 'raw') {
+        const buf = await res.arrayBuffer();
+        if (!res.ok) {
+          const text = new TextDecoder().decode(buf);
+          const parsed = tryParseJson(text);
+          const body = parsed.ok && parsed.value && typeof parsed.value === 'object' ? parsed.value : null;
+          throw new ApiError((body && (body.error || body.message)) || text || (res.status + ' ' + res.statusText), res.status, body);
+        }
+        return { buf, contentType: res.headers.get('content-type') || '', status: res.status, headers: res.headers };
+      }
+      const text = await res.text();
+      const parsed = text ? tryParseJson(text) : { ok: true, value: {} };
+      if (!res.ok) {
+        const body = parsed.ok && parsed.value && typeof parsed.value === 'object' ? parsed.value : null;
+        const msg = (body && (body.error || body.message)) || text || (res.status + ' ' + res.statusText);
+        throw new ApiError(String(msg), res.status, body);
+      }
+      if (!parsed.ok) throw new ApiError('The server sent a response that is not JSON', res.status, null);
+      return parsed.value;
+    } finally {
+      setBusy(-1);
+    }
+  }
+
+  function runTx(items, extra) {
+    return api('POST', '/db', { query: { db: state.db }, body: Object.assign({ transaction: items, resultFormat: 'list' }, extra || {}) });
+  }
+
+  /** Normalises a query result to {headers, rows (arrays)}. */
+  function resultRows(r) {
+    const headers = Array.isArray(r.resultHeaders) ? r.resultHeaders
+      : Array.isArray(r.columns) ? r.columns
+        : (r.resultSet && r.resultSet[0] ? Object.keys(r.resultSet[0]) : []);
+    let rows;
+    if (Array.isArray(r.resultSetList)) rows = r.resultSetList;
+    else if (Array.isArray(r.resultSet)) rows = r.resultSet.map((o) => (Array.isArray(o) ? o : headers.map((k) => o[k])));
+    else rows = [];
+    return { headers, rows };
+  }
+
+  function queryObjects(r) {
+    const { headers, rows } = resultRows(r);
+    return rows.map((row) => { const o = {}; headers.forEach((k, i) => { o[k] = row[i]; }); return o; });
+  }
+
+  // ---------------------------------------------------------------- SQL splitting
+  /**
+   * Splits SQL text into statements on `;`, ignoring semicolons inside string literals,
+   * quoted identifiers, comments and CREATE TRIGGER ... BEGIN ... END bodies.
+   */
+  function splitSql(text) {
+    const out = [];
+    const n = text.length;
+    let start = 0, i = 0;
+    let words = [], beginDepth = 0, caseDepth = 0;
+    const isTrigger = () => words[0] === 'CREATE' && (words[1] === 'TRIGGER' || ((words[1] === 'TEMP' || words[1] === 'TEMPORARY') && words[2] === 'TRIGGER'));
+    const push = (s) => { const t = s.trim(); if (stripComments(t).trim()) out.push(t); };
+    while (i < n) {
+      const c = text[i];
+      if (c === '-' && text[i + 1] === '-') { const e = text.indexOf('\n', i); i = e < 0 ? n : e + 1; continue; }
+      if (c === '/' && text[i + 1] === '*') { const e = text.indexOf('*/', i + 2); i = e < 0 ? n : e + 2; continue; }
+      if (c === "'" || c === '"' || c === '`') {
+        let j = i + 1;
+        while (j < n) {
+          if (text[j] === c) { if (text[j + 1] === c) { j += 2; continue; } break; }
+          j++;
+        }
+        i = j + 1; continue;
+      }
+      if (c === '[') { const e = text.indexOf(']', i + 1); i = e < 0 ? n : e + 1; continue; }
+      if (/[A-Za-z_]/.test(c)) {
+        let j = i + 1;
+        while (j < n && /[A-Za-z0-9_$]/.test(text[j])) j++;
+        const w = text.slice(i, j).toUpperCase();
+        if (words.length < 4) words.push(w);
+        if (isTrigger()) {
+          if (w === 'BEGIN') beginDepth++;
+          else if (w === 'CASE') caseDepth++;
+          else if (w === 'END') { if (caseDepth > 0) caseDepth--; else if (beginDepth > 0) beginDepth--; }
+        }
+        i = j; continue;
+      }
+      if (c === ';' && beginDepth === 0) {
+        push(text.slice(start, i));
+        start = i + 1; words = []; caseDepth = 0;
+      }
+      i++;
+    }
+    push(text.slice(start));
+    return out;
+  }
+
+  /** Removes comments (outside of literals). */
+  function stripComments(sql) {
+    let out = '', i = 0;
+    const n = sql.length;
+    while (i < n) {
+      const c = sql[i];
+      if (c === '-' && sql[i + 1] === '-') { const e = sql.indexOf('\n', i); i = e < 0 ? n : e + 1; out += ' '; continue; }
+      if (c === '/' && sql[i + 1] === '*') { const e = sql.indexOf('*/', i + 2); i = e < 0 ? n : e + 2; out += ' '; continue; }
+      if (c === "'" || c === '"' || c === '`') {
+        let j = i + 1;
+        while (j < n) { if (sql[j] === c) { if (sql[j + 1] === c) { j += 2; continue; } break; } j++; }
+        out += sql.slice(i, j + 1); i = j + 1; continue;
+      }
+      out += c; i++;
+    }
+    return out;
+  }
+
+  function firstKeyword(sql) {
+    const m = /^[\s(]*([A-Za-z]+)/.exec(stripComments(sql));
+    return m ? m[1].toUpperCase() : '';
+  }
+
+  function isQuery(sql) { return READ_KEYWORDS.has(firstKeyword(sql)); }
+
+  // ---------------------------------------------------------------- state & routing
+  const state = { db: '', view: 'sql', table: null, key: null };
+  const cache = { schema: null, schemaDb: null, schemaDirty: true, historyDb: null };
+
+  function readHash() {
+    const p = new URLSearchParams(location.hash.replace(/^#/, ''));
+    const view = p.get('view');
+    return {
+      db: (p.get('db') || '').trim(),
+      view: VIEWS.includes(view) ? view : 'sql',
+      table: p.get('table'),
+      key: p.get('key'),
+    };
+  }
+
+  function hashFor(s) {
+    const p = new URLSearchParams();
+    if (s.db) p.set('db', s.db);
+    p.set('view', s.view || 'sql');
+    if (s.view === 'schema' && s.table) p.set('table', s.table);
+    if (s.view === 'kv' && s.key !== null && s.key !== undefined) p.set('key', s.key);
+    return '#' + p.toString();
+  }
+
+  function navigate(partial, replace) {
+    const next = Object.assign({}, state, partial);
+    if ('db' in partial && partial.db !== state.db) {
+      if (!('table' in partial)) next.table = null;
+      if (!('key' in partial)) next.key = null;
+    }
+    const hash = hashFor(next);
+    if (hash === location.hash) { route(); return; }
+    if (replace) { history.replaceState(null, '', hash); route(); }
+    else location.hash = hash;
+  }
+
+  function route() {
+    const next = readHash();
+    const dbChanged = next.db !== state.db;
+    const viewChanged = next.view !== state.view;
+    const tableChanged = next.table !== state.table;
+    const keyChanged = next.key !== state.key;
+    Object.assign(state, next);
+    if (dbChanged) {
+      cache.schema = null; cache.schemaDirty = true;
+      kv.items = []; kv.loadedFor = null;
+      clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true;
+      loadEditorFor(state.db);
+      if (state.db) rememberDb(state.db);
+    }
+    renderChrome();
+    closeMenu();
+    for (const v of ['welcome', ...VIEWS]) $('#view-' + v).hidden = true;
+    if (!state.db) {
+      $('#view-welcome').hidden = false;
+      document.title = 'hoody-sqlite';
+      return;
+    }
+    $('#view-' + state.view).hidden = false;
+    const titles = { sql: 'SQL', schema: 'Schema', history: 'History', kv: 'Key-value' };
+    document.title = titles[state.view] + ' · ' + state.db + ' · hoody-sqlite';
+    if (state.view === 'schema') enterSchema(dbChanged || viewChanged, tableChanged);
+    else if (state.view === 'history') loadHistory();
+    else if (state.view === 'kv') enterKv(dbChanged || viewChanged, keyChanged);
+    else if (state.view === 'sql' && viewChanged) { /* keep results */ }
+  }
+
+  function renderChrome() {
+    const pill = $('#current-db');
+    pill.hidden = !state.db;
+    pill.textContent = state.db ? state.db : '';
+    pill.title = state.db ? 'Current database: ' + state.db : '';
+    if (document.activeElement !== $('#db-input')) $('#db-input').value = state.db;
+    for (const a of document.querySelectorAll('.nav-link')) {
+      const v = a.dataset.view;
+      a.href = hashFor({ db: state.db, view: v });
+      if (v === state.view && state.db) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+      a.classList.toggle('disabled', !state.db);
+    }
+    $('#brand-link').href = hashFor({ db: state.db, view: 'sql' });
+  }
+
+  // ---------------------------------------------------------------- db selector
+  function recentDbs() {
+    try { const v = JSON.parse(localStorage.getItem('hoody.recentDbs') || '[]'); return Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []; }
+    catch (_) { return []; }
+  }
+
+  function rememberDb(name) {
+    const list = [name, ...recentDbs().filter((x) => x !== name)].slice(0, 12);
+    try { localStorage.setItem('hoody.recentDbs', JSON.stringify(list)); } catch (_) { /* private mode */ }
+    renderRecent();
+  }
+
+  function renderRecent() {
+    const list = recentDbs();
+    const ul = clear($('#recent-dbs'));
+    const dl = clear($('#db-list'));
+    for (const name of list) {
+      dl.append(h('option', { value: name }));
+      ul.append(h('li', null, h('a', { href: hashFor({ db: name, view: state.view || 'sql' }), class: name === state.db ? 'active' : '' }, name)));
+    }
+    $('#recent-empty').hidden = list.length > 0;
+  }
+
+  function validDbName(name) {
+    if (!name) return 'Enter a database name.';
+    if (/[\/\\]/.test(name) && !name.startsWith('/')) return 'Use a bare name such as "notes" (no folders).';
+    return '';
+  }
+
+  function openDb(name) {
+    name = name.trim();
+    const msg = validDbName(name);
+    $('#db-form-msg').textContent = msg;
+    if (msg) { $('#db-input').focus(); return; }
+    navigate({ db: name, view: state.db ? state.view : 'sql' });
+  }
+
+  async function createDb(name) {
+    name = name.trim();
+    const msg = validDbName(name);
+    const out = $('#db-form-msg');
+    out.textContent = msg;
+    out.className = 'form-msg';
+    if (msg) { $('#db-input').focus(); return; }
+    const btn = $('#db-create');
+    btn.disabled = true;
+    try {
+      const query = { path: name };
+      if ($('#db-create-kv').checked) query.init_kv = 'true';
+      await api('POST', '/db/create', { query });
+      out.textContent = 'Created ' + name + '.';
+      out.className = 'form-msg ok';
+      toast('Database "' + name + '" created', 'ok');
+      cache.schemaDirty = true;
+      kv.loadedFor = null;
+      navigate({ db: name, view: state.db ? state.view : 'sql' });
+    } catch (e) {
+      out.textContent = errMessage(e);
+      out.className = 'form-msg err';
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- mobile menu
+  function openMenu() {
+    document.body.classList.add('menu-open');
+    $('#menu-toggle').setAttribute('aria-expanded', 'true');
+    $('#backdrop').hidden = false;
+    $('#db-input').focus();
+  }
+  function closeMenu() {
+    if (!document.body.classList.contains('menu-open')) return;
+    document.body.classList.remove('menu-open');
+    $('#menu-toggle').setAttribute('aria-expanded', 'false');
+    $('#backdrop').hidden = true;
+  }
+
+  // ---------------------------------------------------------------- result table
+  function renderCell(v) {
+    const td = document.createElement('td');
+    if (v === null || v === undefined) {
+      td.className = 'null';
+      td.textContent = 'NULL';
+    } else if (typeof v === 'number' || typeof v === 'bigint') {
+      td.className = 'num';
+      td.textContent = String(v);
+    } else if (typeof v === 'boolean') {
+      td.className = 'num';
+      td.textContent = v ? 'true' : 'false';
+    } else if (typeof v === 'object' && typeof v.base64 === 'string') {
+      td.className = 'blob';
+      td.textContent = '<blob ' + b64ByteLength(v.base64) + ' bytes>';
+    } else {
+      const s = typeof v === 'string' ? v : JSON.stringify(v);
+      if (s.length > TRUNC) {
+        td.className = 'long';
+        td._full = s;
+        td.append(h('span', { class: 'cell-text' }, s.slice(0, TRUNC) + '…'), ' ',
+          h('button', { type: 'button', class: 'link-btn expand', 'aria-expanded': 'false', title: 'Show the full value (' + s.length + ' characters)' }, 'more'));
+      } else {
+        td.textContent = s;
+      }
+    }
+    return td;
+  }
+
+  function onTableClick(e) {
+    const btn = e.target.closest('button.expand');
+    if (!btn) return;
+    const td = btn.closest('td');
+    const span = td.querySelector('.cell-text');
+    const expanded = btn.getAttribute('aria-expanded') === 'true';
+    span.textContent = expanded ? td._full.slice(0, TRUNC) + '…' : td._full;
+    btn.textContent = expanded ? 'more' : 'less';
+    btn.setAttribute('aria-expanded', String(!expanded));
+    td.classList.toggle('expanded', !expanded);
+  }
+
+  /**
+   * Renders a (possibly 10,000-row) table incrementally: PAGE_ROWS rows at a time,
+   * with "Show more" / "Show all" (which appends in animation-frame chunks).
+   */
+  function resultTable(headers, rows, opts = {}) {
+    const wrap = h('div', { class: 'table-block' });
+    const scroller = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': opts.label || 'Result rows' });
+    const table = h('table', { class: 'grid' });
+    const numericCol = headers.map((_, c) => {
+      for (let r = 0; r < rows.length && r < 50; r++) {
+        const v = rows[r][c];
+        if (v !== null && v !== undefined) return typeof v === 'number';
+      }
+      return false;
+    });
+    const startIndex = opts.startIndex || 0;
+    const thr = h('tr', null, h('th', { class: 'rownum', scope: 'col' }, h('span', { class: 'sr-only' }, 'Row')));
+    headers.forEach((name, c) => thr.append(h('th', { scope: 'col', class: numericCol[c] ? 'num' : '' }, String(name))));
+    const tbody = h('tbody');
+    table.append(h('thead', null, thr), tbody);
+    table.addEventListener('click', onTableClick);
+    scroller.append(table);
+    wrap.append(scroller);
+
+    const foot = h('div', { class: 'table-foot' });
+    const count = h('span', { class: 'muted small row-count' });
+    const moreBtn = h('button', { type: 'button', class: 'btn small show-more' }, 'Show ' + PAGE_ROWS + ' more');
+    const allBtn = h('button', { type: 'button', class: 'btn small ghost show-all' }, 'Show all');
+    foot.append(count, moreBtn, allBtn);
+    if (!opts.noFoot) wrap.append(foot);
+
+    let shown = 0;
+    const appendRows = (k) => {
+      const frag = document.createDocumentFragment();
+      const end = Math.min(rows.length, shown + k);
+      for (let r = shown; r < end; r++) {
+        const row = rows[r];
+        const tr = document.createElement('tr');
+        const th = document.createElement('td');
+        th.className = 'rownum';
+        th.textContent = String(startIndex + r + 1);
+        tr.append(th);
+        for (let c = 0; c < headers.length; c++) tr.append(renderCell(row[c]));
+        frag.append(tr);
+      }
+      tbody.append(frag);
+      shown = end;
+      update();
+    };
+    const update = () => {
+      if (rows.length === 0) count.textContent = 'No rows';
+      else if (shown < rows.length) count.textContent = 'Showing ' + shown.toLocaleString() + ' of ' + plural(rows.length, 'row').replace(String(rows.length), rows.length.toLocaleString());
+      else count.textContent = plural(rows.length, 'row').replace(String(rows.length), rows.length.toLocaleString());
+      moreBtn.hidden = allBtn.hidden = shown >= rows.length;
+    };
+    moreBtn.addEventListener('click', () => appendRows(PAGE_ROWS));
+    allBtn.addEventListener('click', () => {
+      moreBtn.disabled = allBtn.disabled = true;
+      const step = () => {
+        appendRows(500);
+        if (shown < rows.length && wrap.isConnected) requestAnimationFrame(step);
+        else moreBtn.disabled = allBtn.disabled = false;
+      };
+      step();
+    });
+    if (rows.length === 0) {
+      const tr = h('tr', { class: 'empty-row' }, h('td', { colspan: String(headers.length + 1) }, 'No rows'));
+      tbody.append(tr);
+    }
+    appendRows(opts.pageSize || PAGE_ROWS);
+    return wrap;
+  }
+
+  // ---------------------------------------------------------------- SQL editor
+  const editor = () => $('#sql-editor');
+
+  function loadEditorFor(db) {
+    let saved = '';
+    try { saved = localStorage.getItem('hoody.sql.' + db) || ''; } catch (_) { /* ignore */ }
+    editor().value = saved;
+  }
+  function saveEditor() {
+    if (!state.db) return;
+    try { localStorage.setItem('hoody.sql.' + state.db, editor().value); } catch (_) { /* ignore */ }
+  }
+
+  function hideSqlError() { const e = $('#sql-error'); e.hidden = true; clear(e); }
+
+  function showSqlError(err, statements) {
+    const box = clear($('#sql-error'));
+    const idx = err && typeof err.reqIdx === 'number' ? err.reqIdx : undefined;
+    let heading;
+    if (idx !== undefined && idx >= 0 && statements && statements.length) {
+      heading = 'Statement ' + (idx + 1) + ' of ' + statements.length + ' failed';
+    } else if (idx === -1) heading = 'Request rejected';
+    else heading = 'Error';
+    box.append(h('p', { class: 'alert-title' }, heading, idx !== undefined && idx >= 0 ? h('span', { class: 'badge' }, 'reqIdx ' + idx) : null,
+      err && err.code ? h('span', { class: 'badge' }, err.code) : null));
+    box.append(h('p', { class: 'error-message' }, errMessage(err)));
+    if (idx !== undefined && idx >= 0 && statements && statements[idx]) {
+      box.append(h('pre', { class: 'failing-sql' }, statements[idx]));
+      if (statements.length > 1) box.append(h('p', { class: 'muted small' }, 'The whole transaction was rolled back.'));
+    }
+    if (err && (err.status === 404 || /does not exist|not found|no such file|unable to open/i.test(errMessage(err))) && idx === undefined) {
+      box.append(h('button', { type: 'button', class: 'btn small', onclick: () => createDb(state.db) }, 'Create database "' + state.db + '"'));
+    }
+    box.hidden = false;
+  }
+
+  function parseParams() {
+    const raw = $('#sql-params').value.trim();
+    if (!raw) return { ok: true, value: undefined };
+    const p = tryParseJson(raw);
+    if (!p.ok || p.value === null || typeof p.value !== 'object') return { ok: false, error: 'Parameters must be a JSON array (e.g. [1, "a"]) or object (e.g. {":name": "x"}).' };
+    return { ok: true, value: p.value };
+  }
+
+  let running = false;
+  async function runSql() {
+    if (running) return;
+    if (!state.db) { toast('Open a database first', 'error'); return; }
+    const text = editor().value;
+    saveEditor();
+    $('#share-box').hidden = true;
+    const statements = splitSql(text);
+    const results = $('#sql-results');
+    hideSqlError();
+    if (!statements.length) {
+      clear(results).append(emptyState('Nothing to run', 'Type some SQL above, then press Run.'));
+      return;
+    }
+    const params = parseParams();
+    if (!params.ok) { showSqlError(new ApiError(params.error, 0, null)); return; }
+    const items = statements.map((sql) => (isQuery(sql) ? { query: sql } : { statement: sql }));
+    if (params.value !== undefined) items[items.length - 1].values = params.value;
+    running = true;
+    const btn = $('#run-btn');
+    btn.disabled = true;
+    const status = $('#run-status');
+    status.textContent = 'Running ' + plural(statements.length, 'statement') + '…';
+    results.setAttribute('aria-busy', 'true');
+    const t0 = performance.now();
+    try {
+      const data = await runTx(items);
+      const ms = Math.round(performance.now() - t0);
+      status.textContent = plural(statements.length, 'statement') + ' · ' + ms + ' ms';
+      renderResults(data, statements, items);
+      if (items.some((it) => it.statement)) cache.schemaDirty = true;
+    } catch (e) {
+      status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
+      showSqlError(e, statements);
+      clear(results);
+    } finally {
+      running = false;
+      btn.disabled = false;
+      results.removeAttribute('aria-busy');
+    }
+  }
+
+  function renderResults(data, statements, items) {
+    const results = clear($('#sql-results'));
+    const list = Array.isArray(data.results) ? data.results : [];
+    if (!list.length) { results.append(emptyState('No results', 'The server returned no results.')); return; }
+    list.forEach((r, i) => {
+      const card = h('section', { class: 'card result', 'aria-label': 'Result of statement ' + (i + 1) });
+      const head = h('div', { class: 'result-head' },
+        h('span', { class: 'badge' }, '#' + (i + 1)),
+        h('code', { class: 'result-sql', title: statements[i] || '' }, preview(statements[i] || '', 160)));
+      card.append(head);
+      if (r && r.success === false) {
+        card.append(h('div', { class: 'alert error' }, r.error || 'Failed'));
+      } else if (r && (Array.isArray(r.resultSetList) || Array.isArray(r.resultSet) || Array.isArray(r.resultHeaders))) {
+        const { headers, rows } = resultRows(r);
+        card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1) }));
+        if (r.truncated) card.append(h('p', { class: 'alert warn small' }, 'Only the first 10,000 rows were returned (server cap). Add a LIMIT or a WHERE clause to narrow the result.'));
+      } else if (r && Array.isArray(r.rowsUpdatedBatch)) {
+        const total = r.rowsUpdatedBatch.reduce((a, b) => a + (Number(b) || 0), 0);
+        card.append(h('p', { class: 'updated' }, plural(total, 'row') + ' updated (' + plural(r.rowsUpdatedBatch.length, 'batch item') + ')'));
+      } else if (r && typeof r.rowsUpdated === 'number') {
+        card.append(h('p', { class: 'updated' }, plural(r.rowsUpdated, 'row') + ' updated'));
+      } else {
+        card.append(h('p', { class: 'updated' }, 'Done'));
+      }
+      results.append(card);
+    });
+  }
+
+  function share() {
+    const statements = splitSql(editor().value);
+    const box = $('#share-box');
+    if (statements.length !== 1 || !['SELECT', 'WITH'].includes(firstKeyword(statements[0]))) {
+      box.hidden = true;
+      showSqlError(new ApiError('Share works for a single SELECT (or WITH … SELECT) query. Shared links are read-only.', 0, null));
+      return;
+    }
+    hideSqlError();
+    const url = location.origin + API + '/query?db=' + encodeURIComponent(state.db) + '&sql=' + base64url(statements[0]);
+    $('#share-url').value = url;
+    $('#share-open').href = url;
+    $('#share-note').textContent = $('#sql-params').value.trim() ? 'Note: parameters are not part of a shared link.' : 'Anyone who can reach this server can open this link; it only reads.';
+    box.hidden = false;
+    $('#share-url').select();
+    copyText(url, true);
+  }
+
+  async function copyText(text, quiet) {
+    try {
+      if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); if (!quiet) toast('Copied to clipboard', 'ok'); else toast('Link copied', 'ok'); return; }
+    } catch (_) { /* fall back */ }
+    const input = $('#share-url');
+    input.focus(); input.select();
+    let ok = false;
+    try { ok = document.execCommand('copy'); } catch (_) { ok = false; }
+    if (!quiet) toast(ok ? 'Copied to clipboard' : 'Select the link and copy it', ok ? 'ok' : 'info');
+  }
+
+  // ---------------------------------------------------------------- schema browser
+  const browse = { table: null, offset: 0, token: 0 };
+
+  async function loadSchema() {
+    const r = await runTx([{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
+    const objects = queryObjects(r.results[0]);
+    const withCols = objects.filter((o) => o.type === 'table' || o.type === 'view');
+    const colsByName = {};
+    if (withCols.length) {
+      const cr = await runTx(withCols.map((o) => ({ query: 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', values: [o.name] })));
+      withCols.forEach((o, i) => { colsByName[o.name] = queryObjects(cr.results[i] || {}); });
+    }
+    for (const o of objects) o.columns = colsByName[o.name] || [];
+    cache.schema = objects;
+    cache.schemaDb = state.db;
+    cache.schemaDirty = false;
+    return objects;
+  }
+
+  async function enterSchema(reload, tableChanged) {
+    const list = $('#schema-list');
+    const detail = $('#schema-detail');
+    const db = state.db;
+    if (reload || cache.schemaDirty || !cache.schema || cache.schemaDb !== db) {
+      clear(list).append(loading('Loading schema…'));
+      clear(detail);
+      try {
+        await loadSchema();
+      } catch (e) {
+        if (db !== state.db) return;
+        clear(list).append(errorState(e, () => enterSchema(true)));
+        return;
+      }
+      if (db !== state.db || state.view !== 'schema') return;
+      renderSchemaList();
+      tableChanged = true;
+    } else {
+      renderSchemaList();
+    }
+    if (tableChanged || !detail.firstChild) {
+      if (state.table) showTable(state.table); else renderSchemaOverview();
+    }
+  }
+
+  function renderSchemaList() {
+    const list = clear($('#schema-list'));
+    const objs = cache.schema || [];
+    if (!objs.length) {
+      list.append(emptyState('No tables yet', 'Create one in the SQL editor, e.g. CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT).',
+        h('a', { class: 'btn small', href: hashFor({ db: state.db, view: 'sql' }) }, 'Open SQL editor')));
+      return;
+    }
+    const groups = [['table', 'Tables'], ['view', 'Views'], ['index', 'Indexes'], ['trigger', 'Triggers']];
+    for (const [type, label] of groups) {
+      const items = objs.filter((o) => o.type === type);
+      if (!items.length) continue;
+      const ul = h('ul', { class: 'obj-list' });
+      for (const o of items) {
+        if (type === 'table' || type === 'view') {
+          ul.append(h('li', null, h('button', {
+            type: 'button', class: 'obj-btn' + (state.table === o.name ? ' active' : ''), 'aria-current': state.table === o.name ? 'true' : null,
+            dataset: { table: o.name }, onclick: () => navigate({ view: 'schema', table: o.name }),
+          }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, plural(o.columns.length, 'col')))));
+        } else {
+          ul.append(h('li', { class: 'obj-static' }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, 'on ' + o.tbl_name)));
+        }
+      }
+      list.append(h('div', { class: 'obj-group' }, h('h3', { class: 'side-title' }, label + ' (' + items.length + ')'), ul));
+    }
+  }
+
+  function columnsTable(cols) {
+    const tbody = h('tbody');
+    for (const c of cols) {
+      tbody.append(h('tr', null,
+        h('td', { class: 'col-name' }, c.name),
+        h('td', { class: 'col-type' }, c.type || h('span', { class: 'muted' }, 'ANY')),
+        h('td', null, c.pk ? h('span', { class: 'badge key' }, 'PK' + (Number(c.pk) > 1 ? ' ' + c.pk : '')) : null,
+          c.notnull ? h('span', { class: 'badge' }, 'NOT NULL') : null),
+        h('td', { class: 'col-default' }, c.dflt_value === null || c.dflt_value === undefined ? '' : String(c.dflt_value))));
+    }
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'grid columns' },
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Column'), h('th', { scope: 'col' }, 'Type'), h('th', { scope: 'col' }, 'Constraints'), h('th', { scope: 'col' }, 'Default'))),
+      tbody));
+  }
+
+  function renderSchemaOverview() {
+    const detail = clear($('#schema-detail'));
+    const objs = (cache.schema || []).filter((o) => o.type === 'table' || o.type === 'view');
+    if (!objs.length) { detail.append(emptyState('Nothing to show', 'This database has no tables or views.')); return; }
+    detail.append(h('p', { class: 'muted small' }, 'Select a table or view to browse its rows.'));
+    for (const o of objs) {
+      detail.append(h('section', { class: 'card schema-card' },
+        h('div', { class: 'card-head' },
+          h('h3', null, h('button', { type: 'button', class: 'link-btn obj-link', onclick: () => navigate({ view: 'schema', table: o.name }) }, o.name)),
+          h('span', { class: 'badge' }, o.type)),
+        h('ul', { class: 'col-chips' }, o.columns.map((c) => h('li', null, h('span', { class: 'col-name' }, c.name), ' ', h('span', { class: 'col-type' }, c.type || 'ANY'))))));
+    }
+  }
+
+  function showTable(name) {
+    const detail = clear($('#schema-detail'));
+    const obj = (cache.schema || []).find((o) => o.name === name && (o.type === 'table' || o.type === 'view'));
+    if (!obj) {
+      detail.append(emptyState('Not found', 'There is no table or view named "' + name + '".',
+        h('button', { type: 'button', class: 'btn small', onclick: () => navigate({ view: 'schema', table: null }) }, 'Show all tables')));
+      return;
+    }
+    const related = (cache.schema || []).filter((o) => (o.type === 'index' || o.type === 'trigger') && o.tbl_name === name);
+    detail.append(...[
+      h('div', { class: 'detail-head' },
+        h('h3', { class: 'detail-title' }, obj.name, ' ', h('span', { class: 'badge' }, obj.type)),
+        h('div', { class: 'btn-row' },
+          h('button', { type: 'button', class: 'btn small', onclick: () => { editor().value = 'SELECT * FROM ' + quoteIdent(obj.name) + ' LIMIT 100;'; navigate({ view: 'sql' }); editor().focus(); } }, 'Query in editor'),
+          h('button', { type: 'button', class: 'btn small ghost', onclick: () => navigate({ view: 'schema', table: null }) }, 'All tables'))),
+      h('h4', { class: 'section-title' }, 'Columns'),
+      columnsTable(obj.columns),
+      related.length ? h('p', { class: 'muted small' }, 'Indexes & triggers: ', related.map((o) => o.name).join(', ')) : null,
+      obj.sql ? h('details', { class: 'sql-details' }, h('summary', null, 'CREATE statement'), h('pre', { class: 'code' }, obj.sql)) : null,
+      h('h4', { class: 'section-title' }, 'Rows'),
+      h('div', { id: 'browse-rows' })].filter(Boolean));
+    browse.table = name;
+    browse.offset = 0;
+    loadBrowsePage();
+  }
+
+  async function loadBrowsePage() {
+    const box = $('#browse-rows');
+    if (!box) return;
+    const token = ++browse.token;
+    const name = browse.table;
+    const offset = browse.offset;
+    clear(box).append(loading('Loading rows…'));
+    try {
+      const r = await runTx([
+        { query: 'SELECT * FROM ' + quoteIdent(name) + ' LIMIT ? OFFSET ?', values: [BROWSE_ROWS, offset] },
+        { query: 'SELECT count(*) AS n FROM ' + quoteIdent(name) },
+      ]);
+      if (token !== browse.token) return;
+      const { headers, rows } = resultRows(r.results[0]);
+      const totalRow = resultRows(r.results[1]).rows[0];
+      const total = totalRow ? Number(totalRow[0]) : rows.length;
+      clear(box);
+      const from = rows.length ? offset + 1 : 0;
+      const to = offset + rows.length;
+      const pager = h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Row pages' },
+        h('button', { type: 'button', class: 'btn small', id: 'browse-prev', disabled: offset <= 0, onclick: () => { browse.offset = Math.max(0, offset - BROWSE_ROWS); loadBrowsePage(); } }, '‹ Prev'),
+        h('span', { class: 'pager-info', id: 'browse-info' }, total ? ('Rows ' + from.toLocaleString() + '–' + to.toLocaleString() + ' of ' + total.toLocaleString()) : 'No rows'),
+        h('button', { type: 'button', class: 'btn small', id: 'browse-next', disabled: to >= total, onclick: () => { browse.offset = offset + BROWSE_ROWS; loadBrowsePage(); } }, 'Next ›'));
+      box.append(pager);
+      const cols = headers.length ? headers : ((cache.schema || []).find((o) => o.name === name) || { columns: [] }).columns.map((c) => c.name);
+      box.append(resultTable(cols, rows, { startIndex: offset, noFoot: true, label: 'Rows of ' + name, pageSize: BROWSE_ROWS }));
+    } catch (e) {
+      if (token !== browse.token) return;
+      clear(box).append(errorState(e, loadBrowsePage));
+    }
+  }
+
+  // ---------------------------------------------------------------- history
+  let historyToken = 0;
+  async function loadHistory() {
+    const body = $('#history-body');
+    const token = ++historyToken;
+    const db = state.db;
+    clear(body).append(loading('Loading history…'));
+    $('#history-clear').disabled = true;
+    let data;
+    try {
+      data = await api('GET', '/history', { query: { db, limit: 100 } });
+    } catch (e) {
+      if (token !== historyToken) return;
+      clear(body).append(errorState(e, loadHistory));
+      return;
+    }
+    if (token !== historyToken || db !== state.db) return;
+    const entries = Array.isArray(data.entries) ? data.entries : Array.isArray(data.history) ? data.history : Array.isArray(data) ? data : [];
+    clear(body);
+    if (!entries.length) {
+      body.append(emptyState('No queries yet', 'SQL you run against this database shows up here.',
+        h('a', { class: 'btn small', href: hashFor({ db: state.db, view: 'sql' }) }, 'Open SQL editor')));
+      return;
+    }
+    $('#history-clear').disabled = false;
+    const total = typeof data.total === 'number' ? data.total : (typeof data.count === 'number' ? data.count : null);
+    body.append(h('p', { class: 'muted small' }, total !== null && total > entries.length ? 'Newest ' + entries.length + ' of ' + total + ' entries' : plural(entries.length, 'entry').replace(/entrys$/, 'entries')));
+    const ol = h('ol', { class: 'history-list' });
+    entries.forEach((e, pos) => {
+      const idx = e.index !== undefined && e.index !== null ? e.index : pos;
+      const ok = e.success !== false && !e.error;
+      const sql = typeof e.sql === 'string' ? e.sql : (e.query || e.statement || '');
+      const meta = h('div', { class: 'history-meta' },
+        h('span', { class: 'badge ' + (ok ? 'ok' : 'err') }, ok ? 'OK' : 'Error'),
+        e.source ? h('span', { class: 'badge' }, e.source) : null,
+        h('time', { datetime: (toDate(e.timestamp) || new Date(0)).toISOString(), title: fmtTime(e.timestamp) }, relTime(e.timestamp) || fmtTime(e.timestamp)),
+        e.duration_ms !== undefined && e.duration_ms !== null ? h('span', { class: 'muted' }, Number(e.duration_ms).toFixed(Number(e.duration_ms) < 10 ? 2 : 0) + ' ms') : null,
+        e.rows !== undefined && e.rows !== null ? h('span', { class: 'muted' }, plural(Number(e.rows), 'row')) : null);
+      const li = h('li', { class: 'card history-item', dataset: { index: String(idx) } },
+        meta,
+        h('pre', { class: 'code history-sql' }, sql),
+        !ok && e.error ? h('p', { class: 'error-text small' }, String(e.error)) : null,
+        h('div', { class: 'btn-row' },
+          h('button', { type: 'button', class: 'btn small primary rerun', onclick: () => rerun(sql) }, 'Re-run'),
+          h('button', { type: 'button', class: 'btn small edit', onclick: () => { editor().value = sql; saveEditor(); navigate({ view: 'sql' }); editor().focus(); } }, 'Edit'),
+          h('button', { type: 'button', class: 'btn small danger delete', onclick: () => deleteHistory(idx, sql) }, 'Delete')));
+      ol.append(li);
+    });
+    body.append(ol);
+  }
+
+  function rerun(sql) {
+    editor().value = sql;
+    $('#sql-params').value = '';
+    saveEditor();
+    navigate({ view: 'sql' });
+    runSql();
+  }
+
+  async function deleteHistory(idx, sql) {
+    try {
+      await api('DELETE', '/history/' + encodeURIComponent(idx), { query: { db: state.db } });
+      toast('History entry deleted', 'ok');
+    } catch (e) {
+      toast('Could not delete: ' + errMessage(e), 'error');
+    }
+    loadHistory();
+  }
+
+  async function clearHistory() {
+    const ok = await confirmDialog({ title: 'Clear query history?', body: 'This removes every history entry of "' + state.db + '". It cannot be undone.', okLabel: 'Clear history', danger: true });
+    if (!ok) return;
+    try {
+      await api('DELETE', '/history', { query: { db: state.db } });
+      toast('History cleared', 'ok');
+    } catch (e) {
+      toast('Could not clear history: ' + errMessage(e), 'error');
+    }
+    loadHistory();
+  }
+
+  // ---------------------------------------------------------------- KV browser
+  const kv = { items: [], loadedFor: null, prefix: '', offset: 0, more: false, listToken: 0, keyToken: 0, current: null };
+  const KV_LIMIT = 100;
+
+  function kvPath(key, suffix) { return '/kv/' + encodeURIComponent(key) + (suffix || ''); }
+
+  function normalizeKeys(data) {
+    const arr = Array.isArray(data.keys) ? data.keys : Array.isArray(data.items) ? data.items : Array.isArray(data) ? data : [];
+    return arr.map((k) => (typeof k === 'string' ? { key: k } : Object.assign({}, k, { key: k.key !== undefined ? String(k.key) : String(k.name || '') })));
+  }
+
+  async function enterKv(reload, keyChanged) {
+    $('#kv-prefix').value = kv.prefix;
+    if (reload || kv.loadedFor !== state.db) await loadKvList(false);
+    else renderKvList();
+    if (reload || keyChanged || !$('#kv-detail').firstChild) {
+      if (state.key !== null && state.key !== undefined) loadKey(state.key);
+      else renderKvPlaceholder();
+    }
+  }
+
+  function renderKvPlaceholder() {
+    kv.current = null;
+    clear($('#kv-detail')).append(emptyState('No key selected', 'Pick a key on the left to view, edit and time-travel it, or create a new one.',
+      h('button', { type: 'button', class: 'btn small', onclick: newKeyForm }, 'New key')));
+  }
+
+  async function loadKvList(append) {
+    const list = $('#kv-list');
+    const token = ++kv.listToken;
+    const db = state.db;
+    if (!append) { kv.offset = 0; clear(list).append(loading('Loading keys…')); }
+    let data;
+    try {
+      data = await api('GET', '/kv', { query: { db, prefix: kv.prefix, limit: KV_LIMIT, offset: append ? kv.offset : undefined } });
+    } catch (e) {
+      if (token !== kv.listToken) return;
+      kv.loadedFor = null;
+      clear(list);
+      if (/no such table/i.test(errMessage(e))) {
+        list.append(emptyState('No KV store yet', 'This database has no key-value table. Saving a key creates it.'));
+      } else list.append(errorState(e, () => loadKvList(false)));
+      return;
+    }
+    if (token !== kv.listToken || db !== state.db) return;
+    const keys = normalizeKeys(data);
+    kv.items = append ? kv.items.concat(keys) : keys;
+    kv.offset = kv.items.length;
+    kv.more = keys.length >= KV_LIMIT;
+    kv.loadedFor = db;
+    renderKvList();
+  }
+
+  function ttlText(item) {
+    const exp = item && (item.expires_at !== undefined ? item.expires_at : item.expiresAt);
+    if (exp === null || exp === undefined || exp === 0 || exp === '') {
+      if (item && typeof item.ttl === 'number' && item.ttl > 0) return 'expires in ' + fmtDuration(item.ttl);
+      return '';
+    }
+    const d = toDate(exp);
+    if (!d) return '';
+    const secs = (d.getTime() - Date.now()) / 1000;
+    return secs <= 0 ? 'expired' : 'expires in ' + fmtDuration(secs);
+  }
+
+  function renderKvList() {
+    const list = clear($('#kv-list'));
+    if (!kv.items.length) {
+      list.append(emptyState(kv.prefix ? 'No matching keys' : 'No keys yet', kv.prefix ? 'No key starts with "' + kv.prefix + '".' : 'Create a key with "New key".'));
+      return;
+    }
+    const ul = h('ul', { class: 'obj-list kv-keys' });
+    for (const it of kv.items) {
+      const ttl = ttlText(it);
+      const metaParts = [it.content_type || it.contentType, it.size !== undefined ? fmtBytes(it.size) : null].filter(Boolean);
+      ul.append(h('li', null, h('button', {
+        type: 'button', class: 'obj-btn kv-key' + (state.key === it.key ? ' active' : ''), 'aria-current': state.key === it.key ? 'true' : null,
+        dataset: { key: it.key }, onclick: () => navigate({ view: 'kv', key: it.key }),
+      }, h('span', { class: 'obj-name' }, it.key),
+        h('span', { class: 'obj-meta' }, metaParts.join(' · '), ttl ? h('span', { class: 'ttl-badge' }, ttl) : null))));
+    }
+    list.append(ul);
+    if (kv.more) list.append(h('button', { type: 'button', class: 'btn small kv-more', onclick: () => loadKvList(true) }, 'Load more'));
+  }
+
+  function newKeyForm() {
+    if (state.key !== null && state.key !== undefined) { navigate({ view: 'kv', key: null }); }
+    kv.current = null;
+    const detail = clear($('#kv-detail'));
+    const keyInput = h('input', { id: 'kv-new-key', class: 'code-input', spellcheck: 'false', autocapitalize: 'off', placeholder: 'e.g. user:42:settings', required: true });
+    const valueInput = h('textarea', { id: 'kv-value', class: 'code-input', rows: '10', spellcheck: 'false', placeholder: '{"theme": "dark"}' });
+    const ttlInput = h('input', { id: 'kv-ttl', type: 'number', min: '0', step: '1', inputmode: 'numeric', placeholder: 'none' });
+    const msg = h('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
+    const form = h('form', { class: 'kv-form', autocomplete: 'off' },
+      h('h3', { class: 'detail-title' }, 'New key'),
+      h('label', { for: 'kv-new-key', class: 'field-label' }, 'Key'), keyInput,
+      h('label', { for: 'kv-value', class: 'field-label' }, 'Value ', h('span', { class: 'muted' }, '(valid JSON is stored as application/json, anything else as text)')), valueInput,
+      h('div', { class: 'inline-fields' }, h('label', { for: 'kv-ttl', class: 'field-label' }, 'TTL (seconds)'), ttlInput),
+      h('div', { class: 'btn-row' }, h('button', { type: 'submit', class: 'btn primary' }, 'Create key'), h('button', { type: 'button', class: 'btn ghost', onclick: renderKvPlaceholder }, 'Cancel')),
+      msg);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const key = keyInput.value;
+      if (!key.trim()) { msg.textContent = 'Enter a key.'; msg.className = 'form-msg err'; keyInput.focus(); return; }
+      const ok = await saveValue(key, valueInput.value, ttlInput.value, msg);
+      if (ok) { await loadKvList(false); navigate({ view: 'kv', key }); }
+    });
+    detail.append(form);
+    keyInput.focus();
+  }
+
+  async function saveValue(key, text, ttl, msgEl) {
+    const isJson = tryParseJson(text).ok && text.trim() !== '';
+    const query = { db: state.db };
+    if (ttl !== undefined && ttl !== null && String(ttl).trim() !== '') {
+      const n = Number(ttl);
+      if (!Number.isInteger(n) || n < 0) { msgEl.textContent = 'TTL must be a whole number of seconds.'; msgEl.className = 'form-msg err'; return false; }
+      query.ttl = n;
+    }
+    msgEl.textContent = 'Saving…'; msgEl.className = 'form-msg';
+    try {
+      await api('PUT', kvPath(key), { query, raw: text, contentType: isJson ? 'application/json' : 'text/plain; charset=utf-8' });
+      msgEl.textContent = 'Saved.'; msgEl.className = 'form-msg ok';
+      toast('Saved "' + key + '"', 'ok');
+      return true;
+    } catch (e) {
+      msgEl.textContent = 'Save failed: ' + errMessage(e); msgEl.className = 'form-msg err';
+      return false;
+    }
+  }
+
+  function decodeValue(buf, contentType) {
+    const bytes = new Uint8Array(buf);
+    let text = null;
+    try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch (_) { text = null; }
+    const binary = text === null || (/octet-stream/i.test(contentType) && /[\x00-\x08\x0e-\x1f]/.test(text));
+    if (binary) return { binary: true, size: bytes.length, text: '' };
+    let display = text;
+    if (isJsonType(contentType)) {
+      const p = tryParseJson(text);
+      if (p.ok) display = JSON.stringify(p.value, null, 2);
+    }
+    return { binary: false, size: bytes.length, text, display };
+  }
+
+  async function loadKey(key) {
+    const detail = clear($('#kv-detail'));
+    const token = ++kv.keyToken;
+    const db = state.db;
+    detail.append(loading('Loading "' + key + '"…'));
+    let res;
+    try {
+      res = await api('GET', kvPath(key), { query: { db }, expect: 'raw' });
+    } catch (e) {
+      if (token !== kv.keyToken) return;
+      clear(detail);
+      if (e.status === 404) {
+        detail.append(emptyState('Key not found', '"' + key + '" does not exist or has expired.'));
+        kv.current = null;
+        detail.append(h('div', { class: 'btn-row' }, h('button', { type: 'button', class: 'btn small', onclick: () => showKvHistoryOnly(key) }, 'Show its history')));
+      } else detail.append(errorState(e, () => loadKey(key)));
+      return;
+    }
+    if (token !== kv.keyToken || db !== state.db) return;
+    const ct = (res.contentType || '').split(';')[0].trim();
+    const val = decodeValue(res.buf, ct);
+    kv.current = { key, contentType: ct, value: val };
+    renderKeyDetail(key, ct, val);
+    loadKvHistory(key);
+  }
+
+  function renderKeyDetail(key, ct, val) {
+    const detail = clear($('#kv-detail'));
+    const item = kv.items.find((i) => i.key === key);
+    const ttl = ttlText(item);
+    const valueInput = h('textarea', { id: 'kv-value', class: 'code-input', rows: String(Math.min(18, Math.max(6, (val.display || '').split('\n').length + 1))), spellcheck: 'false' });
+    valueInput.value = val.binary ? '' : val.display;
+    if (val.binary) valueInput.placeholder = 'Binary value (' + fmtBytes(val.size) + '); type text here to replace it.';
+    const ttlInput = h('input', { id: 'kv-ttl', type: 'number', min: '0', step: '1', inputmode: 'numeric', placeholder: 'keep none' });
+    const msg = h('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
+    const form = h('form', { class: 'kv-form', autocomplete: 'off' },
+      h('div', { class: 'detail-head' },
+        h('h3', { class: 'detail-title kv-title' }, h('span', { class: 'mono' }, key)),
+        h('div', { class: 'kv-meta' },
+          ct ? h('span', { class: 'badge' }, ct) : null,
+          h('span', { class: 'badge' }, fmtBytes(val.size)),
+          h('span', { class: 'badge ttl', id: 'kv-ttl-display' }, ttl || 'no expiry'))),
+      h('label', { for: 'kv-value', class: 'field-label' }, 'Value', isJsonType(ct) ? h('span', { class: 'muted' }, ' (JSON, pretty-printed)') : null),
+      valueInput,
+      h('div', { class: 'inline-fields' },
+        h('label', { for: 'kv-ttl', class: 'field-label' }, 'TTL on save (seconds)'), ttlInput),
+      h('div', { class: 'btn-row' },
+        h('button', { type: 'submit', class: 'btn primary', id: 'kv-save' }, 'Save'),
+        h('button', { type: 'button', class: 'btn', id: 'kv-format', onclick: () => {
+          const p = tryParseJson(valueInput.value);
+          if (p.ok) valueInput.value = JSON.stringify(p.value, null, 2); else { msg.textContent = 'Not valid JSON.'; msg.className = 'form-msg err'; }
+        } }, 'Format JSON'),
+        h('button', { type: 'button', class: 'btn ghost', onclick: () => loadKey(key) }, 'Reload'),
+        h('button', { type: 'button', class: 'btn danger', id: 'kv-delete', onclick: () => deleteKey(key) }, 'Delete')),
+      msg);
+    form.addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const ok = await saveValue(key, valueInput.value, ttlInput.value, msg);
+      if (ok) { await loadKvList(false); loadKey(key); }
+    });
+    valueInput.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+    });
+    detail.append(form, h('section', { class: 'kv-history', 'aria-labelledby': 'kv-history-title' },
+      h('div', { class: 'section-head' }, h('h4', { id: 'kv-history-title', class: 'section-title' }, 'History'),
+        h('button', { type: 'button', class: 'btn small ghost', onclick: () => loadKvHistory(key) }, 'Refresh')),
+      h('div', { id: 'kv-timeline' })));
+  }
+
+  function showKvHistoryOnly(key) {
+    const detail = $('#kv-detail');
+    detail.append(h('section', { class: 'kv-history' }, h('h4', { class: 'section-title' }, 'History'), h('div', { id: 'kv-timeline' })));
+    loadKvHistory(key);
+  }
+
+  async function deleteKey(key) {
+    const ok = await confirmDialog({ title: 'Delete key?', body: h('p', null, 'Delete ', h('code', null, key), ' from "' + state.db + '"? Its history is kept, so you can still roll it back.'), okLabel: 'Delete', danger: true });
+    if (!ok) return;
+    try {
+      await api('DELETE', kvPath(key), { query: { db: state.db } });
+      toast('Deleted "' + key + '"', 'ok');
+      await loadKvList(false);
+      navigate({ view: 'kv', key: null });
+    } catch (e) {
+      toast('Delete failed: ' + errMessage(e), 'error');
+    }
+  }
+
+  function opValue(op, which) {
+    if (!op || typeof op !== 'object') return undefined;
+    const rawKey = which === 'new' ? 'raw_new_value' : 'raw_old_value';
+    const keys = which === 'new' ? ['new_value', 'newValue', 'value'] : ['old_value', 'oldValue'];
+    for (const k of keys) if (k in op) return op[k];
+    if (op[rawKey] !== undefined && op[rawKey] !== null) {
+      const t = decodeBase64Text(op[rawKey]);
+      return t !== null ? t : '<binary ' + b64ByteLength(op[rawKey]) + ' bytes>';
+    }
+    return undefined;
+  }
+
+  async function loadKvHistory(key) {
+    const box = $('#kv-timeline');
+    if (!box) return;
+    const token = kv.keyToken;
+    clear(box).append(loading('Loading history…'));
+    let data;
+    try {
+      data = await api('GET', kvPath(key, '/history'), { query: { db: state.db, limit: 50 } });
+    } catch (e) {
+      if (token !== kv.keyToken) return;
+      clear(box).append(errorState(e, () => loadKvHistory(key)));
+      return;
+    }
+    if (token !== kv.keyToken || !box.isConnected) return;
+    const ops = Array.isArray(data.operations) ? data.operations : Array.isArray(data.history) ? data.history : [];
+    clear(box);
+    if (!ops.length) { box.append(emptyState('No history', 'Changes to this key are recorded here (unless written with history=false).')); return; }
+    const ol = h('ol', { class: 'timeline' });
+    ops.forEach((entry, i) => {
+      const op = entry.operation || entry;
+      const kind = String(op.op || op.type || entry.op || 'op');
+      const nv = opValue(op, 'new');
+      const opNum = entry.op_number !== undefined ? entry.op_number : entry.opNumber;
+      const li = h('li', { class: 'tl-item' + (i === 0 ? ' current' : ''), dataset: { op: String(opNum) } },
+        h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
+        h('div', { class: 'tl-body' },
+          h('div', { class: 'tl-head' },
+            h('span', { class: 'badge op op-' + kind.replace(/[^a-z]/gi, '') }, kind),
+            h('span', { class: 'tl-num' }, '#' + opNum),
+            h('time', { title: fmtTime(entry.timestamp), datetime: (toDate(entry.timestamp) || new Date(0)).toISOString() }, relTime(entry.timestamp)),
+            i === 0 ? h('span', { class: 'badge ok' }, 'current') : null),
+          nv !== undefined ? h('code', { class: 'tl-value' }, preview(nv, 120)) : null,
+          h('div', { class: 'btn-row' },
+            h('button', { type: 'button', class: 'btn small snapshot-btn', onclick: () => viewSnapshot(key, opNum) }, 'View snapshot'),
+            i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, i, opNum) }, 'Roll back to here') : null)));
+      ol.append(li);
+    });
+    box.append(ol);
+  }
+
+  function snapshotBody(data) {
+    let v = data.value;
+    const ct = data.content_type || '';
+    let text;
+    if (v === null || v === undefined) text = 'null';
+    else if (typeof v === 'string') {
+      const p = isJsonType(ct) ? tryParseJson(v) : { ok: false };
+      text = p.ok ? JSON.stringify(p.value, null, 2) : v;
+    } else text = JSON.stringify(v, null, 2);
+    return { text, ct };
+  }
+
+  async function viewSnapshot(key, opNum) {
+    try {
+      const data = await api('GET', kvPath(key, '/snapshot'), { query: { db: state.db, op_number: opNum } });
+      const { text, ct } = snapshotBody(data);
+      await infoDialog('Snapshot of "' + key + '" at op #' + opNum,
+        h('div', null, h('p', { class: 'muted small' }, ct ? 'Content type: ' + ct : ''), h('pre', { class: 'code snapshot-value' }, text)));
+    } catch (e) {
+      toast('Could not load snapshot: ' + errMessage(e), 'error');
+    }
+  }
+
+  async function rollback(key, steps, opNum) {
+    let snapText = null;
+    try {
+      const data = await api('GET', kvPath(key, '/snapshot'), { query: { db: state.db, op_number: opNum } });
+      snapText = snapshotBody(data).text;
+    } catch (_) { snapText = null; }
+    const body = h('div', null,
+      h('p', null, 'Undo the last ', h('strong', null, plural(steps, 'operation')), ' on ', h('code', null, key), '?'),
+      snapText !== null ? h('div', null, h('p', { class: 'muted small' }, 'The value becomes (op #' + opNum + '):'), h('pre', { class: 'code snapshot-value' }, snapText)) : null);
+    const ok = await confirmDialog({ title: 'Roll back "' + key + '"?', body, okLabel: 'Roll back', danger: true });
+    if (!ok) return;
+    try {
+      await api('POST', kvPath(key, '/rollback'), { query: { db: state.db, steps } });
+      toast('Rolled back ' + plural(steps, 'step'), 'ok');
+      await loadKvList(false);
+      await loadKey(key);
+    } catch (e) {
+      toast('Rollback failed: ' + errMessage(e), 'error');
+    }
+  }
+
+  // ---------------------------------------------------------------- wiring
+  function init() {
+    $('#db-form').addEventListener('submit', (e) => { e.preventDefault(); openDb($('#db-input').value); });
+    $('#db-create').addEventListener('click', () => createDb($('#db-input').value));
+    $('#welcome-form').addEventListener('submit', (e) => { e.preventDefault(); openDb($('#welcome-db').value); });
+    $('#menu-toggle').addEventListener('click', () => (document.body.classList.contains('menu-open') ? closeMenu() : openMenu()));
+    $('#backdrop').addEventListener('click', closeMenu);
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && document.body.classList.contains('menu-open')) { closeMenu(); $('#menu-toggle').focus(); }
+    });
+    for (const a of document.querySelectorAll('.nav-link')) {
+      a.addEventListener('click', (e) => {
+        if (!state.db) { e.preventDefault(); $('#db-form-msg').textContent = 'Open a database first.'; $('#db-input').focus(); }
+      });
+    }
+
+    const ed = editor();
+    ed.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); runSql(); }
+    });
+    ed.addEventListener('input', () => { saveEditorSoon(); });
+    $('#sql-params').addEventListener('keydown', (e) => {
+      if (e.key === 'Enter') { e.preventDefault(); runSql(); }
+    });
+    $('#run-btn').addEventListener('click', runSql);
+    $('#share-btn').addEventListener('click', share);
+    $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
+    $('#format-clear').addEventListener('click', () => {
+      ed.value = ''; saveEditor(); clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true; $('#run-status').textContent = ''; ed.focus();
+    });
+
+    $('#schema-refresh').addEventListener('click', () => enterSchema(true, true));
+    $('#history-refresh').addEventListener('click', loadHistory);
+    $('#history-clear').addEventListener('click', clearHistory);
+    $('#kv-filter').addEventListener('submit', (e) => { e.preventDefault(); kv.prefix = $('#kv-prefix').value; loadKvList(false); });
+    $('#kv-new').addEventListener('click', newKeyForm);
+
+    window.addEventListener('hashchange', route);
+    renderRecent();
+    route();
+  }
+
+  let saveTimer = 0;
+  function saveEditorSoon() { clearTimeout(saveTimer); saveTimer = setTimeout(saveEditor, 400); }
+
+  // exposed for debugging and tests
+  window.hoody = { splitSql, firstKeyword, isQuery, base64url };
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+})();
