@@ -22,10 +22,8 @@ std::string history_table(std::string_view table) { return std::string(table) + 
 void bind_value(db::statement& stmt, int index, const std::optional<kv_value>& v) {
   if (!v) {
     stmt.bind_null(index);
-  } else if (is_textual_content_type(v->content_type)) {
-    stmt.bind_text(index, v->value);
   } else {
-    stmt.bind_blob(index, std::string_view(v->value));
+    bind_kv_value(stmt, index, v->value, v->content_type);
   }
 }
 
@@ -192,6 +190,57 @@ bool is_textual_content_type(std::string_view content_type) noexcept {
          t == "application/yaml" || t == "application/x-yaml" || t == "application/toml" ||
          t == "application/sql" || t == "application/graphql" || t == "application/x-ndjson" ||
          t == "application/ndjson";
+}
+
+bool is_valid_utf8(std::string_view bytes) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = bytes.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > n) {
+      return false;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(bytes[i + k]);
+      if ((cc & 0xC0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+void bind_kv_value(db::statement& stmt, int index, std::string_view value,
+                   std::string_view content_type) {
+  if (is_textual_content_type(content_type) && is_valid_utf8(value)) {
+    stmt.bind_text(index, value);
+  } else {
+    stmt.bind_blob(index, value);
+  }
 }
 
 }  // namespace hoody::ops

@@ -74,4 +74,12 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
 /// True for content types stored as TEXT (application/json, text/*, +json, +xml, ...).
 [[nodiscard]] bool is_textual_content_type(std::string_view content_type) noexcept;
 
+/// True when `bytes` is well-formed UTF-8.
+[[nodiscard]] bool is_valid_utf8(std::string_view bytes) noexcept;
+
+/// Binds a value the way T and T__history store it: TEXT when the content type is textual and
+/// the bytes are valid UTF-8, BLOB otherwise.
+void bind_kv_value(db::statement& stmt, int index, std::string_view value,
+                   std::string_view content_type);
+
 }  // namespace hoody::ops
