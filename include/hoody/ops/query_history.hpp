@@ -1,7 +1,9 @@
 // hoody/ops/query_history.hpp — per-database log of executed SQL (POST /db and GET /query).
 //
 // Kept in memory, keyed by canonical database path, at most `limit` entries per database (oldest
-// dropped first); survives database cache eviction, not a restart (documented in docs/api.md).
+// dropped first), SQL text cut at `max_sql_bytes`, at most `max_databases` databases (the one
+// recorded least recently is forgotten); survives database cache eviction, not a restart
+// (documented in docs/sql.md).
 // Thread-safety: every member function is safe to call from any thread (internal mutex).
 #pragma once
 
@@ -17,18 +19,21 @@
 namespace hoody::ops {
 
 struct query_record {
-  std::string sql;              ///< statements of the request, joined with ";\n"
-  std::string source;           ///< "db" (POST /db) or "query" (GET /query)
-  std::int64_t timestamp_ms = 0; ///< Unix ms when the request started
+  std::string sql;                ///< statements of the request, joined with ";\n"
+  std::string source;             ///< "db" (POST /db) or "query" (GET /query)
+  std::int64_t timestamp_ms = 0;  ///< Unix ms when the request started
   double duration_ms = 0;
   bool success = true;
   std::optional<std::string> error;
-  std::int64_t rows = 0;        ///< rows returned plus rows changed
+  std::int64_t rows = 0;  ///< rows returned plus rows changed
   std::size_t statements = 0;
 };
 
 class query_history_store {
-public:
+ public:
+  static constexpr std::size_t max_sql_bytes = 16 * 1024;
+  static constexpr std::size_t max_databases = 1024;
+
   explicit query_history_store(std::size_t limit) : limit_(limit) {}
 
   void record(const std::string& db_key, query_record entry);
@@ -40,7 +45,7 @@ public:
   bool remove(const std::string& db_key, std::size_t index);
   [[nodiscard]] nlohmann::json stats(const std::string& db_key) const;
 
-private:
+ private:
   struct stored {
     std::uint64_t id;
     query_record rec;
@@ -48,9 +53,11 @@ private:
   struct per_db {
     std::deque<stored> entries;  // oldest at front
     std::uint64_t next_id = 1;
+    std::uint64_t last_record = 0;  // clock_ value of the latest record
   };
 
   std::size_t limit_;
+  std::uint64_t clock_ = 0;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, per_db> dbs_;
 };

@@ -1,0 +1,210 @@
+// POST /db (one transaction), POST /db/create, GET /query (shareable read-only query).
+#include "hoody/ops/sql.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/core/services.hpp"
+#include "hoody/db/connection.hpp"
+#include "hoody/handlers/routes.hpp"
+#include "hoody/ops/kv_schema.hpp"
+#include "hoody/ops/query_history.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <string_view>
+
+namespace hoody::handlers {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+std::int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+/// Times one SQL request and records it in the query history whatever its outcome.
+class history_recorder {
+ public:
+  history_recorder(http::context& ctx, const char* source) : ctx_(ctx), start_(clock_type::now()) {
+    rec_.source = source;
+    rec_.timestamp_ms = unix_ms();
+  }
+
+  void set_sql(std::string sql, std::size_t statements) {
+    rec_.sql = std::move(sql);
+    rec_.statements = statements;
+  }
+  void succeeded(std::int64_t rows) {
+    rec_.success = true;
+    rec_.rows = rows;
+    commit();
+  }
+  void failed(const std::string& error) {
+    rec_.success = false;
+    rec_.error = error;
+    commit();
+  }
+
+ private:
+  void commit() {
+    rec_.duration_ms =
+        std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
+    ctx_.svc.query_history.record(ctx_.db_file.string(), std::move(rec_));
+  }
+
+  http::context& ctx_;
+  clock_type::time_point start_;
+  ops::query_record rec_;
+};
+
+/// Runs `body` (which may set the recorder's SQL) and records success or failure. A
+/// `needs_writer` hand-over is not an outcome: the writer run records it.
+template <typename Fn>
+http::response recorded(http::context& ctx, const char* source, Fn&& body) {
+  history_recorder rec(ctx, source);
+  try {
+    return body(rec);
+  } catch (const http::needs_writer&) {
+    throw;
+  } catch (const api_error& e) {
+    rec.failed(e.what());
+    throw;
+  } catch (const std::exception& e) {
+    rec.failed(e.what());
+    throw;
+  }
+}
+
+http::response post_db(http::context& ctx) {
+  return recorded(ctx, "db", [&ctx](history_recorder& rec) {
+    nlohmann::json body;
+    try {
+      body = ctx.req.json_body();
+    } catch (api_error& e) {
+      e.details()["reqIdx"] = -1;
+      throw;
+    }
+    const ops::sql_request request = ops::parse_sql_request(body);
+    rec.set_sql(ops::joined_sql(request), request.items.size());
+    ops::sql_outcome out;
+    try {
+      out = ops::execute_sql_request(*ctx.conn, request);
+    } catch (const ops::requires_writer&) {
+      throw http::needs_writer{};
+    } catch (...) {
+      if (!ctx.conn->read_only()) {
+        ctx.conn->forget_schema();  // the failed work is rolled back, but be conservative
+      }
+      throw;
+    }
+    if (out.wrote) {
+      ctx.conn->forget_schema();  // user DDL may have dropped or changed server tables
+    }
+    rec.succeeded(out.rows);
+    return http::response::raw(std::move(out.body), "application/json");
+  });
+}
+
+/// A strong validator for a response body (FNV-1a 64).
+std::string etag_of(std::string_view body) {
+  std::uint64_t hash = 1469598103934665603ULL;
+  for (const char c : body) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "\"%016llx-%zx\"", static_cast<unsigned long long>(hash),
+                body.size());
+  return buf;
+}
+
+bool if_none_match_hits(const std::string& header, const std::string& etag) {
+  // Weak comparison (RFC 9110 13.1.2): W/ prefixes are ignored; "*" matches any.
+  std::size_t i = 0;
+  while (i < header.size()) {
+    while (i < header.size() && (header[i] == ' ' || header[i] == ',' || header[i] == '\t')) {
+      ++i;
+    }
+    if (i >= header.size()) {
+      break;
+    }
+    if (header[i] == '*') {
+      return true;
+    }
+    if (header.compare(i, 2, "W/") == 0) {
+      i += 2;
+    }
+    std::size_t end = header.find(',', i);
+    if (header[i] == '"') {
+      end = header.find('"', i + 1);
+      end = end == std::string::npos ? header.size() : end + 1;
+    } else if (end == std::string::npos) {
+      end = header.size();
+    }
+    std::string tag = header.substr(i, end - i);
+    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) {
+      tag.pop_back();
+    }
+    if (tag == etag) {
+      return true;
+    }
+    i = end;
+  }
+  return false;
+}
+
+http::response get_query(http::context& ctx) {
+  return recorded(ctx, "query", [&ctx](history_recorder& rec) {
+    const auto param = ctx.req.query_param("sql");
+    if (!param || param->empty()) {
+      throw api_error(errc::bad_request, "missing required parameter: sql");
+    }
+    const std::string sql = ops::decode_query_sql(*param);
+    rec.set_sql(sql, 1);
+    ops::query_outcome out = ops::run_read_only_query(*ctx.conn, sql);
+    rec.succeeded(out.rows);
+    const std::string etag = etag_of(out.body);
+    http::response res;
+    if (const auto inm = ctx.req.header("if-none-match"); inm && if_none_match_hits(*inm, etag)) {
+      res = http::response::empty(304);
+    } else {
+      res = http::response::raw(std::move(out.body), "application/json");
+    }
+    res.headers.emplace_back("ETag", etag);
+    res.headers.emplace_back("Cache-Control", "no-cache");
+    return res;
+  });
+}
+
+http::response create_db(http::context& ctx) {
+  const std::string name =
+      ctx.req.query_param("path").value_or(ctx.req.query_param("db").value_or(std::string()));
+  nlohmann::json body = {{"success", true}, {"path", name}, {"created", true}};
+  if (ctx.req.flag("init_kv", false)) {
+    const std::string table = ctx.req.query_param("kv_table").value_or("kv_store");
+    ops::validate_kv_table_name(table);
+    ops::ensure_kv_tables(*ctx.conn, table);
+    body["kv_table"] = table;
+  } else {
+    body["kv_table"] = nullptr;
+  }
+  return http::response::json(body, 201);
+}
+
+}  // namespace
+
+void register_sql_routes(http::router& router) {
+  const std::string p = api_prefix;
+  router.add({http::verb::post, p + "/db", http::access::read_then_write,
+              http::db_use::create_if_flagged,
+              "Run one atomic SQL transaction: query/statement items with values or valuesBatch",
+              post_db});
+  router.add({http::verb::post, p + "/db/create", http::access::write, http::db_use::create_new,
+              "Create a database file (optionally with the KV tables: init_kv, kv_table)",
+              create_db});
+  router.add({http::verb::get, p + "/query", http::access::read, http::db_use::existing,
+              "Run one read-only SELECT/WITH query given as base64 or raw SQL (shareable URL)",
+              get_query});
+}
+
+}  // namespace hoody::handlers

@@ -1,0 +1,873 @@
+// User SQL: POST /db transactions and GET /query (see hoody/ops/sql.hpp and docs/sql.md).
+#include "hoody/ops/sql.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/ops/base64.hpp"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace hoody::ops {
+namespace {
+
+using ojson = nlohmann::ordered_json;
+using json = nlohmann::json;
+
+[[noreturn]] void fail(errc code, std::string message, std::int64_t req_idx) {
+  throw api_error(code, std::move(message), {{"reqIdx", req_idx}});
+}
+
+// --- lexing: only to classify statements SQLite has already prepared -------------------------
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+std::size_t skip_trivia(std::string_view s, std::size_t i) {
+  while (i < s.size()) {
+    if (is_space(s[i])) {
+      ++i;
+    } else if (s[i] == '-' && i + 1 < s.size() && s[i + 1] == '-') {
+      i = s.find('\n', i);
+      if (i == std::string_view::npos) {
+        return s.size();
+      }
+    } else if (s[i] == '/' && i + 1 < s.size() && s[i + 1] == '*') {
+      const auto end = s.find("*/", i + 2);
+      if (end == std::string_view::npos) {
+        return s.size();
+      }
+      i = end + 2;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+/// True when `s` holds nothing but whitespace, comments and semicolons.
+bool only_trivia(std::string_view s) {
+  std::size_t i = 0;
+  for (;;) {
+    i = skip_trivia(s, i);
+    if (i < s.size() && s[i] == ';') {
+      ++i;
+      continue;
+    }
+    return i >= s.size();
+  }
+}
+
+bool is_ident_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+/// Reads a bare or quoted identifier/keyword at `i` (after trivia), lower-cased.
+std::string read_word(std::string_view s, std::size_t& i) {
+  i = skip_trivia(s, i);
+  std::string out;
+  if (i >= s.size()) {
+    return out;
+  }
+  const char open = s[i];
+  if (open == '"' || open == '`' || open == '[') {
+    const char close = open == '[' ? ']' : open;
+    ++i;
+    while (i < s.size() && s[i] != close) {
+      out.push_back(lower(s[i++]));
+    }
+    if (i < s.size()) {
+      ++i;
+    }
+    return out;
+  }
+  while (i < s.size() && is_ident_char(s[i])) {
+    out.push_back(lower(s[i++]));
+  }
+  return out;
+}
+
+std::string first_keyword(std::string_view sql) {
+  std::size_t i = 0;
+  return read_word(sql, i);
+}
+
+struct pragma_form {
+  std::string name;
+  bool assign = false;  ///< `PRAGMA x = v`
+  bool paren = false;   ///< `PRAGMA x(v)`
+};
+
+pragma_form parse_pragma(std::string_view sql) {
+  std::size_t i = 0;
+  read_word(sql, i);  // PRAGMA
+  pragma_form p;
+  p.name = read_word(sql, i);
+  i = skip_trivia(sql, i);
+  if (i < sql.size() && sql[i] == '.') {
+    ++i;
+    p.name = read_word(sql, i);
+    i = skip_trivia(sql, i);
+  }
+  p.assign = i < sql.size() && sql[i] == '=';
+  p.paren = i < sql.size() && sql[i] == '(';
+  return p;
+}
+
+bool one_of(std::string_view value, std::initializer_list<std::string_view> set) {
+  return std::find(set.begin(), set.end(), value) != set.end();
+}
+
+// Pragmas whose bare form only reads.
+bool read_pragma_no_arg(std::string_view name) {
+  return one_of(name, {"application_id",    "auto_vacuum",        "automatic_index",
+                       "busy_timeout",      "cache_size",         "cache_spill",
+                       "cell_size_check",   "collation_list",     "compile_options",
+                       "data_version",      "database_list",      "encoding",
+                       "foreign_key_check", "foreign_keys",       "freelist_count",
+                       "fullfsync",         "function_list",      "integrity_check",
+                       "journal_mode",      "journal_size_limit", "legacy_alter_table",
+                       "locking_mode",      "max_page_count",     "mmap_size",
+                       "module_list",       "page_count",         "page_size",
+                       "pragma_list",       "query_only",         "quick_check",
+                       "read_uncommitted",  "recursive_triggers", "reverse_unordered_selects",
+                       "schema_version",    "secure_delete",      "synchronous",
+                       "table_list",        "temp_store",         "trusted_schema",
+                       "user_version",      "wal_autocheckpoint"});
+}
+
+// Pragmas whose parenthesised argument is an argument, not a new value.
+bool read_pragma_with_arg(std::string_view name) {
+  return one_of(name, {"table_info", "table_xinfo", "index_info", "index_xinfo", "index_list",
+                       "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check",
+                       "table_list"});
+}
+
+// Pragmas whose parenthesised argument parameterises an action on the file.
+bool action_pragma_with_arg(std::string_view name) {
+  return one_of(name, {"incremental_vacuum", "wal_checkpoint", "optimize"});
+}
+
+// The only pragmas POST /db may assign: they change the file, not the shared connection.
+bool assignable_pragma(std::string_view name) {
+  return one_of(name, {"user_version", "application_id"});
+}
+
+// --- preparing user SQL ----------------------------------------------------------------------
+
+bool is_auth_error(const api_error& e) {
+  const auto& d = e.details();
+  const auto it = d.find("sqlite_code");
+  return it != d.end() && it->is_number_integer() && (it->get<int>() & 0xff) == SQLITE_AUTH;
+}
+
+std::string denied_message(std::string_view sql) {
+  const std::string kw = first_keyword(sql);
+  if (one_of(kw, {"begin", "commit", "end", "rollback", "savepoint", "release"})) {
+    return "transaction control statements are not allowed: each request is already one "
+           "transaction";
+  }
+  if (kw == "attach" || kw == "detach") {
+    return "ATTACH and DETACH are not allowed";
+  }
+  return "statement not allowed: load_extension, ATTACH/DETACH and transaction control are "
+         "refused";
+}
+
+/// Prepares one user statement with the user-SQL guard on; rejects empty SQL and extra
+/// statements. Errors carry no reqIdx (the caller adds it).
+db::statement prepare_user(db::connection& conn, std::string_view sql) {
+  std::string_view tail;
+  db::statement stmt;
+  try {
+    db::user_sql_scope guard(conn);
+    stmt = conn.prepare(sql, &tail);
+  } catch (const api_error& e) {
+    if (is_auth_error(e)) {
+      throw api_error(errc::bad_request, denied_message(sql));
+    }
+    throw;
+  }
+  if (!stmt) {
+    throw api_error(errc::bad_request, "empty SQL: the item holds no statement");
+  }
+  if (!only_trivia(tail)) {
+    throw api_error(errc::bad_request,
+                    "only one SQL statement per item is allowed; found more SQL after the first "
+                    "statement: put each statement in its own item");
+  }
+  return stmt;
+}
+
+/// True when `stmt` (prepared from `sql`) may run on a read-only connection and GET /query:
+/// SQLite says it is read-only and it is a SELECT/WITH/VALUES, a reading PRAGMA or an EXPLAIN
+/// of such a statement.
+bool read_only_form(db::connection& conn, const db::statement& stmt, std::string_view sql,
+                    int depth = 0) {
+  if (!stmt.readonly()) {
+    return false;
+  }
+  std::size_t i = 0;
+  const std::string kw = read_word(sql, i);
+  if (kw == "select" || kw == "with" || kw == "values") {
+    return true;
+  }
+  if (kw == "pragma") {
+    const pragma_form p = parse_pragma(sql);
+    if (p.assign) {
+      return false;
+    }
+    return p.paren ? read_pragma_with_arg(p.name) : read_pragma_no_arg(p.name);
+  }
+  if (kw == "explain" && depth == 0) {
+    std::size_t j = i;
+    if (read_word(sql, j) == "query") {
+      if (read_word(sql, j) != "plan") {
+        return false;
+      }
+      i = j;
+    }
+    const std::string_view inner = sql.substr(i);
+    const std::string inner_kw = first_keyword(inner);
+    if (inner_kw != "select" && inner_kw != "with" && inner_kw != "values") {
+      return false;
+    }
+    try {
+      db::statement inner_stmt = prepare_user(conn, inner);
+      return read_only_form(conn, inner_stmt, inner, depth + 1);
+    } catch (const api_error&) {
+      return false;
+    }
+  }
+  return false;
+}
+
+/// POST /db on the writer: refuses assignments to pragmas that are connection state.
+void check_writer_pragma(std::string_view sql) {
+  if (first_keyword(sql) != "pragma") {
+    return;
+  }
+  const pragma_form p = parse_pragma(sql);
+  const bool assignment =
+      p.assign || (p.paren && !read_pragma_with_arg(p.name) && !action_pragma_with_arg(p.name));
+  if (assignment && !assignable_pragma(p.name)) {
+    throw api_error(errc::bad_request,
+                    "PRAGMA " + p.name +
+                        " cannot be set over HTTP: it is connection state shared by every "
+                        "request (only user_version and application_id may be assigned)");
+  }
+}
+
+// --- values ---------------------------------------------------------------------------------
+
+void validate_value(const json& v, const std::string& where, std::int64_t idx) {
+  switch (v.type()) {
+  case json::value_t::null:
+  case json::value_t::boolean:
+  case json::value_t::number_integer:
+  case json::value_t::number_float:
+  case json::value_t::string:
+    return;
+  case json::value_t::number_unsigned:
+    if (v.get<std::uint64_t>() >
+        static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+      fail(errc::bad_request,
+           "integer out of range at " + where + ": " + v.dump() + " exceeds the int64 range", idx);
+    }
+    return;
+  case json::value_t::object: {
+    const auto it = v.find("base64");
+    if (v.size() == 1 && it != v.end() && it->is_string()) {
+      if (!base64_decode(it->get_ref<const std::string&>())) {
+        fail(errc::bad_request, "invalid base64 in BLOB value at " + where, idx);
+      }
+      return;
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  fail(errc::bad_request,
+       "unsupported value type at " + where +
+           ": use a number, string, boolean, null or {\"base64\": \"...\"} for a BLOB (send "
+           "JSON documents as strings)",
+       idx);
+}
+
+void validate_value_set(const json& set, const std::string& where, std::int64_t idx) {
+  if (set.is_array()) {
+    for (std::size_t k = 0; k < set.size(); ++k) {
+      validate_value(set[k], where + "[" + std::to_string(k) + "]", idx);
+    }
+  } else if (set.is_object()) {
+    for (const auto& [key, value] : set.items()) {
+      validate_value(value, where + "." + key, idx);
+    }
+  } else {
+    fail(errc::bad_request, where + " must be an array (positional) or an object (named)", idx);
+  }
+}
+
+void bind_value(db::statement& stmt, int index, const json& v) {
+  switch (v.type()) {
+  case json::value_t::boolean:
+    stmt.bind_int64(index, v.get<bool>() ? 1 : 0);
+    break;
+  case json::value_t::number_integer:
+    stmt.bind_int64(index, v.get<std::int64_t>());
+    break;
+  case json::value_t::number_unsigned:
+    stmt.bind_int64(index, static_cast<std::int64_t>(v.get<std::uint64_t>()));
+    break;
+  case json::value_t::number_float:
+    stmt.bind_double(index, v.get<double>());
+    break;
+  case json::value_t::string:
+    stmt.bind_text(index, v.get_ref<const std::string&>());
+    break;
+  case json::value_t::object:
+    stmt.bind_blob(index,
+                   std::string_view(*base64_decode(v["base64"].get_ref<const std::string&>())));
+    break;
+  default:
+    stmt.bind_null(index);
+    break;
+  }
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+/// Binds a validated value set (null = none). Errors carry no reqIdx.
+void bind_values(db::statement& stmt, const json& values) {
+  const int count = stmt.parameter_count();
+  const auto n = static_cast<std::size_t>(count);
+  if (values.is_null()) {
+    if (count > 0) {
+      throw api_error(errc::bad_request,
+                      "statement expects " + plural(n, "parameter") + " but no values were given");
+    }
+    return;
+  }
+  if (values.is_array()) {
+    if (values.size() != n) {
+      throw api_error(errc::bad_request, "statement expects " + plural(n, "parameter") + " but " +
+                                             plural(values.size(), "value") + " were given");
+    }
+    for (int p = 1; p <= count; ++p) {
+      bind_value(stmt, p, values[static_cast<std::size_t>(p - 1)]);
+    }
+    return;
+  }
+  // Named: keys with or without the :/@/$ prefix.
+  std::unordered_set<std::string> used;
+  for (int p = 1; p <= count; ++p) {
+    const std::string name(stmt.parameter_name(p));
+    if (name.empty() || name[0] == '?') {
+      throw api_error(errc::bad_request,
+                      "statement uses positional parameters (?); values must be an array");
+    }
+    auto it = values.find(name);
+    if (it == values.end()) {
+      it = values.find(name.substr(1));
+    }
+    if (it == values.end()) {
+      throw api_error(errc::bad_request, "missing value for parameter " + name);
+    }
+    used.insert(it.key());
+    bind_value(stmt, p, *it);
+  }
+  if (used.size() != values.size()) {
+    for (const auto& [key, value] : values.items()) {
+      if (!used.contains(key)) {
+        throw api_error(errc::bad_request, "unknown parameter '" + key +
+                                               "' in values: the statement has no such "
+                                               "parameter");
+      }
+    }
+  }
+}
+
+// --- results --------------------------------------------------------------------------------
+
+ojson column_value(const db::statement& stmt, int c) {
+  switch (stmt.column_type(c)) {
+  case SQLITE_INTEGER:
+    return stmt.column_int64(c);
+  case SQLITE_FLOAT:
+    return stmt.column_double(c);
+  case SQLITE_TEXT:
+    return std::string(stmt.column_text(c));
+  case SQLITE_BLOB: {
+    ojson blob = ojson::object();
+    blob["base64"] = base64_encode(stmt.column_bytes(c));
+    return blob;
+  }
+  default:
+    return nullptr;
+  }
+}
+
+/// Column names and, for row objects, unique keys ("a", "a_2", ... for duplicate names).
+struct columns {
+  ojson headers = ojson::array();
+  std::vector<std::string> keys;
+};
+
+columns column_names(const db::statement& stmt) {
+  columns out;
+  std::unordered_set<std::string> seen;
+  for (int c = 0; c < stmt.column_count(); ++c) {
+    std::string name(stmt.column_name(c));
+    out.headers.push_back(name);
+    std::string key = name;
+    for (int n = 2; seen.contains(key); ++n) {
+      key = name + "_" + std::to_string(n);
+    }
+    seen.insert(key);
+    out.keys.push_back(std::move(key));
+  }
+  return out;
+}
+
+struct rows_read {
+  ojson rows = ojson::array();
+  std::size_t count = 0;
+  bool truncated = false;
+};
+
+/// Steps `stmt` collecting up to `cap` rows; `truncated` when another row was available.
+rows_read read_rows(db::statement& stmt, const columns& cols, result_format format,
+                    std::size_t cap) {
+  rows_read out;
+  const int ncol = static_cast<int>(cols.keys.size());
+  while (stmt.step()) {
+    if (out.count >= cap) {
+      out.truncated = true;
+      break;
+    }
+    if (format == result_format::map) {
+      ojson row = ojson::object();
+      for (int c = 0; c < ncol; ++c) {
+        row[cols.keys[static_cast<std::size_t>(c)]] = column_value(stmt, c);
+      }
+      out.rows.push_back(std::move(row));
+    } else {
+      ojson row = ojson::array();
+      for (int c = 0; c < ncol; ++c) {
+        row.push_back(column_value(stmt, c));
+      }
+      out.rows.push_back(std::move(row));
+    }
+    ++out.count;
+  }
+  return out;
+}
+
+std::string dump(const ojson& value) {
+  return value.dump(-1, ' ', false, ojson::error_handler_t::replace);
+}
+
+// --- executing a transaction ----------------------------------------------------------------
+
+class runner {
+ public:
+  runner(db::connection& conn, const sql_request& request)
+      : conn_(conn), request_(request), writer_(!conn.read_only()) {}
+
+  sql_outcome run() {
+    std::vector<std::optional<db::statement>> prepared(request_.items.size());
+    std::vector<std::optional<api_error>> prepare_errors(request_.items.size());
+    if (!writer_) {
+      preflight(prepared, prepare_errors);
+    }
+    ojson results = ojson::array();
+    for (std::size_t i = 0; i < request_.items.size(); ++i) {
+      const sql_item& item = request_.items[i];
+      const auto idx = static_cast<std::int64_t>(i);
+      try {
+        if (prepare_errors[i]) {
+          throw *prepare_errors[i];
+        }
+        if (writer_) {
+          db::savepoint sp(conn_, "hoody_sql_item");
+          ojson result = run_item(item, prepared[i]);
+          sp.release();
+          results.push_back(std::move(result));
+        } else {
+          results.push_back(run_item(item, prepared[i]));
+        }
+      } catch (const api_error& e) {
+        // A failure that ended the whole transaction (e.g. OR ROLLBACK) cannot be skipped.
+        if (!item.no_fail || (writer_ && !conn_.in_transaction())) {
+          api_error out = e;
+          out.details()["reqIdx"] = idx;
+          throw out;  // NOLINT(cert-err09-cpp,cert-err61-cpp)
+        }
+        ojson failed = ojson::object();
+        failed["success"] = false;
+        failed["error"] = e.what();
+        results.push_back(std::move(failed));
+      }
+    }
+    ojson body = ojson::object();
+    body["results"] = std::move(results);
+    sql_outcome out;
+    out.body = dump(body);
+    out.rows = rows_;
+    out.wrote = writer_;
+    return out;
+  }
+
+ private:
+  /// On a reader: prepare everything first and bail out to the writer when anything could
+  /// write. Prepare errors are kept and reported in item order afterwards.
+  void preflight(std::vector<std::optional<db::statement>>& prepared,
+                 std::vector<std::optional<api_error>>& errors) {
+    for (const auto& item : request_.items) {
+      if (item.type != sql_item::kind::query) {
+        throw requires_writer{};
+      }
+    }
+    for (std::size_t i = 0; i < request_.items.size(); ++i) {
+      const std::string& sql = request_.items[i].sql;
+      try {
+        db::statement stmt = prepare_user(conn_, sql);
+        if (!read_only_form(conn_, stmt, sql)) {
+          throw requires_writer{};
+        }
+        prepared[i] = std::move(stmt);
+      } catch (const api_error& e) {
+        errors[i] = e;
+      }
+    }
+  }
+
+  ojson run_item(const sql_item& item, std::optional<db::statement>& pre) {
+    db::statement stmt = pre ? std::move(*pre) : prepare_user(conn_, item.sql);
+    if (writer_) {
+      check_writer_pragma(item.sql);
+    }
+    ojson result = ojson::object();
+    result["success"] = true;
+    if (item.type == sql_item::kind::query) {
+      bind_values(stmt, item.values);
+      const columns cols = column_names(stmt);
+      const std::size_t left = sql_limits::max_request_result_rows - result_rows_;
+      rows_read rows =
+          read_rows(stmt, cols, request_.format, std::min(sql_limits::max_result_rows, left));
+      result_rows_ += rows.count;
+      rows_ += static_cast<std::int64_t>(rows.count);
+      result["resultHeaders"] = cols.headers;
+      result[request_.format == result_format::map ? "resultSet" : "resultSetList"] =
+          std::move(rows.rows);
+      if (rows.truncated) {
+        result["truncated"] = true;
+      }
+      return result;
+    }
+    if (!item.has_batch) {
+      bind_values(stmt, item.values);
+      const std::int64_t n = run_statement(stmt);
+      result["rowsUpdated"] = n;
+      return result;
+    }
+    ojson counts = ojson::array();
+    ojson row_errors = ojson::array();
+    const json& batch = item.values_batch;
+    for (std::size_t j = 0; j < batch.size(); ++j) {
+      stmt.reset();
+      stmt.clear_bindings();
+      if (item.no_fail) {
+        try {
+          db::savepoint sp(conn_, "hoody_sql_row");
+          bind_values(stmt, batch[j]);
+          const std::int64_t n = run_statement(stmt);
+          sp.release();
+          counts.push_back(n);
+        } catch (const api_error& e) {
+          if (!conn_.in_transaction()) {
+            throw;
+          }
+          counts.push_back(0);
+          ojson err = ojson::object();
+          err["index"] = j;
+          err["error"] = e.what();
+          row_errors.push_back(std::move(err));
+        }
+      } else {
+        try {
+          bind_values(stmt, batch[j]);
+          counts.push_back(run_statement(stmt));
+        } catch (api_error& e) {
+          e.details()["rowIdx"] = j;
+          throw;
+        }
+      }
+    }
+    result["rowsUpdatedBatch"] = std::move(counts);
+    if (!row_errors.empty()) {
+      result["rowErrors"] = std::move(row_errors);
+    }
+    return result;
+  }
+
+  /// Runs a statement to completion; rows it changed (0 for SELECT/DDL, not a stale count).
+  std::int64_t run_statement(db::statement& stmt) {
+    const auto before = sqlite3_total_changes64(conn_.handle());
+    stmt.run();
+    const std::int64_t n = sqlite3_total_changes64(conn_.handle()) == before ? 0 : conn_.changes();
+    rows_ += n;
+    return n;
+  }
+
+  db::connection& conn_;
+  const sql_request& request_;
+  bool writer_;
+  std::int64_t rows_ = 0;
+  std::size_t result_rows_ = 0;
+};
+
+bool is_text(std::string_view s) {
+  if (!is_valid_utf8(s)) {
+    return false;
+  }
+  return std::none_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
+  });
+}
+
+[[noreturn]] void refuse_read_only() {
+  throw api_error(errc::read_only_query, read_only_query_message);
+}
+
+}  // namespace
+
+// --- public ---------------------------------------------------------------------------------
+
+sql_request parse_sql_request(const json& body) {
+  if (!body.is_object()) {
+    fail(errc::bad_request, "request body must be a JSON object with a \"transaction\" array", -1);
+  }
+  sql_request request;
+  if (const auto it = body.find("resultFormat"); it != body.end() && !it->is_null()) {
+    if (it->is_string() && it->get_ref<const std::string&>() == "map") {
+      request.format = result_format::map;
+    } else if (it->is_string() && it->get_ref<const std::string&>() == "list") {
+      request.format = result_format::list;
+    } else {
+      fail(errc::bad_request, "resultFormat must be \"map\" or \"list\"", -1);
+    }
+  }
+  const auto tx = body.find("transaction");
+  if (tx == body.end() || tx->is_null()) {
+    fail(errc::bad_request, "transaction is required: an array of items", -1);
+  }
+  if (!tx->is_array()) {
+    fail(errc::bad_request, "transaction must be an array of items", -1);
+  }
+  if (tx->empty()) {
+    fail(errc::bad_request, "transaction must not be empty", -1);
+  }
+  if (tx->size() > sql_limits::max_items) {
+    fail(errc::payload_too_large,
+         "too many items in transaction: " + std::to_string(tx->size()) + " (max " +
+             std::to_string(sql_limits::max_items) + ")",
+         -1);
+  }
+  std::size_t total_rows = 0;
+  request.items.reserve(tx->size());
+  for (std::size_t i = 0; i < tx->size(); ++i) {
+    const json& raw = (*tx)[i];
+    const auto idx = static_cast<std::int64_t>(i);
+    if (!raw.is_object()) {
+      fail(errc::bad_request, "transaction item must be an object", idx);
+    }
+    auto present = [&raw](const char* key) {
+      const auto it = raw.find(key);
+      return it != raw.end() && !it->is_null();
+    };
+    const bool has_query = present("query");
+    const bool has_statement = present("statement");
+    const bool has_sql = present("sql");
+    if (has_statement && has_sql) {
+      fail(errc::bad_request, "item has both statement and sql (sql is an alias of statement)",
+           idx);
+    }
+    if (has_query && (has_statement || has_sql)) {
+      fail(errc::bad_request, "item must have exactly one of query or statement, not both", idx);
+    }
+    if (!has_query && !has_statement && !has_sql) {
+      fail(errc::bad_request, "item must have exactly one of query or statement", idx);
+    }
+    sql_item item;
+    const char* field = has_query ? "query" : (has_statement ? "statement" : "sql");
+    item.type = has_query ? sql_item::kind::query : sql_item::kind::statement;
+    const json& text = raw[field];
+    if (!text.is_string()) {
+      fail(errc::bad_request, std::string(field) + " must be a string", idx);
+    }
+    item.sql = text.get<std::string>();
+    const bool has_values = present("values");
+    const bool has_batch = present("valuesBatch");
+    if (has_values && has_batch) {
+      fail(errc::bad_request, "values and valuesBatch cannot be used together", idx);
+    }
+    if (has_values) {
+      item.values = raw["values"];
+      validate_value_set(item.values, "values", idx);
+    }
+    if (has_batch) {
+      if (has_query) {
+        fail(errc::bad_request, "valuesBatch is not allowed on a query item", idx);
+      }
+      const json& batch = raw["valuesBatch"];
+      if (!batch.is_array()) {
+        fail(errc::bad_request, "valuesBatch must be an array of value sets", idx);
+      }
+      if (batch.size() > sql_limits::max_batch_rows) {
+        fail(errc::payload_too_large,
+             "too many rows in valuesBatch: " + std::to_string(batch.size()) + " (max " +
+                 std::to_string(sql_limits::max_batch_rows) + ")",
+             idx);
+      }
+      for (std::size_t j = 0; j < batch.size(); ++j) {
+        validate_value_set(batch[j], "valuesBatch[" + std::to_string(j) + "]", idx);
+      }
+      item.has_batch = true;
+      item.values_batch = batch;
+      total_rows += batch.size();
+    } else {
+      total_rows += 1;
+    }
+    if (present("noFail")) {
+      if (!raw["noFail"].is_boolean()) {
+        fail(errc::bad_request, "noFail must be a boolean", idx);
+      }
+      item.no_fail = raw["noFail"].get<bool>();
+    }
+    if (total_rows > sql_limits::max_request_rows) {
+      fail(errc::payload_too_large,
+           "too many rows in request: more than " + std::to_string(sql_limits::max_request_rows),
+           -1);
+    }
+    request.items.push_back(std::move(item));
+  }
+  return request;
+}
+
+std::string joined_sql(const sql_request& request) {
+  std::string out;
+  for (const auto& item : request.items) {
+    if (!out.empty()) {
+      out += ";\n";
+    }
+    out += item.sql;
+  }
+  return out;
+}
+
+sql_outcome execute_sql_request(db::connection& conn, const sql_request& request) {
+  return runner(conn, request).run();
+}
+
+std::string decode_query_sql(std::string_view param) {
+  if (auto decoded = base64_decode(param); decoded && !decoded->empty() && is_text(*decoded)) {
+    return std::move(*decoded);
+  }
+  return std::string(param);
+}
+
+query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
+  const std::string kw = first_keyword(sql);
+  if (kw.empty() && only_trivia(sql)) {
+    throw api_error(errc::bad_request, "sql is empty");
+  }
+  // A cheap first filter; the decision is SQLite's (stmt_readonly) below.
+  if (!one_of(kw, {"select", "with", "values", "pragma", "explain"})) {
+    refuse_read_only();
+  }
+  std::string_view tail;
+  db::statement stmt;
+  try {
+    db::user_sql_scope guard(conn);
+    stmt = conn.prepare(sql, &tail);
+  } catch (const api_error& e) {
+    if (is_auth_error(e)) {
+      refuse_read_only();
+    }
+    throw;
+  }
+  if (!stmt) {
+    throw api_error(errc::bad_request, "sql is empty");
+  }
+  if (!only_trivia(tail) || !read_only_form(conn, stmt, sql)) {
+    refuse_read_only();
+  }
+  const columns cols = column_names(stmt);
+  rows_read rows = read_rows(stmt, cols, result_format::map, sql_limits::max_result_rows);
+  ojson body = ojson::object();
+  body["columns"] = cols.headers;
+  body["resultSet"] = std::move(rows.rows);
+  body["rowCount"] = rows.count;
+  body["truncated"] = rows.truncated;
+  return {dump(body), static_cast<std::int64_t>(rows.count)};
+}
+
+bool is_valid_utf8(std::string_view text) noexcept {
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len = 0;
+    std::uint32_t cp = 0;
+    if (c >= 0xc2 && c <= 0xdf) {
+      len = 2;
+      cp = c & 0x1fU;
+    } else if (c >= 0xe0 && c <= 0xef) {
+      len = 3;
+      cp = c & 0x0fU;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      len = 4;
+      cp = c & 0x07U;
+    } else {
+      return false;
+    }
+    if (i + len > n) {
+      return false;
+    }
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0U) != 0x80U) {
+        return false;
+      }
+      cp = (cp << 6U) | (cc & 0x3fU);
+    }
+    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+}  // namespace hoody::ops
