@@ -1,30 +1,835 @@
-// Time travel over the KV op log (see hoody/ops/time_travel.hpp). Temporary stubs.
+// Time travel over the KV op log (see hoody/ops/time_travel.hpp and docs/time-travel.md).
 #include "hoody/ops/time_travel.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/ops/base64.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <set>
+#include <unordered_set>
 
 namespace hoody::ops {
 namespace {
-[[noreturn]] void not_yet() { throw api_error(errc::internal, "time travel not implemented yet"); }
+
+constexpr std::int64_t default_list_limit = 1000;
+constexpr std::int64_t max_list_limit = 10'000;
+constexpr std::int64_t default_history_limit = 50;
+constexpr std::int64_t max_history_limit = 1000;
+constexpr std::size_t max_listed_changes = 10'000;
+constexpr std::size_t max_preview_changes = 1000;
+
+constexpr const char* op_columns =
+    "seq, key, op_number, op, old_value, old_content_type, old_expires_at, new_value, "
+    "new_content_type, new_expires_at, ts";
+
+struct names {
+  std::string live;     // quoted live table
+  std::string history;  // quoted history table
+  std::string history_raw;
+};
+
+names names_of(std::string_view table) {
+  validate_kv_table_name(table);
+  const std::string h = std::string(table) + "__history";
+  return {db::quote_identifier(table), db::quote_identifier(h), h};
+}
+
+bool history_exists(db::connection& conn, std::string_view table) {
+  return kv_tables_exist(conn, table) && (conn.schema_known("kv:" + std::string(table)) ||
+                                          conn.table_exists(std::string(table) + "__history"));
+}
+
+struct op_row {
+  std::int64_t seq = 0;
+  std::string key;
+  std::int64_t op_number = 0;
+  std::string op;
+  std::optional<kv_value> old_state;
+  std::optional<kv_value> new_state;
+  std::int64_t ts = 0;
+};
+
+std::optional<kv_value> value_at(db::statement& stmt, int value_col) {
+  if (stmt.column_is_null(value_col + 1)) {  // content type NULL: absent
+    return std::nullopt;
+  }
+  kv_value v;
+  v.value = std::string(stmt.column_bytes(value_col));
+  v.content_type = std::string(stmt.column_text(value_col + 1));
+  v.expires_at_ms = stmt.column_optional_int64(value_col + 2);
+  return v;
+}
+
+op_row read_op(db::statement& stmt) {
+  op_row r;
+  r.seq = stmt.column_int64(0);
+  r.key = std::string(stmt.column_text(1));
+  r.op_number = stmt.column_int64(2);
+  r.op = std::string(stmt.column_text(3));
+  r.old_state = value_at(stmt, 4);
+  r.new_state = value_at(stmt, 7);
+  r.ts = stmt.column_int64(10);
+  return r;
+}
+
+std::optional<op_row> op_by_number(db::connection& conn, const names& n, std::string_view key,
+                                   std::int64_t op_number) {
+  auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
+                           " WHERE key = ?1 AND op_number = ?2");
+  db::statement_reset_guard guard(stmt);
+  stmt.bind_text(1, key);
+  stmt.bind_int64(2, op_number);
+  if (!stmt.step()) {
+    return std::nullopt;
+  }
+  return read_op(stmt);
+}
+
+/// (op_number, op, ts) of the key's oldest or newest retained op.
+struct op_head {
+  std::int64_t op_number = 0;
+  std::string op;
+  std::int64_t ts = 0;
+};
+
+std::optional<op_head> edge_op(db::connection& conn, const names& n, std::string_view key,
+                               bool newest) {
+  auto& stmt =
+      conn.cached("SELECT op_number, op, ts FROM " + n.history +
+                  " WHERE key = ?1 ORDER BY op_number " + (newest ? "DESC" : "ASC") + " LIMIT 1");
+  db::statement_reset_guard guard(stmt);
+  stmt.bind_text(1, key);
+  if (!stmt.step()) {
+    return std::nullopt;
+  }
+  return op_head{stmt.column_int64(0), std::string(stmt.column_text(1)), stmt.column_int64(2)};
+}
+
+bool is_json_content_type(std::string_view content_type) {
+  std::string_view base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
+    base.remove_suffix(1);
+  }
+  std::string t;
+  for (const char ch : base) {
+    t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+  }
+  return t == "application/json" || t.ends_with("+json");
+}
+
+nlohmann::json seconds_or_null(const std::optional<std::int64_t>& ms) {
+  if (!ms) {
+    return nullptr;
+  }
+  return seconds_of_ms(*ms);
+}
+
+bool same_value(const std::optional<kv_value>& a, const std::optional<kv_value>& b) {
+  if (a.has_value() != b.has_value()) {
+    return false;
+  }
+  if (!a) {
+    return true;
+  }
+  return a->value == b->value && a->content_type == b->content_type &&
+         a->expires_at_ms == b->expires_at_ms;
+}
+
+[[noreturn]] void throw_gap(std::string_view key, const key_state& s) {
+  if (s.status == key_state::kind::before_horizon) {
+    throw api_error(errc::history_gap,
+                    "time-travel chain gap: the requested time is before the retained history of "
+                    "key '" +
+                        std::string(key) + "' (oldest retained operation at " +
+                        nlohmann::json(seconds_of_ms(s.horizon_ms)).dump() + ")",
+                    {{"key", key},
+                     {"reason", "retention"},
+                     {"horizon", seconds_of_ms(s.horizon_ms)},
+                     {"gap_keys", {key}}});
+  }
+  throw api_error(errc::history_gap, "time-travel chain gap",
+                  {{"key", key}, {"reason", "untracked"}, {"gap_keys", {key}}});
+}
+
+/// Calls `fn(key)` for every key of the log in key order starting at `prefix` while the key
+/// starts with `prefix`; `fn` returns false to stop. Each step is one index seek.
+template <typename Fn>
+void for_each_logged_key(db::connection& conn, const names& n, std::string_view prefix, Fn&& fn) {
+  auto& first = conn.cached("SELECT MIN(key) FROM " + n.history + " WHERE key >= ?1");
+  std::optional<std::string> current;
+  {
+    db::statement_reset_guard guard(first);
+    first.bind_text(1, prefix);
+    if (first.step() && !first.column_is_null(0)) {
+      current = std::string(first.column_text(0));
+    }
+  }
+  auto& next = conn.cached("SELECT MIN(key) FROM " + n.history + " WHERE key > ?1");
+  while (current && current->starts_with(prefix)) {
+    if (!fn(*current)) {
+      return;
+    }
+    db::statement_reset_guard guard(next);
+    next.bind_text(1, *current);
+    if (next.step() && !next.column_is_null(0)) {
+      current = std::string(next.column_text(0));
+    } else {
+      current.reset();
+    }
+  }
+}
+
+std::int64_t clamp_limit(std::int64_t limit, std::int64_t fallback, std::int64_t max) {
+  if (limit <= 0) {
+    return fallback;
+  }
+  return std::min(limit, max);
+}
+
+nlohmann::json state_json(const std::optional<kv_value>& v, const char* prefix) {
+  nlohmann::json out = nlohmann::json::object();
+  const std::string p(prefix);
+  out[p + "value"] = v ? render_value(*v) : nlohmann::json(nullptr);
+  out[p + "content_type"] = v ? nlohmann::json(v->content_type) : nlohmann::json(nullptr);
+  out[p + "expires_at"] = v ? seconds_or_null(v->expires_at_ms) : nlohmann::json(nullptr);
+  return out;
+}
+
+/// The live value of `key` (nullopt when missing or expired at `now_ms`).
+std::optional<kv_value> live_value(db::connection& conn, const names& n, std::string_view key,
+                                   std::int64_t now_ms) {
+  auto& stmt =
+      conn.cached("SELECT value, content_type, expires_at FROM " + n.live + " WHERE key = ?1");
+  db::statement_reset_guard guard(stmt);
+  stmt.bind_text(1, key);
+  if (!stmt.step()) {
+    return std::nullopt;
+  }
+  kv_value v;
+  v.value = std::string(stmt.column_bytes(0));
+  v.content_type = std::string(stmt.column_text(1));
+  v.expires_at_ms = stmt.column_optional_int64(2);
+  if (v.expires_at_ms && *v.expires_at_ms <= now_ms) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+/// Writes `after` as the live state of `key` (deleting it when nullopt) and records the change
+/// as a `rollback` op. Returns the new op_number.
+std::int64_t apply_rollback(db::connection& conn, std::string_view table, const names& n,
+                            std::string_view key, const std::optional<kv_value>& before,
+                            const std::optional<kv_value>& after, std::int64_t now_ms) {
+  const std::int64_t op_number =
+      record_change(conn, table, kv_change{key, "rollback", before, after, now_ms}, true);
+  {
+    auto& del = conn.cached("DELETE FROM " + n.live + " WHERE key = ?1");
+    db::statement_reset_guard guard(del);
+    del.bind_text(1, key);
+    if (!after || !before) {  // a stale (expired) row is replaced, not updated
+      del.run();
+    }
+  }
+  if (!after) {
+    return op_number;
+  }
+  auto& up = conn.cached("INSERT INTO " + n.live +
+                         " (key, value, content_type, expires_at, created_at, updated_at, version)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6) ON CONFLICT(key) DO UPDATE SET"
+                         " value = excluded.value, content_type = excluded.content_type,"
+                         " expires_at = excluded.expires_at, updated_at = excluded.updated_at,"
+                         " version = excluded.version");
+  db::statement_reset_guard guard(up);
+  up.bind_text(1, key);
+  if (is_textual_content_type(after->content_type)) {
+    up.bind_text(2, after->value);
+  } else {
+    up.bind_blob(2, std::string_view(after->value));
+  }
+  up.bind_text(3, after->content_type);
+  up.bind_optional_int64(4, after->expires_at_ms);
+  up.bind_int64(5, now_ms);
+  up.bind_int64(6, op_number);
+  up.run();
+  return op_number;
+}
+
+/// A restored state that has already expired at `now_ms` is absent.
+std::optional<kv_value> effective_now(std::optional<kv_value> v, std::int64_t now_ms) {
+  if (v && v->expires_at_ms && *v->expires_at_ms <= now_ms) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+nlohmann::json apply_json_path(const nlohmann::json& value, std::string_view path) {
+  const nlohmann::json* node = &value;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t dot = path.find('.', start);
+    const std::string_view seg =
+        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    if (node->is_object()) {
+      const auto it = node->find(std::string(seg));
+      if (it == node->end()) {
+        throw api_error(errc::key_not_found, "Path not found", {{"path", path}});
+      }
+      node = &*it;
+    } else if (node->is_array()) {
+      std::size_t idx = 0;
+      const auto [p, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), idx);
+      if (ec != std::errc{} || p != seg.data() + seg.size() || idx >= node->size()) {
+        throw api_error(errc::key_not_found, "Path not found", {{"path", path}});
+      }
+      node = &(*node)[idx];
+    } else {
+      throw api_error(errc::key_not_found, "Path not found", {{"path", path}});
+    }
+    if (dot == std::string_view::npos) {
+      break;
+    }
+    start = dot + 1;
+  }
+  return *node;
+}
+
+std::optional<kv_value> state_value(const key_state& s) {
+  return s.status == key_state::kind::present ? s.value : std::nullopt;
+}
+
+bool is_unknown(const key_state& s) {
+  return s.status == key_state::kind::gap || s.status == key_state::kind::before_horizon;
+}
+
 }  // namespace
 
-std::int64_t cutoff_ms_for_seconds(double) { not_yet(); }
-double seconds_of_ms(std::int64_t ts_ms) noexcept { return static_cast<double>(ts_ms) / 1000.0; }
-key_state state_at(db::connection&, std::string_view, std::string_view, std::int64_t) { not_yet(); }
-nlohmann::json render_value(const kv_value&) { not_yet(); }
-nlohmann::json kv_read_at(db::connection&, std::string_view, std::string_view, double,
-                          std::optional<std::string>) { not_yet(); }
-nlohmann::json kv_list_at(db::connection&, std::string_view, double, std::string_view,
-                          std::int64_t) { not_yet(); }
-nlohmann::json kv_history(db::connection&, std::string_view, std::string_view, std::int64_t) { not_yet(); }
-nlohmann::json kv_snapshot_op(db::connection&, std::string_view, std::string_view, std::int64_t) { not_yet(); }
-nlohmann::json kv_table_snapshot(db::connection&, std::string_view, double, std::string_view,
-                                 std::int64_t) { not_yet(); }
-nlohmann::json kv_diff(db::connection&, std::string_view, double, double,
-                       const std::vector<std::string>&) { not_yet(); }
-nlohmann::json kv_rollback_key(db::connection&, std::string_view, std::string_view, std::int64_t,
-                               std::int64_t) { not_yet(); }
-nlohmann::json kv_table_rollback(db::connection&, std::string_view, const table_rollback_request&) { not_yet(); }
-prune_result prune_history(db::connection&, std::string_view, std::int64_t, std::int64_t,
-                           std::int64_t) { not_yet(); }
+std::int64_t cutoff_ms_for_seconds(double at_timestamp_s) {
+  if (!std::isfinite(at_timestamp_s) || at_timestamp_s < 0) {
+    throw api_error(errc::bad_request, "timestamp must be a non-negative number of Unix seconds");
+  }
+  if (at_timestamp_s >= 1e12) {  // far future (year 33658+): everything is visible
+    return std::numeric_limits<std::int64_t>::max() / 2;
+  }
+  if (at_timestamp_s == std::floor(at_timestamp_s)) {
+    return static_cast<std::int64_t>(at_timestamp_s) * 1000 + 999;
+  }
+  // Microseconds first, so a decimal such as 1700000000.123 is not floored to ...122.
+  const auto us = static_cast<std::int64_t>(std::llround(at_timestamp_s * 1e6));
+  return us / 1000;
+}
+
+double seconds_of_ms(std::int64_t ts_ms) noexcept {
+  return static_cast<double>(ts_ms) / 1000.0;
+}
+
+nlohmann::json render_value(const kv_value& value) {
+  if (is_json_content_type(value.content_type)) {
+    auto parsed = nlohmann::json::parse(value.value, nullptr, false);
+    if (!parsed.is_discarded()) {
+      return parsed;
+    }
+    return value.value;
+  }
+  if (is_textual_content_type(value.content_type)) {
+    return value.value;
+  }
+  return base64_encode(value.value);
+}
+
+key_state state_at(db::connection& conn, std::string_view table, std::string_view key,
+                   std::int64_t cutoff_ms) {
+  const names n = names_of(table);
+  key_state s;
+  std::optional<op_row> found;
+  {
+    auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
+                             " WHERE key = ?1 AND ts <= ?2 ORDER BY ts DESC, seq DESC LIMIT 1");
+    db::statement_reset_guard guard(stmt);
+    stmt.bind_text(1, key);
+    stmt.bind_int64(2, cutoff_ms);
+    if (stmt.step()) {
+      found = read_op(stmt);
+    }
+  }
+  if (!found) {
+    const auto oldest = edge_op(conn, n, key, false);
+    if (!oldest) {
+      s.status = key_state::kind::absent;  // never written
+    } else if (oldest->op_number > 1) {
+      s.status = key_state::kind::before_horizon;
+      s.horizon_ms = oldest->ts;
+    } else if (oldest->op == "untracked") {
+      s.status = key_state::kind::gap;  // its first write(s) may precede the cutoff
+    } else {
+      s.status = key_state::kind::absent;
+    }
+    return s;
+  }
+  s.op_number = found->op_number;
+  s.ts_ms = found->ts;
+  if (found->op == "untracked") {
+    s.status = key_state::kind::gap;
+    return s;
+  }
+  // An untracked marker right after the op: its ts is that of its LAST untracked write, so
+  // the first one may precede the cutoff and the value at the cutoff is unknown.
+  if (const auto next = op_by_number(conn, n, key, found->op_number + 1);
+      next && next->op == "untracked") {
+    s.status = key_state::kind::gap;
+    return s;
+  }
+  if (!found->new_state ||
+      (found->new_state->expires_at_ms && *found->new_state->expires_at_ms <= cutoff_ms)) {
+    s.status = key_state::kind::absent;
+    return s;
+  }
+  s.status = key_state::kind::present;
+  s.value = std::move(found->new_state);
+  return s;
+}
+
+nlohmann::json kv_read_at(db::connection& conn, std::string_view table, std::string_view key,
+                          double at_timestamp_s, std::optional<std::string> json_path) {
+  const std::int64_t cutoff = cutoff_ms_for_seconds(at_timestamp_s);
+  validate_kv_table_name(table);
+  if (!history_exists(conn, table)) {
+    throw api_error(errc::key_not_found, "Key not found",
+                    {{"key", key}, {"at_timestamp", at_timestamp_s}});
+  }
+  const key_state s = state_at(conn, table, key, cutoff);
+  if (is_unknown(s)) {
+    throw_gap(key, s);
+  }
+  if (s.status != key_state::kind::present) {
+    throw api_error(errc::key_not_found, "Key not found",
+                    {{"key", key}, {"at_timestamp", at_timestamp_s}});
+  }
+  nlohmann::json value = render_value(*s.value);
+  nlohmann::json out = {{"key", key}};
+  if (json_path && !json_path->empty()) {
+    if (!is_json_content_type(s.value->content_type)) {
+      throw api_error(errc::bad_request, "path requires a JSON value");
+    }
+    out["value"] = apply_json_path(value, *json_path);
+    out["path"] = *json_path;
+  } else {
+    out["value"] = std::move(value);
+  }
+  out["content_type"] = s.value->content_type;
+  out["expires_at"] = seconds_or_null(s.value->expires_at_ms);
+  out["op_number"] = s.op_number;
+  out["timestamp"] = seconds_of_ms(s.ts_ms);
+  out["at_timestamp"] = at_timestamp_s;
+  out["success"] = true;
+  return out;
+}
+
+namespace {
+
+/// Shared walk of table-wide reads: present keys at the cutoff, up to `limit`.
+struct table_walk {
+  std::vector<std::pair<std::string, key_state>> present;
+  std::vector<std::string> gap_keys;
+  bool truncated = false;
+};
+
+table_walk walk_table(db::connection& conn, std::string_view table, std::int64_t cutoff,
+                      std::string_view prefix, std::int64_t limit) {
+  table_walk w;
+  if (!history_exists(conn, table)) {
+    return w;
+  }
+  const names n = names_of(table);
+  std::int64_t examined = 0;
+  for_each_logged_key(conn, n, prefix, [&](const std::string& key) {
+    if (static_cast<std::int64_t>(w.present.size()) >= limit || examined >= max_candidate_keys) {
+      w.truncated = true;  // at least one more candidate key was not examined
+      return false;
+    }
+    ++examined;
+    key_state s = state_at(conn, table, key, cutoff);
+    if (is_unknown(s)) {
+      w.gap_keys.push_back(key);
+    } else if (s.status == key_state::kind::present) {
+      w.present.emplace_back(key, std::move(s));
+    }
+    return true;
+  });
+  return w;
+}
+
+void add_gap_fields(nlohmann::json& out, const std::vector<std::string>& gap_keys, bool truncated) {
+  out["has_gaps"] = !gap_keys.empty();
+  out["gap_keys"] = gap_keys;
+  out["candidate_truncated"] = truncated;
+}
+
+}  // namespace
+
+nlohmann::json kv_list_at(db::connection& conn, std::string_view table, double at_timestamp_s,
+                          std::string_view prefix, std::int64_t limit) {
+  const std::int64_t cutoff = cutoff_ms_for_seconds(at_timestamp_s);
+  validate_kv_table_name(table);
+  const table_walk w = walk_table(conn, table, cutoff, prefix,
+                                  clamp_limit(limit, default_list_limit, max_list_limit));
+  nlohmann::json keys = nlohmann::json::array();
+  for (const auto& [key, s] : w.present) {
+    keys.push_back(key);
+  }
+  nlohmann::json out = {
+      {"keys", std::move(keys)}, {"count", w.present.size()}, {"at_timestamp", at_timestamp_s}};
+  add_gap_fields(out, w.gap_keys, w.truncated);
+  out["success"] = true;
+  return out;
+}
+
+nlohmann::json kv_table_snapshot(db::connection& conn, std::string_view table, double timestamp_s,
+                                 std::string_view prefix, std::int64_t limit) {
+  const std::int64_t cutoff = cutoff_ms_for_seconds(timestamp_s);
+  validate_kv_table_name(table);
+  const table_walk w = walk_table(conn, table, cutoff, prefix,
+                                  clamp_limit(limit, default_list_limit, max_list_limit));
+  nlohmann::json items = nlohmann::json::array();
+  for (const auto& [key, s] : w.present) {
+    items.push_back({{"key", key},
+                     {"value", render_value(*s.value)},
+                     {"content_type", s.value->content_type},
+                     {"expires_at", seconds_or_null(s.value->expires_at_ms)},
+                     {"op_number", s.op_number},
+                     {"updated_at", seconds_of_ms(s.ts_ms)}});
+  }
+  nlohmann::json out = {
+      {"timestamp", timestamp_s}, {"items", std::move(items)}, {"count", w.present.size()}};
+  add_gap_fields(out, w.gap_keys, w.truncated);
+  out["success"] = true;
+  return out;
+}
+
+nlohmann::json kv_history(db::connection& conn, std::string_view table, std::string_view key,
+                          std::int64_t limit) {
+  const names n = names_of(table);
+  const std::int64_t lim = clamp_limit(limit, default_history_limit, max_history_limit);
+  nlohmann::json ops = nlohmann::json::array();
+  if (history_exists(conn, table)) {
+    auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
+                             " WHERE key = ?1 ORDER BY op_number DESC LIMIT ?2");
+    db::statement_reset_guard guard(stmt);
+    stmt.bind_text(1, key);
+    stmt.bind_int64(2, lim);
+    while (stmt.step()) {
+      const op_row r = read_op(stmt);
+      nlohmann::json op = {{"op", r.op}};
+      if (r.op == "untracked") {
+        op["gap"] = true;
+      }
+      op.update(state_json(r.old_state, "old_"));
+      op.update(state_json(r.new_state, "new_"));
+      if (r.old_state && !is_json_content_type(r.old_state->content_type)) {
+        op["raw_old_value"] = base64_encode(r.old_state->value);
+      }
+      if (r.new_state && !is_json_content_type(r.new_state->content_type)) {
+        op["raw_new_value"] = base64_encode(r.new_state->value);
+      }
+      ops.push_back({{"op_number", r.op_number},
+                     {"seq", r.seq},
+                     {"operation", std::move(op)},
+                     {"timestamp", seconds_of_ms(r.ts)}});
+    }
+  }
+  nlohmann::json out = {{"key", key}, {"count", ops.size()}};
+  out["operations"] = std::move(ops);
+  out["success"] = true;
+  return out;
+}
+
+nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table, std::string_view key,
+                              std::int64_t op_number) {
+  const names n = names_of(table);
+  if (op_number < 1) {
+    throw api_error(errc::bad_request, "op_number must be a positive integer");
+  }
+  if (!history_exists(conn, table)) {
+    throw api_error(errc::key_not_found, "Key not found", {{"key", key}});
+  }
+  const auto row = op_by_number(conn, n, key, op_number);
+  if (!row) {
+    const auto oldest = edge_op(conn, n, key, false);
+    if (!oldest) {
+      throw api_error(errc::key_not_found, "Key not found", {{"key", key}});
+    }
+    if (op_number < oldest->op_number) {
+      key_state s;
+      s.status = key_state::kind::before_horizon;
+      s.horizon_ms = oldest->ts;
+      throw_gap(key, s);
+    }
+    throw api_error(errc::key_not_found, "Operation not found",
+                    {{"key", key}, {"op_number", op_number}});
+  }
+  if (row->op == "untracked") {
+    throw_gap(key, key_state{key_state::kind::gap, std::nullopt, op_number, row->ts, 0});
+  }
+  nlohmann::json out = {{"key", key}};
+  out["value"] = row->new_state ? render_value(*row->new_state) : nlohmann::json(nullptr);
+  out["op_number"] = op_number;
+  out["content_type"] =
+      row->new_state ? nlohmann::json(row->new_state->content_type) : nlohmann::json(nullptr);
+  out["exists"] = row->new_state.has_value();
+  out["expires_at"] =
+      row->new_state ? seconds_or_null(row->new_state->expires_at_ms) : nlohmann::json(nullptr);
+  out["op"] = row->op;
+  out["timestamp"] = seconds_of_ms(row->ts);
+  out["success"] = true;
+  return out;
+}
+
+nlohmann::json kv_diff(db::connection& conn, std::string_view table, double from_s, double to_s,
+                       const std::vector<std::string>& keys) {
+  const std::int64_t from_cut = cutoff_ms_for_seconds(from_s);
+  const std::int64_t to_cut = cutoff_ms_for_seconds(to_s);
+  if (from_cut > to_cut) {
+    throw api_error(errc::bad_request, "from must not be after to");
+  }
+  const names n = names_of(table);
+  std::int64_t created = 0;
+  std::int64_t modified = 0;
+  std::int64_t deleted = 0;
+  nlohmann::json changes = nlohmann::json::array();
+  std::vector<std::string> gap_keys;
+  bool truncated = false;
+  std::int64_t examined = 0;
+
+  const auto visit = [&](const std::string& key) {
+    if (examined >= max_candidate_keys) {
+      truncated = true;
+      return false;
+    }
+    ++examined;
+    const key_state a = state_at(conn, table, key, from_cut);
+    const key_state b = state_at(conn, table, key, to_cut);
+    if (is_unknown(a) || is_unknown(b)) {
+      gap_keys.push_back(key);
+      return true;
+    }
+    const auto va = state_value(a);
+    const auto vb = state_value(b);
+    if (same_value(va, vb)) {
+      return true;
+    }
+    const char* kind = !va ? "created" : (!vb ? "deleted" : "modified");
+    (!va ? created : (!vb ? deleted : modified)) += 1;
+    if (changes.size() >= max_listed_changes) {
+      truncated = true;
+      return true;
+    }
+    nlohmann::json c = {{"key", key}, {"change", kind}};
+    c.update(state_json(va, "old_"));
+    c.update(state_json(vb, "new_"));
+    c["old_op_number"] = a.op_number;
+    c["new_op_number"] = b.op_number;
+    changes.push_back(std::move(c));
+    return true;
+  };
+
+  if (history_exists(conn, table)) {
+    if (keys.empty()) {
+      for_each_logged_key(conn, n, "", visit);
+    } else {
+      std::set<std::string> unique(keys.begin(), keys.end());
+      for (const auto& key : unique) {
+        if (!visit(key)) {
+          break;
+        }
+      }
+    }
+  }
+  nlohmann::json out = {{"from", from_s}, {"to", to_s}};
+  out["stats"] = {{"created", created}, {"modified", modified}, {"deleted", deleted}};
+  out["changes"] = std::move(changes);
+  add_gap_fields(out, gap_keys, truncated);
+  out["success"] = true;
+  return out;
+}
+
+nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
+                               std::int64_t steps, std::int64_t now_ms) {
+  const names n = names_of(table);
+  if (steps < 1 || steps > max_reconstruction_ops) {
+    throw api_error(errc::bad_request,
+                    "steps must be between 1 and " + std::to_string(max_reconstruction_ops));
+  }
+  if (now_ms == 0) {
+    now_ms = unix_now_ms();
+  }
+  if (!history_exists(conn, table)) {
+    throw api_error(errc::key_not_found, "Key not found", {{"key", key}});
+  }
+  const auto newest = edge_op(conn, n, key, true);
+  if (!newest) {
+    throw api_error(errc::key_not_found, "Key not found", {{"key", key}});
+  }
+  const std::int64_t target = newest->op_number - steps;
+  if (target < 0) {
+    throw api_error(errc::bad_request, "steps exceeds the key's history (" +
+                                           std::to_string(newest->op_number) + " operations)");
+  }
+  std::optional<kv_value> restored;  // target 0: before the first op, the key did not exist
+  if (target > 0) {
+    const auto row = op_by_number(conn, n, key, target);
+    if (!row) {
+      const auto oldest = edge_op(conn, n, key, false);
+      key_state s;
+      s.status = key_state::kind::before_horizon;
+      s.horizon_ms = oldest ? oldest->ts : 0;
+      throw_gap(key, s);
+    }
+    if (row->op == "untracked") {
+      throw_gap(key, key_state{key_state::kind::gap, std::nullopt, target, row->ts, 0});
+    }
+    restored = row->new_state;
+  }
+  ensure_kv_tables(conn, table);
+  restored = effective_now(std::move(restored), now_ms);
+  const auto before = live_value(conn, n, key, now_ms);
+  const std::int64_t op_number = apply_rollback(conn, table, n, key, before, restored, now_ms);
+  nlohmann::json out = {{"success", true},        {"key", key},
+                        {"steps", steps},         {"restored_op_number", target},
+                        {"op_number", op_number}, {"exists", restored.has_value()}};
+  out.update(state_json(restored, ""));
+  return out;
+}
+
+nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
+                                 const table_rollback_request& request) {
+  const std::int64_t cutoff = cutoff_ms_for_seconds(request.to_timestamp_s);
+  const names n = names_of(table);
+  if (request.keys && request.exclude_keys) {
+    throw api_error(errc::bad_request, "give either keys or exclude_keys, not both");
+  }
+  for (const auto* list : {&request.keys, &request.exclude_keys}) {
+    if (*list && (*list)->size() > max_rollback_key_list) {
+      throw api_error(errc::payload_too_large,
+                      "too many keys: at most " + std::to_string(max_rollback_key_list));
+    }
+  }
+  const std::int64_t now_ms = request.now_ms != 0 ? request.now_ms : unix_now_ms();
+
+  // Candidates: the chosen keys, or every key with an op after the cutoff.
+  std::set<std::string> candidates;
+  if (history_exists(conn, table)) {
+    if (request.keys) {
+      candidates.insert(request.keys->begin(), request.keys->end());
+    } else {
+      auto& stmt = conn.cached("SELECT DISTINCT key FROM " + n.history + " WHERE ts > ?1");
+      db::statement_reset_guard guard(stmt);
+      stmt.bind_int64(1, cutoff);
+      while (stmt.step()) {
+        candidates.emplace(stmt.column_text(0));
+      }
+      if (request.exclude_keys) {
+        for (const auto& k : *request.exclude_keys) {
+          candidates.erase(k);
+        }
+      }
+    }
+  }
+
+  struct planned {
+    std::string key;
+    std::optional<kv_value> before;
+    std::optional<kv_value> after;
+    std::int64_t target_op = 0;
+    const char* kind = "";
+  };
+  std::vector<planned> plan;
+  std::vector<std::string> gap_keys;
+  std::int64_t created = 0;
+  std::int64_t modified = 0;
+  std::int64_t deleted = 0;
+  for (const auto& key : candidates) {
+    const key_state s = state_at(conn, table, key, cutoff);
+    if (is_unknown(s)) {
+      gap_keys.push_back(key);
+      continue;
+    }
+    auto target = effective_now(state_value(s), now_ms);
+    auto current = live_value(conn, n, key, now_ms);
+    if (same_value(current, target)) {
+      continue;
+    }
+    const char* kind = !current ? "created" : (!target ? "deleted" : "modified");
+    (!current ? created : (!target ? deleted : modified)) += 1;
+    plan.push_back({key, std::move(current), std::move(target), s.op_number, kind});
+  }
+
+  if (request.apply && !gap_keys.empty()) {
+    throw api_error(errc::history_gap, "time-travel chain gap",
+                    {{"reason", "untracked"}, {"gap_keys", gap_keys}, {"has_gaps", true}});
+  }
+  nlohmann::json changes = nlohmann::json::array();
+  for (const auto& p : plan) {
+    if (changes.size() >= max_preview_changes) {
+      break;
+    }
+    nlohmann::json c = {{"key", p.key}, {"change", p.kind}};
+    c.update(state_json(p.before, "current_"));
+    c.update(state_json(p.after, "target_"));
+    c["target_op_number"] = p.target_op;
+    changes.push_back(std::move(c));
+  }
+  std::int64_t applied = 0;
+  if (request.apply) {
+    ensure_kv_tables(conn, table);
+    for (const auto& p : plan) {
+      apply_rollback(conn, table, n, p.key, p.before, p.after, now_ms);
+      ++applied;
+    }
+  }
+  nlohmann::json out = {{"success", true},          {"dry_run", !request.apply},
+                        {"applied", request.apply}, {"to_timestamp", request.to_timestamp_s},
+                        {"affected", plan.size()},  {"applied_count", applied}};
+  out["stats"] = {{"created", created}, {"modified", modified}, {"deleted", deleted}};
+  out["changes"] = std::move(changes);
+  out["has_gaps"] = !gap_keys.empty();
+  out["gap_keys"] = gap_keys;
+  out["candidate_truncated"] = plan.size() > max_preview_changes;
+  if (!request.apply) {
+    out["message"] = "preview only: nothing changed; add confirm=yes to apply";
+  }
+  return out;
+}
+
+prune_result prune_history(db::connection& conn, std::string_view table, std::int64_t max_age_ms,
+                           std::int64_t max_ops_per_key, std::int64_t now_ms) {
+  const names n = names_of(table);
+  prune_result r;
+  if (!history_exists(conn, table)) {
+    return r;
+  }
+  if (now_ms == 0) {
+    now_ms = unix_now_ms();
+  }
+  const std::string newest_of_key =
+      "(SELECT MAX(h2.op_number) FROM " + n.history + " h2 WHERE h2.key = h.key)";
+  if (max_age_ms > 0) {
+    auto stmt = conn.prepare("DELETE FROM " + n.history +
+                             " AS h WHERE h.ts < ?1 AND h.op_number < " + newest_of_key);
+    stmt.bind_int64(1, now_ms - max_age_ms);
+    stmt.run();
+    r.deleted_ops += conn.changes();
+  }
+  if (max_ops_per_key > 0) {
+    auto stmt = conn.prepare("DELETE FROM " + n.history +
+                             " AS h WHERE h.op_number <= " + newest_of_key + " - ?1");
+    stmt.bind_int64(1, max_ops_per_key);
+    stmt.run();
+    r.deleted_ops += conn.changes();
+  }
+  return r;
+}
+
 }  // namespace hoody::ops

@@ -52,8 +52,8 @@ struct key_state {
 
 /// State of `key` at `cutoff_ms` (inclusive). TTL applies: expires_at <= cutoff → absent.
 /// The history table must exist (see kv_tables_exist).
-[[nodiscard]] key_state state_at(db::connection& conn, std::string_view table,
-                                 std::string_view key, std::int64_t cutoff_ms);
+[[nodiscard]] key_state state_at(db::connection& conn, std::string_view table, std::string_view key,
+                                 std::int64_t cutoff_ms);
 
 /// Renders a stored value for JSON: parsed JSON for JSON content types, the text for other
 /// textual types, base64 for binary ones.
@@ -102,10 +102,10 @@ nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std
 
 struct table_rollback_request {
   double to_timestamp_s = 0;
-  bool apply = false;                      ///< false: preview only, nothing changes
+  bool apply = false;                                    ///< false: preview only, nothing changes
   std::optional<std::vector<std::string>> keys;          ///< only these keys
   std::optional<std::vector<std::string>> exclude_keys;  ///< every key but these
-  std::int64_t now_ms = 0;                 ///< ts of the rollback ops; 0 → unix_now_ms()
+  std::int64_t now_ms = 0;  ///< ts of the rollback ops; 0 → unix_now_ms()
 };
 
 /// POST /kv/rollback?to_timestamp=T: preview or apply. Applying with any selected key in a gap

@@ -1,0 +1,379 @@
+// Unit tests for time-travel reads and rollbacks (hoody/ops/time_travel.hpp) on a temp db.
+#include "hoody/ops/base64.hpp"
+
+#include "time_travel_support.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace hoody;
+using hoody::test::status_of_call;
+
+constexpr std::int64_t t0 = 1'700'000'000;  // Unix seconds
+constexpr std::int64_t ms(std::int64_t seconds, std::int64_t extra_ms = 0) {
+  return seconds * 1000 + extra_ms;
+}
+double sec(std::int64_t s) {
+  return static_cast<double>(s);
+}
+
+class time_travel_test : public ::testing::Test {
+ protected:
+  test::tt_db db_;
+  db::connection& conn() { return db_.conn(); }
+};
+
+TEST(time_travel_cutoff, whole_seconds_cover_the_second_and_decimals_are_exact) {
+  EXPECT_EQ(ops::cutoff_ms_for_seconds(1700000000), 1700000000999);
+  EXPECT_EQ(ops::cutoff_ms_for_seconds(1700000000.123), 1700000000123);
+  EXPECT_EQ(ops::cutoff_ms_for_seconds(1700000000.5), 1700000000500);
+  EXPECT_EQ(ops::cutoff_ms_for_seconds(1700000000.0005), 1700000000000);
+  EXPECT_EQ(ops::cutoff_ms_for_seconds(0), 999);
+  EXPECT_THROW((void)ops::cutoff_ms_for_seconds(-1), api_error);
+  EXPECT_THROW((void)ops::cutoff_ms_for_seconds(std::nan("")), api_error);
+  // Every rendered op timestamp reads back exactly.
+  for (std::int64_t m = 0; m < 2000; m += 7) {
+    const std::int64_t ts = ms(t0) + m;
+    EXPECT_EQ(ops::cutoff_ms_for_seconds(ops::seconds_of_ms(ts)), ts % 1000 == 0 ? ts + 999 : ts);
+  }
+}
+
+TEST_F(time_travel_test, three_states_of_a_flag_then_roll_back_two) {
+  db_.set("flag", "\"off\"", ms(t0 + 10));
+  db_.set("flag", "\"on\"", ms(t0 + 20));
+  db_.set("flag", "\"dark\"", ms(t0 + 30, 500));
+
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "flag", sec(t0 + 9), {}); }),
+      404);
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "flag", sec(t0 + 10), {})["value"], "off");
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "flag", sec(t0 + 25), {})["value"], "on");
+  // An op during second S is visible at integer T = S; a decimal T is exact.
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "flag", sec(t0 + 30), {})["value"], "dark");
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "flag", t0 + 30.499, {})["value"], "on");
+  const auto at = ops::kv_read_at(conn(), "kv_store", "flag", t0 + 30.5, {});
+  EXPECT_EQ(at["value"], "dark");
+  EXPECT_EQ(at["op_number"], 3);
+  EXPECT_EQ(at["content_type"], "application/json");
+  EXPECT_DOUBLE_EQ(at["timestamp"].get<double>(), t0 + 30.5);
+  EXPECT_EQ(at["success"], true);
+
+  const auto hist = ops::kv_history(conn(), "kv_store", "flag", 0);
+  ASSERT_EQ(hist["operations"].size(), 3U);
+  EXPECT_EQ(hist["operations"][0]["op_number"], 3);
+  EXPECT_EQ(hist["operations"][0]["operation"]["op"], "set");
+  EXPECT_EQ(hist["operations"][0]["operation"]["old_value"], "on");
+  EXPECT_EQ(hist["operations"][0]["operation"]["new_value"], "dark");
+  EXPECT_FALSE(hist["operations"][0]["operation"].contains("raw_new_value"));
+  EXPECT_EQ(hist["operations"][2]["operation"]["old_value"], nullptr);
+  EXPECT_EQ(hist["operations"][2]["operation"]["old_content_type"], nullptr);
+
+  const auto rb = ops::kv_rollback_key(conn(), "kv_store", "flag", 2, ms(t0 + 40));
+  EXPECT_EQ(rb["restored_op_number"], 1);
+  EXPECT_EQ(rb["op_number"], 4);
+  EXPECT_EQ(rb["value"], "off");
+  ASSERT_TRUE(db_.live("flag", ms(t0 + 41)));
+  EXPECT_EQ(db_.live("flag", ms(t0 + 41))->value, "\"off\"");
+  EXPECT_EQ(ops::kv_history(conn(), "kv_store", "flag", 1)["operations"][0]["operation"]["op"],
+            "rollback");
+  EXPECT_EQ(db_.count("SELECT version FROM kv_store WHERE key='flag'"), 4);
+  // The rollback is itself undoable.
+  ops::kv_rollback_key(conn(), "kv_store", "flag", 1, ms(t0 + 50));
+  EXPECT_EQ(db_.live("flag", ms(t0 + 51))->value, "\"dark\"");
+  // Reads at the old times are unchanged by rollbacks.
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "flag", sec(t0 + 25), {})["value"], "on");
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "flag", sec(t0 + 45), {})["value"], "off");
+}
+
+TEST_F(time_travel_test, rollback_to_before_the_first_op_deletes_and_errors_are_clear) {
+  db_.set("k", "1", ms(t0));
+  db_.set("k", "2", ms(t0 + 1));
+  EXPECT_EQ(status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "k", 3, ms(t0 + 2)); }),
+            400);
+  EXPECT_EQ(status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "k", 0, ms(t0 + 2)); }),
+            400);
+  EXPECT_EQ(status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "nope", 1); }), 404);
+  const auto rb = ops::kv_rollback_key(conn(), "kv_store", "k", 2, ms(t0 + 2));
+  EXPECT_EQ(rb["exists"], false);
+  EXPECT_EQ(rb["value"], nullptr);
+  EXPECT_FALSE(db_.live("k", ms(t0 + 3)));
+  EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store WHERE key='k'"), 0);
+}
+
+TEST_F(time_travel_test, snapshot_by_op_number) {
+  db_.set("cfg", "{\"theme\":\"light\"}", ms(t0));
+  db_.set("cfg", "{\"theme\":\"dark\"}", ms(t0 + 1));
+  db_.del("cfg", ms(t0 + 2));
+  const auto s1 = ops::kv_snapshot_op(conn(), "kv_store", "cfg", 1);
+  EXPECT_EQ(s1["value"], nlohmann::json({{"theme", "light"}}));
+  EXPECT_EQ(s1["op_number"], 1);
+  EXPECT_EQ(s1["content_type"], "application/json");
+  EXPECT_EQ(s1["success"], true);
+  const auto s3 = ops::kv_snapshot_op(conn(), "kv_store", "cfg", 3);
+  EXPECT_EQ(s3["value"], nullptr);
+  EXPECT_EQ(s3["exists"], false);
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_snapshot_op(conn(), "kv_store", "cfg", 4); }), 404);
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_snapshot_op(conn(), "kv_store", "cfg", 0); }), 400);
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_snapshot_op(conn(), "kv_store", "x", 1); }), 404);
+}
+
+TEST_F(time_travel_test, values_render_by_content_type) {
+  const std::string bin("\x00\x01\xfe", 3);
+  db_.write("b", ops::kv_value{bin, "application/octet-stream", std::nullopt}, ms(t0));
+  db_.write("t", ops::kv_value{"hello", "text/plain", std::nullopt}, ms(t0));
+  db_.write("j", ops::kv_value{"[1,2]", "application/json", std::nullopt}, ms(t0));
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "b", sec(t0), {})["value"],
+            ops::base64_encode(bin));
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "t", sec(t0), {})["value"], "hello");
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "j", sec(t0), {})["value"], nlohmann::json({1, 2}));
+  const auto hb = ops::kv_history(conn(), "kv_store", "b", 0)["operations"][0]["operation"];
+  EXPECT_EQ(hb["raw_new_value"], ops::base64_encode(bin));
+  EXPECT_FALSE(hb.contains("raw_old_value"));
+  const auto ht = ops::kv_history(conn(), "kv_store", "t", 0)["operations"][0]["operation"];
+  EXPECT_EQ(ht["new_value"], "hello");
+  EXPECT_EQ(ht["raw_new_value"], ops::base64_encode("hello"));
+  // Binary values survive a rollback byte for byte.
+  db_.write("b", ops::kv_value{"zz", "application/octet-stream", std::nullopt}, ms(t0 + 1));
+  ops::kv_rollback_key(conn(), "kv_store", "b", 1, ms(t0 + 2));
+  EXPECT_EQ(db_.live("b", ms(t0 + 3))->value, bin);
+  EXPECT_EQ(db_.count("SELECT typeof(value)='blob' FROM kv_store WHERE key='b'"), 1);
+}
+
+TEST_F(time_travel_test, json_path_reads_a_leaf) {
+  db_.set("cfg", "{\"ui\":{\"theme\":\"dark\",\"tabs\":[\"a\",\"b\"]}}", ms(t0));
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "cfg", sec(t0), "ui.theme")["value"], "dark");
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "cfg", sec(t0), "ui.tabs.1")["value"], "b");
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "cfg", sec(t0), "ui.x"); }),
+      404);
+}
+
+TEST_F(time_travel_test, ttl_and_time_travel_agree) {
+  db_.set("s", "\"token\"", ms(t0), ms(t0 + 10));  // expires at t0+10 exactly
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "s", sec(t0 + 5), {})["value"], "token");
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "s", t0 + 9.999, {})["value"], "token");
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "s", t0 + 10.0, {}); }),
+            404);
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "s", sec(t0 + 99), {}); }),
+      404);
+  EXPECT_EQ(ops::kv_list_at(conn(), "kv_store", sec(t0 + 5), "", 0)["keys"], nlohmann::json({"s"}));
+  EXPECT_EQ(ops::kv_list_at(conn(), "kv_store", sec(t0 + 11), "", 0)["count"], 0);
+  const auto d = ops::kv_diff(conn(), "kv_store", sec(t0 + 5), sec(t0 + 20), {});
+  EXPECT_EQ(d["stats"]["deleted"], 1);
+  // A rollback to a state whose TTL has passed restores nothing.
+  db_.set("s", "\"new\"", ms(t0 + 30));
+  const auto rb = ops::kv_rollback_key(conn(), "kv_store", "s", 1, ms(t0 + 40));
+  EXPECT_EQ(rb["exists"], false);
+}
+
+TEST_F(time_travel_test, untracked_writes_make_reads_report_a_gap) {
+  db_.set("g", "1", ms(t0));
+  db_.set("g", "2", ms(t0 + 10), std::nullopt, /*history=*/false);
+  db_.set("g", "3", ms(t0 + 20), std::nullopt, false);
+  db_.set("other", "1", ms(t0));
+  nlohmann::json details;
+  // Before the marker's ts the untracked writes may already have happened: a gap.
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "g", sec(t0 + 15), {}); },
+                     &details),
+      409);
+  EXPECT_EQ(details["gap_keys"], nlohmann::json({"g"}));
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "g", sec(t0 + 25), {}); }),
+      409);
+  std::string message;
+  status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "g", sec(t0 + 25), {}); }, nullptr,
+                 &message);
+  EXPECT_EQ(message, "time-travel chain gap");
+  const auto list = ops::kv_list_at(conn(), "kv_store", sec(t0 + 25), "", 0);
+  EXPECT_EQ(list["has_gaps"], true);
+  EXPECT_EQ(list["gap_keys"], nlohmann::json({"g"}));
+  EXPECT_EQ(list["keys"], nlohmann::json({"other"}));
+  EXPECT_EQ(ops::kv_history(conn(), "kv_store", "g", 0)["operations"][0]["operation"]["op"],
+            "untracked");
+  // Rolling back onto the marker cannot be reconstructed.
+  EXPECT_EQ(
+      status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "g", 0 + 1, ms(t0 + 21)); }),
+      0);  // undoing the marker restores op 1: known
+  EXPECT_EQ(db_.live("g", ms(t0 + 22))->value, "1");
+  EXPECT_EQ(status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "g", 1, ms(t0 + 23)); }),
+            409);  // op 2 is the marker
+  // A tracked write after the marker makes later reads exact again.
+  db_.set("g", "4", ms(t0 + 30));
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "g", sec(t0 + 30), {})["value"], 4);
+  // A first write made with history=false: its start is unknown.
+  db_.set("h", "1", ms(t0 + 10), std::nullopt, false);
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "h", sec(t0 + 5), {}); }),
+      409);
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_snapshot_op(conn(), "kv_store", "h", 1); }), 409);
+}
+
+TEST_F(time_travel_test, table_snapshot_prefix_limit_and_truncation) {
+  for (int i = 0; i < 5; ++i) {
+    db_.set("user:" + std::to_string(i), std::to_string(i), ms(t0 + i));
+  }
+  db_.set("zeta", "9", ms(t0));
+  db_.del("user:0", ms(t0 + 10));
+  auto s = ops::kv_table_snapshot(conn(), "kv_store", sec(t0 + 2), "user:", 0);
+  EXPECT_EQ(s["count"], 3);
+  EXPECT_EQ(s["items"][2]["key"], "user:2");
+  EXPECT_EQ(s["items"][2]["value"], 2);
+  EXPECT_EQ(s["candidate_truncated"], false);
+  s = ops::kv_table_snapshot(conn(), "kv_store", sec(t0 + 20), "", 2);
+  EXPECT_EQ(s["count"], 2);
+  EXPECT_EQ(s["items"][0]["key"], "user:1");
+  EXPECT_EQ(s["candidate_truncated"], true);
+  s = ops::kv_table_snapshot(conn(), "kv_store", sec(t0 + 20), "", 100);
+  EXPECT_EQ(s["count"], 5);
+  EXPECT_EQ(s["has_gaps"], false);
+  EXPECT_EQ(ops::kv_table_snapshot(conn(), "other_table", sec(t0), "", 0)["count"], 0);
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_table_snapshot(conn(), "bad-name", sec(t0), "", 0); }),
+      400);
+}
+
+TEST_F(time_travel_test, diff_over_a_window) {
+  db_.set("a", "1", ms(t0));
+  db_.set("b", "1", ms(t0));
+  db_.set("c", "1", ms(t0));
+  db_.set("a", "2", ms(t0 + 10));  // modified
+  db_.del("b", ms(t0 + 11));       // deleted
+  db_.set("d", "1", ms(t0 + 12));  // created
+  db_.set("c", "5", ms(t0 + 13));  // changed and changed back: no change
+  db_.set("c", "1", ms(t0 + 14));
+  auto d = ops::kv_diff(conn(), "kv_store", sec(t0 + 5), sec(t0 + 20), {});
+  EXPECT_EQ(d["stats"], nlohmann::json({{"created", 1}, {"modified", 1}, {"deleted", 1}}));
+  ASSERT_EQ(d["changes"].size(), 3U);
+  EXPECT_EQ(d["changes"][0]["key"], "a");
+  EXPECT_EQ(d["changes"][0]["change"], "modified");
+  EXPECT_EQ(d["changes"][0]["old_value"], 1);
+  EXPECT_EQ(d["changes"][0]["new_value"], 2);
+  EXPECT_EQ(d["changes"][1]["change"], "deleted");
+  EXPECT_EQ(d["changes"][2]["change"], "created");
+  d = ops::kv_diff(conn(), "kv_store", sec(t0 + 5), sec(t0 + 20), {"a", "d", "zz"});
+  EXPECT_EQ(d["stats"], nlohmann::json({{"created", 1}, {"modified", 1}, {"deleted", 0}}));
+  EXPECT_EQ(
+      status_of_call([&] { (void)ops::kv_diff(conn(), "kv_store", sec(t0 + 5), sec(t0), {}); }),
+      400);
+}
+
+TEST_F(time_travel_test, table_rollback_preview_apply_and_key_selection) {
+  db_.set("a", "1", ms(t0));
+  db_.set("b", "1", ms(t0));
+  db_.set("c", "1", ms(t0));
+  db_.set("a", "2", ms(t0 + 10));
+  db_.del("b", ms(t0 + 10));
+  db_.set("d", "1", ms(t0 + 10));
+  const std::int64_t ops_before = db_.count("SELECT count(*) FROM kv_store__history");
+
+  ops::table_rollback_request req;
+  req.to_timestamp_s = sec(t0 + 5);
+  req.now_ms = ms(t0 + 20);
+  auto preview = ops::kv_table_rollback(conn(), "kv_store", req);
+  EXPECT_EQ(preview["dry_run"], true);
+  EXPECT_EQ(preview["affected"], 3);
+  EXPECT_EQ(preview["stats"], nlohmann::json({{"created", 1}, {"modified", 1}, {"deleted", 1}}));
+  EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history"), ops_before);
+  EXPECT_EQ(db_.live("a", ms(t0 + 20))->value, "2");
+
+  // keys: only the chosen keys.
+  req.apply = true;
+  req.keys = std::vector<std::string>{"a"};
+  auto r = ops::kv_table_rollback(conn(), "kv_store", req);
+  EXPECT_EQ(r["applied_count"], 1);
+  EXPECT_EQ(db_.live("a", ms(t0 + 20))->value, "1");
+  EXPECT_FALSE(db_.live("b", ms(t0 + 20)));
+  EXPECT_TRUE(db_.live("d", ms(t0 + 20)));
+  EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history"), ops_before + 1);
+
+  // exclude_keys: every key but these.
+  req.keys.reset();
+  req.exclude_keys = std::vector<std::string>{"d"};
+  req.now_ms = ms(t0 + 21);
+  r = ops::kv_table_rollback(conn(), "kv_store", req);
+  EXPECT_EQ(r["applied_count"], 1);  // only b (a is already restored)
+  EXPECT_EQ(db_.live("b", ms(t0 + 21))->value, "1");
+  EXPECT_TRUE(db_.live("d", ms(t0 + 21)));
+  EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history WHERE op='rollback'"), 2);
+
+  // Whole table.
+  req.exclude_keys.reset();
+  r = ops::kv_table_rollback(conn(), "kv_store", req);
+  EXPECT_EQ(r["applied_count"], 1);
+  EXPECT_FALSE(db_.live("d", ms(t0 + 21)));
+
+  req.keys = std::vector<std::string>(ops::max_rollback_key_list + 1, "k");
+  EXPECT_EQ(status_of_call([&] { ops::kv_table_rollback(conn(), "kv_store", req); }), 413);
+  req.keys = std::vector<std::string>{"a"};
+  req.exclude_keys = std::vector<std::string>{"b"};
+  EXPECT_EQ(status_of_call([&] { ops::kv_table_rollback(conn(), "kv_store", req); }), 400);
+}
+
+TEST_F(time_travel_test, table_rollback_refuses_to_apply_across_a_gap) {
+  db_.set("a", "1", ms(t0));
+  db_.set("g", "1", ms(t0));
+  db_.set("a", "2", ms(t0 + 10));
+  db_.set("g", "2", ms(t0 + 10), std::nullopt, false);
+  ops::table_rollback_request req;
+  req.to_timestamp_s = sec(t0 + 5);
+  req.now_ms = ms(t0 + 20);
+  auto preview = ops::kv_table_rollback(conn(), "kv_store", req);
+  EXPECT_EQ(preview["has_gaps"], true);
+  EXPECT_EQ(preview["gap_keys"], nlohmann::json({"g"}));
+  req.apply = true;
+  nlohmann::json details;
+  EXPECT_EQ(status_of_call([&] { ops::kv_table_rollback(conn(), "kv_store", req); }, &details),
+            409);
+  EXPECT_EQ(details["gap_keys"], nlohmann::json({"g"}));
+  EXPECT_EQ(db_.live("a", ms(t0 + 20))->value, "2");
+  req.exclude_keys = std::vector<std::string>{"g"};
+  EXPECT_EQ(ops::kv_table_rollback(conn(), "kv_store", req)["applied_count"], 1);
+}
+
+TEST_F(time_travel_test, retention_keeps_the_newest_op_and_reports_the_horizon) {
+  for (int i = 1; i <= 10; ++i) {
+    db_.set("k", std::to_string(i), ms(t0 + i));
+  }
+  db_.set("old", "1", ms(t0));
+  db_.set("old", "2", ms(t0 + 1));
+  auto r = ops::prune_history(conn(), "kv_store", 0, 3, ms(t0 + 100));
+  EXPECT_EQ(r.deleted_ops, 7);
+  EXPECT_EQ(db_.count("SELECT min(op_number) FROM kv_store__history WHERE key='k'"), 8);
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "k", sec(t0 + 8), {})["value"], 8);
+  nlohmann::json details;
+  std::string message;
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_read_at(conn(), "kv_store", "k", sec(t0 + 7), {}); },
+                           &details, &message),
+            409);
+  EXPECT_EQ(details["reason"], "retention");
+  EXPECT_NE(message.find("retained history"), std::string::npos);
+  EXPECT_EQ(status_of_call([&] { (void)ops::kv_snapshot_op(conn(), "kv_store", "k", 2); }), 409);
+  EXPECT_EQ(status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "k", 5, ms(t0 + 101)); }),
+            409);
+  auto s = ops::kv_table_snapshot(conn(), "kv_store", sec(t0 + 5), "", 0);
+  EXPECT_EQ(s["gap_keys"], nlohmann::json({"k"}));
+
+  // Age: everything older than 50 s goes, except each key's newest op.
+  r = ops::prune_history(conn(), "kv_store", 50'000, 0, ms(t0 + 60));
+  EXPECT_EQ(r.deleted_ops, 3);  // k: 8, 9 (keeps 10); old: 1 (keeps 2)
+  EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history"), 2);
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "old", sec(t0 + 1), {})["value"], 2);
+  EXPECT_EQ(ops::kv_read_at(conn(), "kv_store", "k", sec(t0 + 99), {})["value"], 10);
+}
+
+TEST_F(time_travel_test, reads_use_the_key_ts_index) {
+  auto stmt = conn().prepare(
+      "EXPLAIN QUERY PLAN SELECT seq FROM kv_store__history WHERE key = ?1 AND ts <= ?2 "
+      "ORDER BY ts DESC, seq DESC LIMIT 1");
+  std::string plan;
+  while (stmt.step()) {
+    plan += std::string(stmt.column_text(3)) + "\n";
+  }
+  EXPECT_NE(plan.find("kv_store__history_key_ts"), std::string::npos) << plan;
+  EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
+}  // namespace
