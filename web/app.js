@@ -942,7 +942,8 @@
         e.source ? h('span', { class: 'badge' }, e.source) : null,
         h('time', { datetime: (toDate(e.timestamp) || new Date(0)).toISOString(), title: fmtTime(e.timestamp) }, relTime(e.timestamp) || fmtTime(e.timestamp)),
         e.duration_ms !== undefined && e.duration_ms !== null ? h('span', { class: 'muted' }, Number(e.duration_ms).toFixed(Number(e.duration_ms) < 10 ? 2 : 0) + ' ms') : null,
-        e.rows !== undefined && e.rows !== null ? h('span', { class: 'muted' }, plural(Number(e.rows), 'row')) : null);
+        e.rows !== undefined && e.rows !== null ? h('span', { class: 'muted' }, plural(Number(e.rows), 'row')) : null,
+        Number(e.statements) > 1 ? h('span', { class: 'muted' }, e.statements + ' statements') : null);
       const li = h('li', { class: 'card history-item', dataset: { index: String(idx) } },
         meta,
         h('pre', { class: 'code history-sql' }, sql),
@@ -1034,7 +1035,7 @@
     const keys = normalizeKeys(data);
     kv.items = append ? kv.items.concat(keys) : keys;
     kv.offset = kv.items.length;
-    kv.more = keys.length >= KV_LIMIT;
+    kv.more = typeof data.has_more === 'boolean' ? data.has_more : keys.length >= KV_LIMIT;
     kv.loadedFor = db;
     renderKvList();
   }

@@ -88,8 +88,10 @@ async function call(method, path, { query, body, raw, contentType } = {}) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-async function createDb(name) {
-  const r = await call('POST', '/db/create', { query: { path: name, init_kv: 'true' } });
+async function createDb(name, { kv = true } = {}) {
+  const query = { path: name };
+  if (kv) query.init_kv = 'true';
+  const r = await call('POST', '/db/create', { query });
   assert.ok(r.status >= 200 && r.status < 300, `create ${name}: ${r.status} ${r.text}`);
 }
 
@@ -196,7 +198,7 @@ before(async () => {
     { statement: "UPDATE people SET avatar = X'00010203' WHERE id = 1" },
   ]);
 
-  await createDb('library');
+  await createDb('library', { kv: false });
   await sql('library', [
     { statement: 'CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL)' },
     { statement: 'CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors(id), title TEXT, price REAL)' },
