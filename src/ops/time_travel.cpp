@@ -3,10 +3,10 @@
 
 #include "hoody/core/error.hpp"
 #include "hoody/ops/base64.hpp"
+#include "hoody/ops/json_path.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cmath>
 #include <limits>
 #include <set>
@@ -121,11 +121,12 @@ bool is_json_content_type(std::string_view content_type) {
   return t == "application/json" || t.ends_with("+json");
 }
 
-nlohmann::json seconds_or_null(const std::optional<std::int64_t>& ms) {
+/// expires_at on the wire: Unix ms (as in the KV endpoints) or null.
+nlohmann::json ms_or_null(const std::optional<std::int64_t>& ms) {
   if (!ms) {
     return nullptr;
   }
-  return seconds_of_ms(*ms);
+  return *ms;
 }
 
 bool same_value(const std::optional<kv_value>& a, const std::optional<kv_value>& b) {
@@ -195,7 +196,7 @@ nlohmann::json state_json(const std::optional<kv_value>& v, const char* prefix) 
   const std::string p(prefix);
   out[p + "value"] = v ? render_value(*v) : nlohmann::json(nullptr);
   out[p + "content_type"] = v ? nlohmann::json(v->content_type) : nlohmann::json(nullptr);
-  out[p + "expires_at"] = v ? seconds_or_null(v->expires_at_ms) : nlohmann::json(nullptr);
+  out[p + "expires_at"] = v ? ms_or_null(v->expires_at_ms) : nlohmann::json(nullptr);
   return out;
 }
 
@@ -264,37 +265,6 @@ std::optional<kv_value> effective_now(std::optional<kv_value> v, std::int64_t no
     return std::nullopt;
   }
   return v;
-}
-
-nlohmann::json apply_json_path(const nlohmann::json& value, std::string_view path) {
-  const nlohmann::json* node = &value;
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    const std::size_t dot = path.find('.', start);
-    const std::string_view seg =
-        path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    if (node->is_object()) {
-      const auto it = node->find(std::string(seg));
-      if (it == node->end()) {
-        throw api_error(errc::key_not_found, "Path not found", {{"path", path}});
-      }
-      node = &*it;
-    } else if (node->is_array()) {
-      std::size_t idx = 0;
-      const auto [p, ec] = std::from_chars(seg.data(), seg.data() + seg.size(), idx);
-      if (ec != std::errc{} || p != seg.data() + seg.size() || idx >= node->size()) {
-        throw api_error(errc::key_not_found, "Path not found", {{"path", path}});
-      }
-      node = &(*node)[idx];
-    } else {
-      throw api_error(errc::key_not_found, "Path not found", {{"path", path}});
-    }
-    if (dot == std::string_view::npos) {
-      break;
-    }
-    start = dot + 1;
-  }
-  return *node;
 }
 
 std::optional<kv_value> state_value(const key_state& s) {
@@ -411,18 +381,24 @@ nlohmann::json kv_read_at(db::connection& conn, std::string_view table, std::str
   nlohmann::json value = render_value(*s.value);
   nlohmann::json out = {{"key", key}};
   if (json_path && !json_path->empty()) {
+    const ops::json_path parsed = parse_json_path(*json_path);
     if (!is_json_content_type(s.value->content_type)) {
       throw api_error(errc::bad_request, "path requires a JSON value");
     }
-    out["value"] = apply_json_path(value, *json_path);
+    const nlohmann::json* leaf = json_path_find(value, parsed);
+    if (leaf == nullptr) {
+      throw api_error(errc::key_not_found, "Path not found", {{"path", *json_path}});
+    }
+    out["value"] = *leaf;
     out["path"] = *json_path;
   } else {
     out["value"] = std::move(value);
   }
   out["content_type"] = s.value->content_type;
-  out["expires_at"] = seconds_or_null(s.value->expires_at_ms);
+  out["expires_at"] = ms_or_null(s.value->expires_at_ms);
   out["op_number"] = s.op_number;
   out["timestamp"] = seconds_of_ms(s.ts_ms);
+  out["timestamp_ms"] = s.ts_ms;
   out["at_timestamp"] = at_timestamp_s;
   out["success"] = true;
   return out;
@@ -498,9 +474,9 @@ nlohmann::json kv_table_snapshot(db::connection& conn, std::string_view table, d
     items.push_back({{"key", key},
                      {"value", render_value(*s.value)},
                      {"content_type", s.value->content_type},
-                     {"expires_at", seconds_or_null(s.value->expires_at_ms)},
+                     {"expires_at", ms_or_null(s.value->expires_at_ms)},
                      {"op_number", s.op_number},
-                     {"updated_at", seconds_of_ms(s.ts_ms)}});
+                     {"updated_at", s.ts_ms}});
   }
   nlohmann::json out = {
       {"timestamp", timestamp_s}, {"items", std::move(items)}, {"count", w.present.size()}};
@@ -510,16 +486,18 @@ nlohmann::json kv_table_snapshot(db::connection& conn, std::string_view table, d
 }
 
 nlohmann::json kv_history(db::connection& conn, std::string_view table, std::string_view key,
-                          std::int64_t limit) {
+                          std::int64_t limit, std::int64_t before_op_number) {
   const names n = names_of(table);
   const std::int64_t lim = clamp_limit(limit, default_history_limit, max_history_limit);
   nlohmann::json ops = nlohmann::json::array();
   if (history_exists(conn, table)) {
     auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
-                             " WHERE key = ?1 ORDER BY op_number DESC LIMIT ?2");
+                             " WHERE key = ?1 AND op_number < ?3 ORDER BY op_number DESC LIMIT ?2");
     db::statement_reset_guard guard(stmt);
     stmt.bind_text(1, key);
     stmt.bind_int64(2, lim);
+    stmt.bind_int64(
+        3, before_op_number > 0 ? before_op_number : std::numeric_limits<std::int64_t>::max());
     while (stmt.step()) {
       const op_row r = read_op(stmt);
       nlohmann::json op = {{"op", r.op}};
@@ -537,7 +515,8 @@ nlohmann::json kv_history(db::connection& conn, std::string_view table, std::str
       ops.push_back({{"op_number", r.op_number},
                      {"seq", r.seq},
                      {"operation", std::move(op)},
-                     {"timestamp", seconds_of_ms(r.ts)}});
+                     {"timestamp", seconds_of_ms(r.ts)},
+                     {"timestamp_ms", r.ts}});
     }
   }
   nlohmann::json out = {{"key", key}, {"count", ops.size()}};
@@ -580,9 +559,10 @@ nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table, std:
       row->new_state ? nlohmann::json(row->new_state->content_type) : nlohmann::json(nullptr);
   out["exists"] = row->new_state.has_value();
   out["expires_at"] =
-      row->new_state ? seconds_or_null(row->new_state->expires_at_ms) : nlohmann::json(nullptr);
+      row->new_state ? ms_or_null(row->new_state->expires_at_ms) : nlohmann::json(nullptr);
   out["op"] = row->op;
   out["timestamp"] = seconds_of_ms(row->ts);
+  out["timestamp_ms"] = row->ts;
   out["success"] = true;
   return out;
 }

@@ -61,9 +61,10 @@ struct key_state {
 
 // ---- Reads (reader connection) --------------------------------------------------------------
 
-/// GET /kv/{key}?at_timestamp=T: {key, value, content_type, expires_at, op_number, timestamp,
-/// at_timestamp, success}; `json_path` ("a.b.0") selects a leaf of a JSON value.
-/// 404 when absent at T (or path missing), 409 HISTORY_GAP on a gap or before the horizon.
+/// GET /kv/{key}?at_timestamp=T: {key, value, content_type, expires_at (Unix ms), op_number,
+/// timestamp (s), timestamp_ms, at_timestamp, success}; `json_path` ("a.b.0") selects a leaf of a
+/// JSON value. 404 when absent at T (or path missing), 409 HISTORY_GAP on a gap or before the
+/// horizon.
 [[nodiscard]] nlohmann::json kv_read_at(db::connection& conn, std::string_view table,
                                         std::string_view key, double at_timestamp_s,
                                         std::optional<std::string> json_path);
@@ -74,9 +75,11 @@ struct key_state {
                                         double at_timestamp_s, std::string_view prefix,
                                         std::int64_t limit);
 
-/// GET /kv/{key}/history: newest first, `limit` <= 0 → 50, max 1000.
+/// GET /kv/{key}/history: newest first, `limit` <= 0 → 50, max 1000; `before_op_number` > 0
+/// pages back (only ops with a smaller op_number).
 [[nodiscard]] nlohmann::json kv_history(db::connection& conn, std::string_view table,
-                                        std::string_view key, std::int64_t limit);
+                                        std::string_view key, std::int64_t limit,
+                                        std::int64_t before_op_number = 0);
 
 /// GET /kv/{key}/snapshot?op_number=N: the key's state right after op N.
 [[nodiscard]] nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table,
