@@ -42,11 +42,17 @@
     return h('div', { class: 'empty-state' }, h('p', { class: 'empty-title' }, title), text ? h('p', { class: 'muted' }, text) : null, ...extra);
   }
 
+  function isDbMissing(err) {
+    return !!err && (err.code === 'DATABASE_NOT_FOUND' || (err.status === 404 && /database/i.test(errMessage(err))));
+  }
+
   function errorState(err, retry) {
+    const missing = isDbMissing(err) && state.db;
     return h('div', { class: 'alert error', role: 'alert' },
-      h('strong', null, 'Error: '), errMessage(err),
-      err && err.code ? h('span', { class: 'badge' }, err.code) : null,
-      retry ? h('button', { type: 'button', class: 'btn small', onclick: retry }, 'Retry') : null);
+      h('strong', null, missing ? 'Database "' + state.db + '" does not exist. ' : 'Error: '), missing ? null : errMessage(err),
+      err && err.code && !missing ? h('span', { class: 'badge' }, err.code) : null,
+      missing ? h('button', { type: 'button', class: 'btn small create-missing', onclick: () => createDb(state.db) }, 'Create it')
+        : retry ? h('button', { type: 'button', class: 'btn small', onclick: retry }, 'Retry') : null);
   }
 
   function errMessage(err) {
@@ -366,8 +372,9 @@
     else location.hash = hash;
   }
 
-  function route() {
+  function route(force) {
     const next = readHash();
+    const forced = force === true;
     const dbChanged = next.db !== state.db;
     const viewChanged = next.view !== state.view;
     const tableChanged = next.table !== state.table;
@@ -391,9 +398,9 @@
     $('#view-' + state.view).hidden = false;
     const titles = { sql: 'SQL', schema: 'Schema', history: 'History', kv: 'Key-value' };
     document.title = titles[state.view] + ' · ' + state.db + ' · hoody-sqlite';
-    if (state.view === 'schema') enterSchema(dbChanged || viewChanged, tableChanged);
+    if (state.view === 'schema') enterSchema(dbChanged || viewChanged || forced, tableChanged || forced);
     else if (state.view === 'history') loadHistory();
-    else if (state.view === 'kv') enterKv(dbChanged || viewChanged, keyChanged);
+    else if (state.view === 'kv') enterKv(dbChanged || viewChanged || forced, keyChanged || forced);
     else if (state.view === 'sql' && viewChanged) { /* keep results */ }
   }
 
@@ -467,10 +474,17 @@
       toast('Database "' + name + '" created', 'ok');
       cache.schemaDirty = true;
       kv.loadedFor = null;
-      navigate({ db: name, view: state.db ? state.view : 'sql' });
+      if (name === state.db) { hideSqlError(); route(true); }
+      else navigate({ db: name, view: state.db ? state.view : 'sql' });
     } catch (e) {
-      out.textContent = errMessage(e);
-      out.className = 'form-msg err';
+      if (e.status === 409) {
+        out.textContent = '"' + name + '" already exists; opened it.';
+        out.className = 'form-msg';
+        navigate({ db: name, view: state.db ? state.view : 'sql' });
+      } else {
+        out.textContent = errMessage(e);
+        out.className = 'form-msg err';
+      }
     } finally {
       btn.disabled = false;
     }
@@ -634,8 +648,8 @@
       box.append(h('pre', { class: 'failing-sql' }, statements[idx]));
       if (statements.length > 1) box.append(h('p', { class: 'muted small' }, 'The whole transaction was rolled back.'));
     }
-    if (err && (err.status === 404 || /does not exist|not found|no such file|unable to open/i.test(errMessage(err))) && idx === undefined) {
-      box.append(h('button', { type: 'button', class: 'btn small', onclick: () => createDb(state.db) }, 'Create database "' + state.db + '"'));
+    if (isDbMissing(err) && state.db) {
+      box.append(h('button', { type: 'button', class: 'btn small create-missing', onclick: () => createDb(state.db) }, 'Create database "' + state.db + '"'));
     }
     box.hidden = false;
   }
@@ -791,30 +805,53 @@
     }
   }
 
+  /** Marks the KV store's own tables (T with T__history, and their indexes) as internal. */
+  function markKvInternals(objs) {
+    const tables = new Set(objs.filter((o) => o.type === 'table').map((o) => o.name));
+    const kvTables = [...tables].filter((t) => tables.has(t + '__history'));
+    for (const o of objs) {
+      o.kvInternal = kvTables.some((t) => o.name === t || o.name.startsWith(t + '__') || o.tbl_name === t || (o.tbl_name || '').startsWith(t + '__'));
+    }
+  }
+
+  function schemaGroup(type, label, items) {
+    const ul = h('ul', { class: 'obj-list' });
+    for (const o of items) {
+      if (o.type === 'table' || o.type === 'view') {
+        ul.append(h('li', null, h('button', {
+          type: 'button', class: 'obj-btn' + (state.table === o.name ? ' active' : ''), 'aria-current': state.table === o.name ? 'true' : null,
+          dataset: { table: o.name }, onclick: () => navigate({ view: 'schema', table: o.name }),
+        }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, plural(o.columns.length, 'col')))));
+      } else {
+        ul.append(h('li', { class: 'obj-static' }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, (type === 'index' ? 'on ' : 'trigger on ') + o.tbl_name)));
+      }
+    }
+    return h('div', { class: 'obj-group' }, h('h3', { class: 'side-title' }, label + ' (' + items.length + ')'), ul);
+  }
+
   function renderSchemaList() {
     const list = clear($('#schema-list'));
     const objs = cache.schema || [];
-    if (!objs.length) {
+    markKvInternals(objs);
+    const user = objs.filter((o) => !o.kvInternal);
+    const internal = objs.filter((o) => o.kvInternal);
+    if (!user.length) {
       list.append(emptyState('No tables yet', 'Create one in the SQL editor, e.g. CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT).',
         h('a', { class: 'btn small', href: hashFor({ db: state.db, view: 'sql' }) }, 'Open SQL editor')));
-      return;
     }
     const groups = [['table', 'Tables'], ['view', 'Views'], ['index', 'Indexes'], ['trigger', 'Triggers']];
     for (const [type, label] of groups) {
-      const items = objs.filter((o) => o.type === type);
-      if (!items.length) continue;
-      const ul = h('ul', { class: 'obj-list' });
-      for (const o of items) {
-        if (type === 'table' || type === 'view') {
-          ul.append(h('li', null, h('button', {
-            type: 'button', class: 'obj-btn' + (state.table === o.name ? ' active' : ''), 'aria-current': state.table === o.name ? 'true' : null,
-            dataset: { table: o.name }, onclick: () => navigate({ view: 'schema', table: o.name }),
-          }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, plural(o.columns.length, 'col')))));
-        } else {
-          ul.append(h('li', { class: 'obj-static' }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, 'on ' + o.tbl_name)));
-        }
+      const items = user.filter((o) => o.type === type);
+      if (items.length) list.append(schemaGroup(type, label, items));
+    }
+    if (internal.length) {
+      const details = h('details', { class: 'kv-internal' }, h('summary', null, 'Key-value store tables (' + internal.length + ')'));
+      for (const [type, label] of groups) {
+        const items = internal.filter((o) => o.type === type);
+        if (items.length) details.append(schemaGroup(type, label, items));
       }
-      list.append(h('div', { class: 'obj-group' }, h('h3', { class: 'side-title' }, label + ' (' + items.length + ')'), ul));
+      if (internal.some((o) => o.name === state.table)) details.open = true;
+      list.append(details);
     }
   }
 
@@ -835,8 +872,8 @@
 
   function renderSchemaOverview() {
     const detail = clear($('#schema-detail'));
-    const objs = (cache.schema || []).filter((o) => o.type === 'table' || o.type === 'view');
-    if (!objs.length) { detail.append(emptyState('Nothing to show', 'This database has no tables or views.')); return; }
+    const objs = (cache.schema || []).filter((o) => (o.type === 'table' || o.type === 'view') && !o.kvInternal);
+    if (!objs.length) { detail.append(emptyState('Nothing to show', 'This database has no tables or views of its own yet.')); return; }
     detail.append(h('p', { class: 'muted small' }, 'Select a table or view to browse its rows.'));
     for (const o of objs) {
       detail.append(h('section', { class: 'card schema-card' },

@@ -22,6 +22,11 @@ const LAPTOP = { width: 1280, height: 800 };
 const PHONE = { width: 375, height: 740 };
 const TABLET = { width: 820, height: 1100 };
 
+// Development aid: HOODY_UI_DIR=../../web serves the UI files from disk instead of the copy
+// embedded in the binary (so UI edits can be tested without rebuilding). Unset in CI.
+const UI_DIR = process.env.HOODY_UI_DIR ? resolve(process.env.HOODY_UI_DIR) : '';
+const MIME = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 let server;      // child process
@@ -116,6 +121,17 @@ async function kvGet(db, key) {
 /** Opens a page, collecting console errors and uncaught exceptions. */
 async function openPage(t, { viewport = LAPTOP, hash = '' } = {}) {
   const context = await browser.newContext({ viewport });
+  if (UI_DIR) {
+    await context.route((url) => url.origin === base && !url.pathname.startsWith('/api/'), async (route) => {
+      const path = new URL(route.request().url()).pathname;
+      const file = path === '/' ? 'index.html' : path.slice(1);
+      try {
+        await route.fulfill({ status: 200, contentType: MIME[file.split('.').pop()] || 'application/octet-stream', body: await readFile(join(UI_DIR, file)) });
+      } catch {
+        await route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not found"}' });
+      }
+    });
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const errors = [];
@@ -533,6 +549,15 @@ test('database selector: create a database, remember it in the URL, keyboard onl
   await page.locator('#sql-results table').waitFor();
   assert.match(await page.textContent('#recent-dbs'), /fresh/);
   assertNoConsoleErrors(errors);
+
+  // A link to a database that does not exist offers to create it.
+  const { page: p2, errors: errors2 } = await openPage(t, { hash: '#db=ghost&view=schema' });
+  await p2.locator('#schema-list .create-missing').waitFor();
+  assert.match(await p2.textContent('#schema-list'), /"ghost" does not exist/);
+  await p2.click('#schema-list .create-missing');
+  await eventually(async () => assert.match(await p2.textContent('#schema-list'), /No tables yet/));
+  assert.equal((await call('POST', '/db', { query: { db: 'ghost' }, body: { transaction: [{ query: 'SELECT 1 AS one' }] } })).status, 200);
+  assertNoConsoleErrors(errors2, [NETWORK_400]);
 });
 
 for (const [label, viewport] of [['phone', PHONE], ['tablet', TABLET]]) {
