@@ -60,7 +60,9 @@ statement& statement::operator=(statement&& other) noexcept {
   return *this;
 }
 
-statement::~statement() { sqlite3_finalize(stmt_); }
+statement::~statement() {
+  sqlite3_finalize(stmt_);
+}
 
 bool statement::step() {
   assert(on_db_thread());
@@ -79,10 +81,16 @@ void statement::run() {
   }
 }
 
-void statement::reset() noexcept { sqlite3_reset(stmt_); }
-void statement::clear_bindings() noexcept { sqlite3_clear_bindings(stmt_); }
+void statement::reset() noexcept {
+  sqlite3_reset(stmt_);
+}
+void statement::clear_bindings() noexcept {
+  sqlite3_clear_bindings(stmt_);
+}
 
-void statement::bind_null(int index) { check(sqlite3_bind_null(stmt_, index), db_); }
+void statement::bind_null(int index) {
+  check(sqlite3_bind_null(stmt_, index), db_);
+}
 void statement::bind_int64(int index, std::int64_t value) {
   check(sqlite3_bind_int64(stmt_, index, value), db_);
 }
@@ -118,18 +126,24 @@ void statement::bind_optional_int64(int index, const std::optional<std::int64_t>
   }
 }
 
-int statement::parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
+int statement::parameter_count() const noexcept {
+  return sqlite3_bind_parameter_count(stmt_);
+}
 std::string_view statement::parameter_name(int index) const noexcept {
   const char* name = sqlite3_bind_parameter_name(stmt_, index);
   return name == nullptr ? std::string_view{} : std::string_view{name};
 }
 
-int statement::column_count() const noexcept { return sqlite3_column_count(stmt_); }
+int statement::column_count() const noexcept {
+  return sqlite3_column_count(stmt_);
+}
 std::string_view statement::column_name(int column) const noexcept {
   const char* name = sqlite3_column_name(stmt_, column);
   return name == nullptr ? std::string_view{} : std::string_view{name};
 }
-int statement::column_type(int column) const noexcept { return sqlite3_column_type(stmt_, column); }
+int statement::column_type(int column) const noexcept {
+  return sqlite3_column_type(stmt_, column);
+}
 bool statement::column_is_null(int column) const noexcept {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
@@ -167,7 +181,9 @@ std::optional<std::int64_t> statement::column_optional_int64(int column) const n
   }
   return column_int64(column);
 }
-bool statement::readonly() const noexcept { return sqlite3_stmt_readonly(stmt_) != 0; }
+bool statement::readonly() const noexcept {
+  return sqlite3_stmt_readonly(stmt_) != 0;
+}
 
 // --- connection ---------------------------------------------------------------------------
 
@@ -199,8 +215,8 @@ connection::connection(const std::filesystem::path& file, const connection_optio
     } else {
       // A file that is not a database fails here, on first touch.
       exec("PRAGMA journal_mode=WAL");
-      exec("PRAGMA synchronous=" + (options.synchronous == "FULL" ? std::string("FULL")
-                                                                   : std::string("NORMAL")));
+      exec("PRAGMA synchronous=" +
+           (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL")));
       exec("PRAGMA foreign_keys=ON");
     }
   } catch (...) {
@@ -263,11 +279,15 @@ statement& connection::cached(const std::string& sql) {
   return cache_.emplace(sql, statement{stmt, db_}).first->second;
 }
 
-std::int64_t connection::changes() const noexcept { return sqlite3_changes64(db_); }
+std::int64_t connection::changes() const noexcept {
+  return sqlite3_changes64(db_);
+}
 std::int64_t connection::last_insert_rowid() const noexcept {
   return sqlite3_last_insert_rowid(db_);
 }
-bool connection::in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+bool connection::in_transaction() const noexcept {
+  return sqlite3_get_autocommit(db_) == 0;
+}
 
 bool connection::table_exists(std::string_view name) {
   auto& stmt = cached("SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1");
@@ -283,7 +303,9 @@ void connection::set_user_sql_guard(bool enabled, bool allow_attach) {
   allow_attach_ = allow_attach;
 }
 
-void connection::set_deadline(std::int64_t deadline_ms) noexcept { deadline_ms_ = deadline_ms; }
+void connection::set_deadline(std::int64_t deadline_ms) noexcept {
+  deadline_ms_ = deadline_ms;
+}
 
 int connection::progress_callback(void* self) noexcept {
   const auto* conn = static_cast<connection*>(self);
@@ -293,7 +315,7 @@ int connection::progress_callback(void* self) noexcept {
 // The statements user SQL may never run, whatever the endpoint: the request already is a
 // transaction (BEGIN/COMMIT/SAVEPOINT would break its atomicity), ATTACH would reach files
 // outside the data directory, and extensions are native code.
-int connection::authorizer(void* self, int action, const char* a, const char* /*b*/,
+int connection::authorizer(void* self, int action, const char* /*a*/, const char* b,
                            const char* /*c*/, const char* /*d*/) noexcept {
   const auto* conn = static_cast<connection*>(self);
   if (!conn->guard_enabled_) {
@@ -307,7 +329,8 @@ int connection::authorizer(void* self, int action, const char* a, const char* /*
   case SQLITE_DETACH:
     return conn->allow_attach_ ? SQLITE_OK : SQLITE_DENY;
   case SQLITE_FUNCTION:
-    return (a != nullptr && std::strcmp(a, "load_extension") == 0) ? SQLITE_DENY : SQLITE_OK;
+    // SQLITE_FUNCTION passes the function name as the second argument.
+    return (b != nullptr && std::strcmp(b, "load_extension") == 0) ? SQLITE_DENY : SQLITE_OK;
   default:
     return SQLITE_OK;
   }
@@ -319,7 +342,9 @@ savepoint::savepoint(connection& conn, std::string_view name) : conn_(conn), nam
   conn_.exec("SAVEPOINT " + name_);
 }
 
-savepoint::~savepoint() { rollback(); }
+savepoint::~savepoint() {
+  rollback();
+}
 
 void savepoint::release() {
   if (!done_) {
