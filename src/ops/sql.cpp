@@ -109,9 +109,25 @@ struct pragma_form {
   bool paren = false;   ///< `PRAGMA x(v)`
 };
 
-pragma_form parse_pragma(std::string_view sql) {
+/// Offset of the statement proper: after a leading EXPLAIN [QUERY PLAN].
+std::size_t after_explain(std::string_view sql) {
   std::size_t i = 0;
-  read_word(sql, i);  // PRAGMA
+  if (read_word(sql, i) != "explain") {
+    return 0;
+  }
+  std::size_t j = i;
+  if (read_word(sql, j) == "query" && read_word(sql, j) == "plan") {
+    return j;
+  }
+  return i;
+}
+
+/// Parses `[EXPLAIN [QUERY PLAN]] PRAGMA [schema.]name [= v | (v)]`; nullopt for other SQL.
+std::optional<pragma_form> parse_pragma(std::string_view sql) {
+  std::size_t i = after_explain(sql);
+  if (read_word(sql, i) != "pragma") {
+    return std::nullopt;
+  }
   pragma_form p;
   p.name = read_word(sql, i);
   i = skip_trivia(sql, i);
@@ -167,12 +183,38 @@ bool assignable_pragma(std::string_view name) {
 // --- preparing user SQL ----------------------------------------------------------------------
 
 bool is_auth_error(const api_error& e) {
+  // Denied statements fail with SQLITE_AUTH; a denied function (load_extension) fails with
+  // SQLITE_ERROR "not authorized".
   const auto& d = e.details();
   const auto it = d.find("sqlite_code");
-  return it != d.end() && it->is_number_integer() && (it->get<int>() & 0xff) == SQLITE_AUTH;
+  return (it != d.end() && it->is_number_integer() && (it->get<int>() & 0xff) == SQLITE_AUTH) ||
+         std::string_view(e.what()).starts_with("not authorized");
 }
 
-std::string denied_message(std::string_view sql) {
+/// A PRAGMA that only reads. Checked BEFORE preparing: SQLite applies flag pragmas
+/// (query_only, foreign_keys, ...) while it compiles them.
+bool read_pragma(const pragma_form& p) {
+  return !p.assign && (p.paren ? read_pragma_with_arg(p.name) : read_pragma_no_arg(p.name));
+}
+
+/// POST /db on the writer, before preparing: refuses assignments to pragmas that are
+/// connection state shared by every request.
+void check_writer_pragma(std::string_view sql) {
+  const auto p = parse_pragma(sql);
+  if (!p) {
+    return;
+  }
+  const bool assignment =
+      p->assign || (p->paren && !read_pragma_with_arg(p->name) && !action_pragma_with_arg(p->name));
+  if (assignment && !assignable_pragma(p->name)) {
+    throw api_error(errc::bad_request,
+                    "PRAGMA " + p->name +
+                        " cannot be set over HTTP: it is connection state shared by every "
+                        "request (only user_version and application_id may be assigned)");
+  }
+}
+
+std::string denied_message(std::string_view sql, std::string_view reason) {
   const std::string kw = first_keyword(sql);
   if (one_of(kw, {"begin", "commit", "end", "rollback", "savepoint", "release"})) {
     return "transaction control statements are not allowed: each request is already one "
@@ -182,7 +224,8 @@ std::string denied_message(std::string_view sql) {
     return "ATTACH and DETACH are not allowed";
   }
   return "statement not allowed: load_extension, ATTACH/DETACH and transaction control are "
-         "refused";
+         "refused (" +
+         std::string(reason) + ")";
 }
 
 /// Prepares one user statement with the user-SQL guard on; rejects empty SQL and extra
@@ -195,7 +238,7 @@ db::statement prepare_user(db::connection& conn, std::string_view sql) {
     stmt = conn.prepare(sql, &tail);
   } catch (const api_error& e) {
     if (is_auth_error(e)) {
-      throw api_error(errc::bad_request, denied_message(sql));
+      throw api_error(errc::bad_request, denied_message(sql, e.what()));
     }
     throw;
   }
@@ -213,59 +256,29 @@ db::statement prepare_user(db::connection& conn, std::string_view sql) {
 /// True when `stmt` (prepared from `sql`) may run on a read-only connection and GET /query:
 /// SQLite says it is read-only and it is a SELECT/WITH/VALUES, a reading PRAGMA or an EXPLAIN
 /// of such a statement.
-bool read_only_form(db::connection& conn, const db::statement& stmt, std::string_view sql,
-                    int depth = 0) {
+bool read_only_form(db::connection& conn, const db::statement& stmt, std::string_view sql) {
   if (!stmt.readonly()) {
     return false;
   }
-  std::size_t i = 0;
+  if (const auto p = parse_pragma(sql)) {
+    return read_pragma(*p);
+  }
+  const std::size_t start = after_explain(sql);
+  std::size_t i = start;
   const std::string kw = read_word(sql, i);
-  if (kw == "select" || kw == "with" || kw == "values") {
+  if (kw != "select" && kw != "with" && kw != "values") {
+    return false;
+  }
+  if (start == 0) {
     return true;
   }
-  if (kw == "pragma") {
-    const pragma_form p = parse_pragma(sql);
-    if (p.assign) {
-      return false;
-    }
-    return p.paren ? read_pragma_with_arg(p.name) : read_pragma_no_arg(p.name);
-  }
-  if (kw == "explain" && depth == 0) {
-    std::size_t j = i;
-    if (read_word(sql, j) == "query") {
-      if (read_word(sql, j) != "plan") {
-        return false;
-      }
-      i = j;
-    }
-    const std::string_view inner = sql.substr(i);
-    const std::string inner_kw = first_keyword(inner);
-    if (inner_kw != "select" && inner_kw != "with" && inner_kw != "values") {
-      return false;
-    }
-    try {
-      db::statement inner_stmt = prepare_user(conn, inner);
-      return read_only_form(conn, inner_stmt, inner, depth + 1);
-    } catch (const api_error&) {
-      return false;
-    }
-  }
-  return false;
-}
-
-/// POST /db on the writer: refuses assignments to pragmas that are connection state.
-void check_writer_pragma(std::string_view sql) {
-  if (first_keyword(sql) != "pragma") {
-    return;
-  }
-  const pragma_form p = parse_pragma(sql);
-  const bool assignment =
-      p.assign || (p.paren && !read_pragma_with_arg(p.name) && !action_pragma_with_arg(p.name));
-  if (assignment && !assignable_pragma(p.name)) {
-    throw api_error(errc::bad_request,
-                    "PRAGMA " + p.name +
-                        " cannot be set over HTTP: it is connection state shared by every "
-                        "request (only user_version and application_id may be assigned)");
+  // SQLite calls every EXPLAIN read-only: judge the explained statement itself.
+  const std::string_view inner = sql.substr(start);
+  try {
+    const db::statement inner_stmt = prepare_user(conn, inner);
+    return inner_stmt.readonly();
+  } catch (const api_error&) {
+    return false;
   }
 }
 
@@ -544,6 +557,9 @@ class runner {
     }
     for (std::size_t i = 0; i < request_.items.size(); ++i) {
       const std::string& sql = request_.items[i].sql;
+      if (const auto p = parse_pragma(sql); p && !read_pragma(*p)) {
+        throw requires_writer{};
+      }
       try {
         db::statement stmt = prepare_user(conn_, sql);
         if (!read_only_form(conn_, stmt, sql)) {
@@ -557,10 +573,10 @@ class runner {
   }
 
   ojson run_item(const sql_item& item, std::optional<db::statement>& pre) {
-    db::statement stmt = pre ? std::move(*pre) : prepare_user(conn_, item.sql);
     if (writer_) {
       check_writer_pragma(item.sql);
     }
+    db::statement stmt = pre ? std::move(*pre) : prepare_user(conn_, item.sql);
     ojson result = ojson::object();
     result["success"] = true;
     if (item.type == sql_item::kind::query) {
@@ -801,6 +817,9 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
   if (!one_of(kw, {"select", "with", "values", "pragma", "explain"})) {
     refuse_read_only();
   }
+  if (const auto p = parse_pragma(sql); p && !read_pragma(*p)) {
+    refuse_read_only();
+  }
   std::string_view tail;
   db::statement stmt;
   try {
@@ -826,48 +845,6 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
   body["rowCount"] = rows.count;
   body["truncated"] = rows.truncated;
   return {dump(body), static_cast<std::int64_t>(rows.count)};
-}
-
-bool is_valid_utf8(std::string_view text) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if (c >= 0xc2 && c <= 0xdf) {
-      len = 2;
-      cp = c & 0x1fU;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      len = 3;
-      cp = c & 0x0fU;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      len = 4;
-      cp = c & 0x07U;
-    } else {
-      return false;
-    }
-    if (i + len > n) {
-      return false;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(text[i + k]);
-      if ((cc & 0xc0U) != 0x80U) {
-        return false;
-      }
-      cp = (cp << 6U) | (cc & 0x3fU);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10ffff))) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace hoody::ops

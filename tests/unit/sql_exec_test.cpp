@@ -1,0 +1,363 @@
+// Unit tests for POST /db execution (hoody/ops/sql.hpp): binding, results, errors, readers.
+#include "sql_test_fixture.hpp"
+
+#include <limits>
+
+namespace {
+
+using namespace hoody;
+using nlohmann::json;
+using sql_exec = hoody::test::sql_fixture;
+
+json users_schema() {
+  return {{"transaction",
+           {{{"statement",
+              "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+              "email TEXT UNIQUE)"}}}}};
+}
+
+TEST_F(sql_exec, spec_example_exact_shape) {
+  run(users_schema());
+  const json body = json::parse(
+      R"J({"transaction":[{"statement":"INSERT INTO users (name, email) VALUES (?, ?)","values":["Alice","alice@example.com"]},{"query":"SELECT * FROM users WHERE email = ?","values":["alice@example.com"]}]})J");
+  const auto req = ops::parse_sql_request(body);
+  writer_->exec("BEGIN IMMEDIATE");
+  const auto result = ops::execute_sql_request(*writer_, req);
+  writer_->exec("COMMIT");
+  EXPECT_EQ(
+      result.body,
+      R"J({"results":[{"success":true,"rowsUpdated":1},{"success":true,"resultHeaders":["id","name","email"],"resultSet":[{"id":1,"name":"Alice","email":"alice@example.com"}]}]})J");
+  EXPECT_EQ(result.rows, 2);
+  EXPECT_TRUE(result.wrote);
+}
+
+TEST_F(sql_exec, type_fidelity_round_trip) {
+  run({{"transaction", {{{"statement", "CREATE TABLE v (a, b, c, d, e, f, g)"}}}}});
+  const json values = json::parse(
+      R"J([9223372036854775807, -9223372036854775808, 1.5, null, "héllo 🌍", {"base64":"AAEC/w=="}, true])J");
+  auto res = run({{"transaction",
+                   {{{"statement", "INSERT INTO v VALUES (?,?,?,?,?,?,?)"}, {"values", values}},
+                    {{"query",
+                      "SELECT a, b, c, d, e, f, g, typeof(a) AS ta, typeof(c) AS tc, "
+                      "typeof(f) AS tf FROM v"}}}}});
+  const auto& row = res["results"][1]["resultSet"][0];
+  EXPECT_EQ(row["a"].get<std::int64_t>(), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(row["b"].get<std::int64_t>(), std::numeric_limits<std::int64_t>::min());
+  EXPECT_TRUE(row["c"].is_number_float());
+  EXPECT_DOUBLE_EQ(row["c"].get<double>(), 1.5);
+  EXPECT_TRUE(row["d"].is_null());
+  EXPECT_EQ(row["e"], "héllo 🌍");
+  EXPECT_EQ(row["f"], json({{"base64", "AAEC/w=="}}));
+  EXPECT_EQ(row["g"], 1);
+  EXPECT_EQ(row["ta"], "integer");
+  EXPECT_EQ(row["tc"], "real");
+  EXPECT_EQ(row["tf"], "blob");
+  // Text form keeps the exact integers.
+  const auto req = ops::parse_sql_request({{"transaction", {{{"query", "SELECT a, b FROM v"}}}}});
+  writer_->exec("BEGIN");
+  const auto result = ops::execute_sql_request(*writer_, req);
+  writer_->exec("COMMIT");
+  EXPECT_NE(result.body.find("9223372036854775807"), std::string::npos);
+  EXPECT_NE(result.body.find("-9223372036854775808"), std::string::npos);
+  // REAL stays REAL even when integral.
+  auto r2 = run({{"transaction", {{{"query", "SELECT 2.0 AS x"}}}}});
+  EXPECT_TRUE(r2["results"][0]["resultSet"][0]["x"].is_number_float());
+}
+
+TEST_F(sql_exec, list_format_and_column_order) {
+  auto res = run({{"resultFormat", "list"},
+                  {"transaction", {{{"query", "SELECT 1 AS z, 'b' AS a, NULL AS m"}}}}});
+  EXPECT_EQ(res["results"][0]["resultHeaders"], json({"z", "a", "m"}));
+  EXPECT_EQ(res["results"][0]["resultSetList"], json::parse(R"J([[1,"b",null]])J"));
+  EXPECT_FALSE(res["results"][0].contains("resultSet"));
+  const auto req =
+      ops::parse_sql_request({{"transaction", {{{"query", "SELECT 1 AS z, 2 AS a, 3 AS m"}}}}});
+  writer_->exec("BEGIN");
+  const auto result = ops::execute_sql_request(*writer_, req);
+  writer_->exec("COMMIT");
+  EXPECT_NE(result.body.find(R"J({"z":1,"a":2,"m":3})J"), std::string::npos) << result.body;
+}
+
+TEST_F(sql_exec, duplicate_column_names_get_unique_keys) {
+  auto res = run({{"transaction", {{{"query", "SELECT 1 AS a, 2 AS a"}}}}});
+  EXPECT_EQ(res["results"][0]["resultHeaders"], json({"a", "a"}));
+  EXPECT_EQ(res["results"][0]["resultSet"][0], json({{"a", 1}, {"a_2", 2}}));
+}
+
+TEST_F(sql_exec, named_parameters_with_and_without_prefix) {
+  run({{"transaction", {{{"statement", "CREATE TABLE n (a, b, c)"}}}}});
+  auto res = run({{"transaction",
+                   {{{"statement", "INSERT INTO n VALUES (:a, @b, $c)"},
+                     {"values", {{":a", 1}, {"b", 2}, {"$c", 3}}}},
+                    {{"query", "SELECT * FROM n WHERE a = :a"}, {"values", {{"a", 1}}}}}}});
+  EXPECT_EQ(res["results"][1]["resultSet"][0], json({{"a", 1}, {"b", 2}, {"c", 3}}));
+  // Missing and unknown names.
+  auto e = error_of(
+      {{"transaction",
+        {{{"statement", "INSERT INTO n VALUES (:a, :b, :c)"}, {"values", {{"a", 1}, {"b", 2}}}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+  EXPECT_NE(std::string(e.what()).find(":c"), std::string::npos);
+  EXPECT_EQ(e.details()["reqIdx"], 0);
+  e = error_of({{"transaction",
+                 {{{"statement", "INSERT INTO n VALUES (:a, :b, :c)"},
+                   {"values", {{"a", 1}, {"b", 2}, {"c", 3}, {"d", 4}}}}}}});
+  EXPECT_NE(std::string(e.what()).find("'d'"), std::string::npos);
+  // Object for positional parameters.
+  e = error_of({{"transaction",
+                 {{{"statement", "INSERT INTO n VALUES (?, ?, ?)"}, {"values", {{"a", 1}}}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+  // ?NNN numbered parameters bind from the array.
+  res = run({{"transaction", {{{"query", "SELECT ?2 AS x, ?1 AS y"}, {"values", {10, 20}}}}}});
+  EXPECT_EQ(res["results"][0]["resultSet"][0], json({{"x", 20}, {"y", 10}}));
+}
+
+TEST_F(sql_exec, parameter_count_mismatch) {
+  auto e = error_of({{"transaction", {{{"query", "SELECT ?, ?"}, {"values", {1}}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+  EXPECT_NE(std::string(e.what()).find("expects 2 parameters"), std::string::npos) << e.what();
+  e = error_of({{"transaction", {{{"query", "SELECT ?"}, {"values", {1, 2}}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+  e = error_of(json::parse(R"J({"transaction":[{"query":"SELECT 1"},{"query":"SELECT ?"}]})J"));
+  EXPECT_EQ(e.details()["reqIdx"], 1);
+}
+
+TEST_F(sql_exec, mixed_transaction_with_failing_no_fail_item_commits) {
+  run(users_schema());
+  auto res = run(json::parse(R"J({"transaction":[
+    {"statement":"INSERT INTO users (name, email) VALUES (?, ?)","values":["A","a@x"]},
+    {"statement":"INSERT INTO users (name, email) VALUES (?, ?)","valuesBatch":[["B","b@x"],["C","c@x"]]},
+    {"query":"SELECT count(*) AS n FROM users"},
+    {"statement":"INSERT INTO users (name, email) VALUES ('dup', 'a@x')","noFail":true},
+    {"sql":"UPDATE users SET name = upper(name)"},
+    {"query":"SELECT name FROM users ORDER BY id"}]})J"));
+  const auto& r = res["results"];
+  ASSERT_EQ(r.size(), 6U);
+  EXPECT_EQ(r[0], json({{"success", true}, {"rowsUpdated", 1}}));
+  EXPECT_EQ(r[1], json({{"success", true}, {"rowsUpdatedBatch", {1, 1}}}));
+  EXPECT_EQ(r[2]["resultSet"][0]["n"], 3);
+  EXPECT_EQ(r[3]["success"], false);
+  EXPECT_NE(r[3]["error"].get<std::string>().find("UNIQUE"), std::string::npos);
+  EXPECT_EQ(r[4], json({{"success", true}, {"rowsUpdated", 3}}));
+  EXPECT_EQ(r[5]["resultSet"], json::parse(R"J([{"name":"A"},{"name":"B"},{"name":"C"}])J"));
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 3);
+}
+
+TEST_F(sql_exec, failing_item_without_no_fail_rolls_back_everything) {
+  run(users_schema());
+  auto e = error_of(json::parse(R"J({"transaction":[
+    {"statement":"INSERT INTO users (name, email) VALUES ('A','a@x')"},
+    {"statement":"INSERT INTO users (name, email) VALUES ('B','b@x')"},
+    {"statement":"INSERT INTO users (name, email) VALUES ('dup','a@x')"}]})J"));
+  EXPECT_EQ(e.code(), errc::conflict);
+  EXPECT_EQ(e.details()["reqIdx"], 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 0);
+  // A failing batch row names the item and the row.
+  e = error_of(json::parse(R"J({"transaction":[
+    {"statement":"INSERT INTO users (name, email) VALUES (?, ?)","valuesBatch":[["A","a@x"],["B",null],["C","a@x"]]}]})J"));
+  EXPECT_EQ(e.code(), errc::conflict);
+  EXPECT_EQ(e.details()["reqIdx"], 0);
+  EXPECT_EQ(e.details()["rowIdx"], 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 0);
+}
+
+TEST_F(sql_exec, no_fail_batch_reports_row_errors) {
+  run(users_schema());
+  auto res = run(json::parse(R"J({"transaction":[
+    {"statement":"INSERT INTO users (name, email) VALUES (?, ?)","noFail":true,
+     "valuesBatch":[["A","a@x"],[null,"n@x"],["B","b@x"],["C","a@x"]]}]})J"));
+  const auto& r = res["results"][0];
+  EXPECT_EQ(r["success"], true);
+  EXPECT_EQ(r["rowsUpdatedBatch"], json({1, 0, 1, 0}));
+  ASSERT_EQ(r["rowErrors"].size(), 2U);
+  EXPECT_EQ(r["rowErrors"][0]["index"], 1);
+  EXPECT_EQ(r["rowErrors"][1]["index"], 3);
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 2);
+}
+
+TEST_F(sql_exec, select_as_statement_reports_zero_rows_updated) {
+  run(users_schema());
+  auto res = run(json::parse(R"J({"transaction":[
+    {"statement":"INSERT INTO users (name) VALUES ('a'), ('b')"},
+    {"statement":"SELECT * FROM users"},
+    {"statement":"CREATE TABLE other (x)"}]})J"));
+  EXPECT_EQ(res["results"][0]["rowsUpdated"], 2);
+  EXPECT_EQ(res["results"][1], json({{"success", true}, {"rowsUpdated", 0}}));
+  EXPECT_EQ(res["results"][2]["rowsUpdated"], 0);
+}
+
+TEST_F(sql_exec, one_statement_per_item) {
+  auto e =
+      error_of({{"transaction",
+                 {{{"query", "SELECT 1"}}, {{"statement", "CREATE TABLE a(x); DROP TABLE a"}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+  EXPECT_EQ(e.details()["reqIdx"], 1);
+  EXPECT_NE(std::string(e.what()).find("one SQL statement per item"), std::string::npos);
+  EXPECT_FALSE(writer_->table_exists("a"));
+  auto res = run({{"transaction", {{{"query", "SELECT 1 AS one ;  -- trailing\n /* c */ ;"}}}}});
+  EXPECT_EQ(res["results"][0]["resultSet"][0]["one"], 1);
+  e = error_of({{"transaction", {{{"query", "  -- nothing\n"}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+}
+
+TEST_F(sql_exec, transaction_control_and_attach_refused) {
+  for (const char* sql : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT x", "RELEASE x", "END"}) {
+    auto e = error_of({{"transaction", {{{"statement", sql}}}}});
+    EXPECT_EQ(e.code(), errc::bad_request) << sql;
+    EXPECT_NE(std::string(e.what()).find("transaction control statements are not allowed"),
+              std::string::npos)
+        << sql << ": " << e.what();
+    EXPECT_EQ(e.details()["reqIdx"], 0);
+  }
+  auto e = error_of({{"transaction", {{{"statement", "ATTACH '/tmp/x.db' AS x"}}}}});
+  EXPECT_NE(std::string(e.what()).find("ATTACH"), std::string::npos);
+  e = error_of({{"transaction", {{{"query", "SELECT load_extension('x')"}}}}});
+  EXPECT_EQ(e.code(), errc::bad_request);
+  EXPECT_TRUE(writer_->in_transaction() == false);
+}
+
+TEST_F(sql_exec, pragmas_on_the_writer) {
+  auto res =
+      run({{"transaction",
+            {{{"statement", "PRAGMA user_version = 5"}}, {{"query", "PRAGMA user_version"}}}}});
+  EXPECT_EQ(res["results"][1]["resultSet"][0]["user_version"], 5);
+  for (const char* sql : {"PRAGMA query_only = 1", "PRAGMA journal_mode=DELETE",
+                          "PRAGMA main.locking_mode = EXCLUSIVE", "PRAGMA synchronous(OFF)"}) {
+    auto e = error_of({{"transaction", {{{"statement", sql}}}}});
+    EXPECT_EQ(e.code(), errc::bad_request) << sql;
+  }
+  res = run({{"transaction", {{{"query", "PRAGMA query_only"}}}}});
+  EXPECT_EQ(res["results"][0]["resultSet"][0]["query_only"], 0);
+}
+
+TEST_F(sql_exec, result_rows_capped_with_truncated) {
+  auto res = run({{"resultFormat", "list"},
+                  {"transaction",
+                   {{{"query",
+                      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE "
+                      "x<10001) SELECT x FROM c"}},
+                    {{"query",
+                      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE "
+                      "x<10000) SELECT x FROM c"}}}}});
+  EXPECT_EQ(res["results"][0]["resultSetList"].size(), 10000U);
+  EXPECT_EQ(res["results"][0]["truncated"], true);
+  EXPECT_EQ(res["results"][1]["resultSetList"].size(), 10000U);
+  EXPECT_FALSE(res["results"][1].contains("truncated"));
+}
+
+TEST_F(sql_exec, reader_runs_queries_and_defers_writes) {
+  run(users_schema());
+  run({{"transaction", {{{"statement", "INSERT INTO users (name) VALUES ('a')"}}}}});
+  auto res = run_reader({{"transaction", {{{"query", "SELECT name FROM users"}}}}});
+  EXPECT_EQ(res["results"][0]["resultSet"][0]["name"], "a");
+  EXPECT_THROW(run_reader({{"transaction", {{{"statement", "SELECT 1"}}}}}), ops::requires_writer);
+  EXPECT_THROW(run_reader({{"transaction",
+                            {{{"query", "SELECT 1"}},
+                             {{"query", "INSERT INTO users (name) VALUES ('b') RETURNING id"}}}}}),
+               ops::requires_writer);
+  EXPECT_THROW(run_reader({{"transaction", {{{"query", "PRAGMA user_version = 3"}}}}}),
+               ops::requires_writer);
+  // On the writer the same RETURNING query works.
+  res = run(
+      {{"transaction", {{{"query", "INSERT INTO users (name) VALUES ('b') RETURNING id, name"}}}}});
+  EXPECT_EQ(res["results"][0]["resultSet"][0], json({{"id", 2}, {"name", "b"}}));
+  // A reader-side error is reported with its index, noFail in place.
+  res = run_reader({{"transaction",
+                     {{{"query", "SELECT * FROM nope"}, {"noFail", true}},
+                      {{"query", "SELECT count(*) AS n FROM users"}}}}});
+  EXPECT_EQ(res["results"][0]["success"], false);
+  EXPECT_EQ(res["results"][1]["resultSet"][0]["n"], 2);
+  try {
+    run_reader({{"transaction", {{{"query", "SELECT 1"}}, {{"query", "SELECT * FROM nope"}}}}});
+    ADD_FAILURE();
+  } catch (const api_error& e) {
+    EXPECT_EQ(e.code(), errc::sql_error);
+    EXPECT_EQ(e.details()["reqIdx"], 1);
+  }
+}
+
+TEST_F(sql_exec, sql_errors_carry_the_item_index) {
+  auto e = error_of({{"transaction", {{{"query", "SELECT 1"}}, {{"query", "SELEC 1"}}}}});
+  EXPECT_EQ(e.code(), errc::sql_error);
+  EXPECT_EQ(e.details()["reqIdx"], 1);
+  e = error_of({{"transaction", {{{"statement", "INSERT INTO missing VALUES (1)"}}}}});
+  EXPECT_EQ(e.code(), errc::sql_error);
+  EXPECT_NE(std::string(e.what()).find("no such table"), std::string::npos);
+}
+
+// --- request parsing ---------------------------------------------------------------------
+
+std::pair<errc, std::int64_t> parse_error(const json& body) {
+  try {
+    (void)ops::parse_sql_request(body);
+  } catch (const api_error& e) {
+    return {e.code(), e.details().value("reqIdx", std::int64_t{-99})};
+  }
+  return {errc::internal, -100};
+}
+
+TEST(sql_parse, bad_input_catalogue) {
+  using P = std::pair<errc, std::int64_t>;
+  const P body_err{errc::bad_request, -1};
+  EXPECT_EQ(parse_error(json::array()), body_err);
+  EXPECT_EQ(parse_error(json::object()), body_err);
+  EXPECT_EQ(parse_error({{"transaction", nullptr}}), body_err);
+  EXPECT_EQ(parse_error({{"transaction", "SELECT 1"}}), body_err);
+  EXPECT_EQ(parse_error({{"transaction", json::array()}}), body_err);
+  EXPECT_EQ(parse_error({{"resultFormat", "csv"}, {"transaction", {{{"query", "SELECT 1"}}}}}),
+            body_err);
+  const json ok = {{"query", "SELECT 1"}};
+  auto item_err = [&](const json& item) { return parse_error({{"transaction", {ok, item}}}); };
+  const P at1{errc::bad_request, 1};
+  EXPECT_EQ(item_err(json(5)), at1);
+  EXPECT_EQ(item_err({{"query", "SELECT 1"}, {"statement", "SELECT 1"}}), at1);
+  EXPECT_EQ(item_err(json::parse(R"J({"values":[1]})J")), at1);
+  EXPECT_EQ(item_err({{"statement", "x"}, {"sql", "y"}}), at1);
+  EXPECT_EQ(item_err({{"query", 5}}), at1);
+  EXPECT_EQ(item_err(json::parse(R"J({"statement":"x","values":[1],"valuesBatch":[[1]]})J")), at1);
+  EXPECT_EQ(item_err(json::parse(R"J({"query":"x","valuesBatch":[[1]]})J")), at1);
+  EXPECT_EQ(item_err(json::parse(R"J({"statement":"x","valuesBatch":[1]})J")), at1);
+  EXPECT_EQ(item_err({{"statement", "x"}, {"valuesBatch", "no"}}), at1);
+  EXPECT_EQ(item_err({{"statement", "x"}, {"values", "no"}}), at1);
+  EXPECT_EQ(item_err(json::parse(R"J({"statement":"x","values":[[1,2]]})J")), at1);  // nested array
+  EXPECT_EQ(item_err(json::parse(R"J({"statement":"x","values":[{"a":1}]})J")),
+            at1);  // object value
+  EXPECT_EQ(item_err(json::parse(R"J({"statement":"x","values":[{"base64":"!!"}]})J")), at1);
+  EXPECT_EQ(item_err({{"statement", "x"}, {"noFail", "yes"}}), at1);
+  EXPECT_EQ(item_err({{"statement", "x"}, {"values", json::parse("[18446744073709551615]")}}), at1);
+  EXPECT_EQ(item_err({{"statement", "x"}, {"values", json::parse("[9223372036854775808]")}}), at1);
+  EXPECT_NO_THROW((void)ops::parse_sql_request(
+      {{"transaction", {{{"statement", "x"}, {"values", json::parse("[9223372036854775807]")}}}}}));
+}
+
+TEST(sql_parse, caps) {
+  json items = json::array();
+  for (int i = 0; i < 10001; ++i) {
+    items.push_back({{"query", "SELECT 1"}});
+  }
+  EXPECT_EQ(parse_error({{"transaction", items}}),
+            (std::pair<errc, std::int64_t>{errc::payload_too_large, -1}));
+  items.erase(items.begin());
+  EXPECT_NO_THROW((void)ops::parse_sql_request({{"transaction", items}}));
+  json batch = json::array();
+  for (int i = 0; i < 100001; ++i) {
+    batch.push_back(json::array());
+  }
+  EXPECT_EQ(parse_error({{"transaction", {{{"statement", "x"}, {"valuesBatch", batch}}}}}),
+            (std::pair<errc, std::int64_t>{errc::payload_too_large, 0}));
+  batch.erase(batch.begin());
+  json many = json::array();
+  for (int i = 0; i < 11; ++i) {
+    many.push_back({{"statement", "x"}, {"valuesBatch", batch}});
+  }
+  EXPECT_EQ(parse_error({{"transaction", many}}),
+            (std::pair<errc, std::int64_t>{errc::payload_too_large, -1}));
+}
+
+TEST(sql_parse, joined_sql_and_alias) {
+  const auto req = ops::parse_sql_request(
+      {{"transaction", {{{"sql", "INSERT INTO t VALUES (1)"}}, {{"query", "SELECT 1"}}}}});
+  EXPECT_EQ(req.items[0].type, ops::sql_item::kind::statement);
+  EXPECT_EQ(ops::joined_sql(req), "INSERT INTO t VALUES (1);\nSELECT 1");
+}
+
+}  // namespace
