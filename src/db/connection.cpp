@@ -60,9 +60,7 @@ statement& statement::operator=(statement&& other) noexcept {
   return *this;
 }
 
-statement::~statement() {
-  sqlite3_finalize(stmt_);
-}
+statement::~statement() { sqlite3_finalize(stmt_); }
 
 bool statement::step() {
   assert(on_db_thread());
@@ -81,16 +79,10 @@ void statement::run() {
   }
 }
 
-void statement::reset() noexcept {
-  sqlite3_reset(stmt_);
-}
-void statement::clear_bindings() noexcept {
-  sqlite3_clear_bindings(stmt_);
-}
+void statement::reset() noexcept { sqlite3_reset(stmt_); }
+void statement::clear_bindings() noexcept { sqlite3_clear_bindings(stmt_); }
 
-void statement::bind_null(int index) {
-  check(sqlite3_bind_null(stmt_, index), db_);
-}
+void statement::bind_null(int index) { check(sqlite3_bind_null(stmt_, index), db_); }
 void statement::bind_int64(int index, std::int64_t value) {
   check(sqlite3_bind_int64(stmt_, index, value), db_);
 }
@@ -126,24 +118,18 @@ void statement::bind_optional_int64(int index, const std::optional<std::int64_t>
   }
 }
 
-int statement::parameter_count() const noexcept {
-  return sqlite3_bind_parameter_count(stmt_);
-}
+int statement::parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
 std::string_view statement::parameter_name(int index) const noexcept {
   const char* name = sqlite3_bind_parameter_name(stmt_, index);
   return name == nullptr ? std::string_view{} : std::string_view{name};
 }
 
-int statement::column_count() const noexcept {
-  return sqlite3_column_count(stmt_);
-}
+int statement::column_count() const noexcept { return sqlite3_column_count(stmt_); }
 std::string_view statement::column_name(int column) const noexcept {
   const char* name = sqlite3_column_name(stmt_, column);
   return name == nullptr ? std::string_view{} : std::string_view{name};
 }
-int statement::column_type(int column) const noexcept {
-  return sqlite3_column_type(stmt_, column);
-}
+int statement::column_type(int column) const noexcept { return sqlite3_column_type(stmt_, column); }
 bool statement::column_is_null(int column) const noexcept {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
@@ -181,9 +167,7 @@ std::optional<std::int64_t> statement::column_optional_int64(int column) const n
   }
   return column_int64(column);
 }
-bool statement::readonly() const noexcept {
-  return sqlite3_stmt_readonly(stmt_) != 0;
-}
+bool statement::readonly() const noexcept { return sqlite3_stmt_readonly(stmt_) != 0; }
 
 // --- connection ---------------------------------------------------------------------------
 
@@ -215,8 +199,8 @@ connection::connection(const std::filesystem::path& file, const connection_optio
     } else {
       // A file that is not a database fails here, on first touch.
       exec("PRAGMA journal_mode=WAL");
-      exec("PRAGMA synchronous=" +
-           (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL")));
+      exec("PRAGMA synchronous=" + (options.synchronous == "FULL" ? std::string("FULL")
+                                                                   : std::string("NORMAL")));
       exec("PRAGMA foreign_keys=ON");
     }
   } catch (...) {
@@ -279,15 +263,11 @@ statement& connection::cached(const std::string& sql) {
   return cache_.emplace(sql, statement{stmt, db_}).first->second;
 }
 
-std::int64_t connection::changes() const noexcept {
-  return sqlite3_changes64(db_);
-}
+std::int64_t connection::changes() const noexcept { return sqlite3_changes64(db_); }
 std::int64_t connection::last_insert_rowid() const noexcept {
   return sqlite3_last_insert_rowid(db_);
 }
-bool connection::in_transaction() const noexcept {
-  return sqlite3_get_autocommit(db_) == 0;
-}
+bool connection::in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
 
 bool connection::table_exists(std::string_view name) {
   auto& stmt = cached("SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1");
@@ -303,9 +283,7 @@ void connection::set_user_sql_guard(bool enabled, bool allow_attach) {
   allow_attach_ = allow_attach;
 }
 
-void connection::set_deadline(std::int64_t deadline_ms) noexcept {
-  deadline_ms_ = deadline_ms;
-}
+void connection::set_deadline(std::int64_t deadline_ms) noexcept { deadline_ms_ = deadline_ms; }
 
 int connection::progress_callback(void* self) noexcept {
   const auto* conn = static_cast<connection*>(self);
@@ -342,9 +320,7 @@ savepoint::savepoint(connection& conn, std::string_view name) : conn_(conn), nam
   conn_.exec("SAVEPOINT " + name_);
 }
 
-savepoint::~savepoint() {
-  rollback();
-}
+savepoint::~savepoint() { rollback(); }
 
 void savepoint::release() {
   if (!done_) {
