@@ -1292,15 +1292,18 @@
       const kind = String(op.op || op.type || entry.op || 'op');
       const nv = opValue(op, 'new');
       const opNum = entry.op_number !== undefined ? entry.op_number : entry.opNumber;
+      const ts = entry.timestamp_ms !== undefined ? entry.timestamp_ms : entry.timestamp;
       const li = h('li', { class: 'tl-item' + (i === 0 ? ' current' : ''), dataset: { op: String(opNum) } },
         h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
         h('div', { class: 'tl-body' },
           h('div', { class: 'tl-head' },
             h('span', { class: 'badge op op-' + kind.replace(/[^a-z]/gi, '') }, kind),
             h('span', { class: 'tl-num' }, '#' + opNum),
-            h('time', { title: fmtTime(entry.timestamp), datetime: (toDate(entry.timestamp) || new Date(0)).toISOString() }, relTime(entry.timestamp)),
+            h('time', { title: fmtTime(ts), datetime: (toDate(ts) || new Date(0)).toISOString() }, relTime(ts)),
             i === 0 ? h('span', { class: 'badge ok' }, 'current') : null),
-          nv !== undefined ? h('code', { class: 'tl-value' }, preview(nv, 120)) : null,
+          kind === 'delete' ? h('p', { class: 'tl-note muted small' }, 'Key deleted')
+            : nv !== undefined ? h('code', { class: 'tl-value' }, nv === null ? 'null' : preview(nv, 120)) : null,
+          op.new_expires_at ? h('p', { class: 'tl-note muted small' }, 'expires ' + fmtTime(op.new_expires_at)) : null,
           h('div', { class: 'btn-row' },
             h('button', { type: 'button', class: 'btn small snapshot-btn', onclick: () => viewSnapshot(key, opNum) }, 'View snapshot'),
             i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, i, opNum) }, 'Roll back to here') : null)));
@@ -1313,6 +1316,7 @@
     let v = data.value;
     const ct = data.content_type || '';
     let text;
+    if (data.exists === false) return { text: '(the key did not exist at this point)', ct, missing: true };
     if (v === null || v === undefined) text = 'null';
     else if (typeof v === 'string') {
       const p = isJsonType(ct) ? tryParseJson(v) : { ok: false };
@@ -1333,14 +1337,14 @@
   }
 
   async function rollback(key, steps, opNum) {
-    let snapText = null;
+    let snap = null;
     try {
-      const data = await api('GET', kvPath(key, '/snapshot'), { query: { db: state.db, op_number: opNum } });
-      snapText = snapshotBody(data).text;
-    } catch (_) { snapText = null; }
+      snap = snapshotBody(await api('GET', kvPath(key, '/snapshot'), { query: { db: state.db, op_number: opNum } }));
+    } catch (_) { snap = null; }
     const body = h('div', null,
       h('p', null, 'Undo the last ', h('strong', null, plural(steps, 'operation')), ' on ', h('code', null, key), '?'),
-      snapText !== null ? h('div', null, h('p', { class: 'muted small' }, 'The value becomes (op #' + opNum + '):'), h('pre', { class: 'code snapshot-value' }, snapText)) : null);
+      snap && snap.missing ? h('p', { class: 'muted small' }, 'The key did not exist at op #' + opNum + ', so it will be deleted.')
+        : snap ? h('div', null, h('p', { class: 'muted small' }, 'The value becomes (as of op #' + opNum + '):'), h('pre', { class: 'code snapshot-value' }, snap.text)) : null);
     const ok = await confirmDialog({ title: 'Roll back "' + key + '"?', body, okLabel: 'Roll back', danger: true });
     if (!ok) return;
     try {

@@ -18,6 +18,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 const BIN = process.env.HOODY_BIN || join(repo, 'build', 'hoody-sqlite');
 const OUT = resolve(process.argv[2] || join(repo, 'docs', 'screenshots'));
+// HOODY_UI_DIR=../../web serves the UI from disk instead of the binary's embedded copy (dev aid).
+const UI_DIR = process.env.HOODY_UI_DIR ? resolve(process.env.HOODY_UI_DIR) : '';
+const MIME = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer() {
@@ -119,6 +122,13 @@ async function main() {
     if (process.env.SCREENSHOT_PHONE) sizes.push(['-phone', { width: 390, height: 844 }]);
     for (const [suffix, viewport] of sizes) {
       const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
+      if (UI_DIR) {
+        await context.route((url) => url.origin === server.base && !url.pathname.startsWith('/api/'), async (route) => {
+          const path = new URL(route.request().url()).pathname;
+          const file = path === '/' ? 'index.html' : path.slice(1);
+          await route.fulfill({ status: 200, contentType: MIME[file.split('.').pop()], body: await readFile(join(UI_DIR, file)) });
+        });
+      }
       const page = await context.newPage();
       page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
       page.on('pageerror', (e) => errors.push(e.message));

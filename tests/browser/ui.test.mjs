@@ -490,6 +490,9 @@ test('KV browser: list, view, edit, TTL, history timeline, snapshot and rollback
   await page.click('#modal-ok');
   await eventually(async () => assert.deepEqual((await kvGet('kvdb', 'settings:ui')).json, { theme: 'light', size: 12 }));
   await eventually(async () => assert.match(await page.inputValue('#kv-value'), /"theme": "light"/));
+  // The rollback is itself recorded: newest entry first, showing the restored value.
+  await eventually(async () => assert.equal(await items.count(), 3));
+  assert.match(await items.nth(0).textContent(), /light/);
 
   // Text values and saving with a TTL.
   await key('greeting').click();
