@@ -51,8 +51,10 @@ std::string prefix_text(const json_path& path, std::size_t count) {
 }
 
 [[noreturn]] void through_scalar(const json_path& path, std::size_t depth) {
-  const std::string at = depth == 0 ? std::string("the root") : "'" + prefix_text(path, depth) + "'";
-  throw api_error(errc::bad_request, "Path '" + path.text + "' goes through a non-container value at " + at);
+  const std::string at =
+      depth == 0 ? std::string("the root") : "'" + prefix_text(path, depth) + "'";
+  throw api_error(errc::bad_request,
+                  "Path '" + path.text + "' goes through a non-container value at " + at);
 }
 
 [[noreturn]] void index_on_object(const json_path& path, std::size_t depth) {
@@ -62,8 +64,7 @@ std::string prefix_text(const json_path& path, std::size_t count) {
 
 [[noreturn]] void name_on_array(const json_path& path, std::size_t depth) {
   throw api_error(errc::bad_request, "Path '" + path.text + "': segment '" +
-                                         path.segments[depth].name +
-                                         "' is not an array index");
+                                         path.segments[depth].name + "' is not an array index");
 }
 
 /// Array position of `seg` in an array of `size`, or nullopt when outside [0, size).

@@ -3,6 +3,7 @@
 
 #include "hoody/core/error.hpp"
 #include "hoody/ops/base64.hpp"
+#include "hoody/ops/utf8.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -32,9 +33,13 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string quoted_key(std::string_view key) { return "'" + std::string(key) + "'"; }
+std::string quoted_key(std::string_view key) {
+  return "'" + std::string(key) + "'";
+}
 
-[[noreturn]] void key_not_found() { throw api_error(errc::key_not_found, "Key not found"); }
+[[noreturn]] void key_not_found() {
+  throw api_error(errc::key_not_found, "Key not found");
+}
 
 /// Parses a stored value as JSON; 400 when it is not JSON.
 json parse_stored_json(const kv_entry& entry) {
@@ -74,13 +79,16 @@ std::optional<std::int64_t> expiry_from_ttl(std::optional<std::int64_t> ttl_s, s
   return now + *ttl_s * 1000;
 }
 
-std::string q(std::string_view table) { return db::quote_identifier(table); }
+std::string q(std::string_view table) {
+  return db::quote_identifier(table);
+}
 
 std::optional<kv_entry> load_live(db::connection& conn, std::string_view table,
                                   std::string_view key, std::int64_t now) {
-  auto& stmt = conn.cached("SELECT value, content_type, expires_at, created_at, updated_at, version "
-                           "FROM " + q(table) +
-                           " WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
+  auto& stmt = conn.cached(
+      "SELECT value, content_type, expires_at, created_at, updated_at, version "
+      "FROM " +
+      q(table) + " WHERE key = ?1 AND (expires_at IS NULL OR expires_at > ?2)");
   db::statement_reset_guard guard(stmt);
   stmt.bind_text(1, key);
   stmt.bind_int64(2, now);
@@ -104,8 +112,8 @@ std::int64_t write_value(db::connection& conn, const kv_scope& scope, std::strin
                          const kv_value& after, std::int64_t now) {
   if (after.value.size() > scope.max_value_bytes) {
     throw api_error(errc::payload_too_large,
-                    "Value too large: " + std::to_string(after.value.size()) +
-                        " bytes (limit " + std::to_string(scope.max_value_bytes) + ")");
+                    "Value too large: " + std::to_string(after.value.size()) + " bytes (limit " +
+                        std::to_string(scope.max_value_bytes) + ")");
   }
   kv_change change;
   change.key = key;
@@ -116,13 +124,13 @@ std::int64_t write_value(db::connection& conn, const kv_scope& scope, std::strin
   change.after = after;
   change.ts_ms = now;
   const std::int64_t op_number = record_change(conn, scope.table, change, scope.history);
-  auto& stmt = conn.cached(
-      "INSERT INTO " + q(scope.table) +
-      " (key, value, content_type, expires_at, created_at, updated_at, version)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(key) DO UPDATE SET"
-      " value = excluded.value, content_type = excluded.content_type,"
-      " expires_at = excluded.expires_at, created_at = excluded.created_at,"
-      " updated_at = excluded.updated_at, version = excluded.version");
+  auto& stmt =
+      conn.cached("INSERT INTO " + q(scope.table) +
+                  " (key, value, content_type, expires_at, created_at, updated_at, version)"
+                  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(key) DO UPDATE SET"
+                  " value = excluded.value, content_type = excluded.content_type,"
+                  " expires_at = excluded.expires_at, created_at = excluded.created_at,"
+                  " updated_at = excluded.updated_at, version = excluded.version");
   db::statement_reset_guard guard(stmt);
   stmt.bind_text(1, key);
   bind_kv_value(stmt, 2, after.value, after.content_type);
@@ -177,8 +185,8 @@ json doc_for_write(const write_ctx& w, const std::optional<json_path>& path, jso
   json doc = json::parse(w.before->value.value, nullptr, false);
   if (doc.is_discarded()) {
     if (path) {
-      throw api_error(errc::bad_request,
-                      "Value at key " + quoted_key(w.before->key) + " is not JSON; cannot use path");
+      throw api_error(errc::bad_request, "Value at key " + quoted_key(w.before->key) +
+                                             " is not JSON; cannot use path");
     }
     return json();  // discarded: the caller reports the type error
   }
@@ -205,8 +213,7 @@ json& existing_array(json& doc, const write_ctx& w, std::string_view key,
 }
 
 kv_value json_after(const json& doc, const write_ctx& w) {
-  return {doc.dump(), "application/json",
-          w.before ? w.before->value.expires_at_ms : std::nullopt};
+  return {doc.dump(), "application/json", w.before ? w.before->value.expires_at_ms : std::nullopt};
 }
 
 std::string successor(std::string prefix) {
@@ -283,8 +290,7 @@ std::string infer_content_type(const std::optional<std::string>& header, std::st
   return given;
 }
 
-std::optional<kv_entry> kv_get(db::connection& conn, std::string_view table,
-                               std::string_view key) {
+std::optional<kv_entry> kv_get(db::connection& conn, std::string_view table, std::string_view key) {
   validate_key(key);
   validate_kv_table_name(table);
   if (!kv_tables_exist(conn, table)) {
@@ -381,9 +387,10 @@ nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_li
     }
   };
   {
-    auto& stmt = conn.cached("SELECT key, content_type, length(CAST(value AS BLOB)), expires_at,"
-                             " updated_at, created_at FROM " + q(table) + where +
-                             " ORDER BY key LIMIT ?4 OFFSET ?5");
+    auto& stmt = conn.cached(
+        "SELECT key, content_type, length(CAST(value AS BLOB)), expires_at,"
+        " updated_at, created_at FROM " +
+        q(table) + where + " ORDER BY key LIMIT ?4 OFFSET ?5");
     db::statement_reset_guard guard(stmt);
     bind_filter(stmt);
     stmt.bind_int64(4, req.limit);
@@ -482,7 +489,8 @@ kv_array_result kv_push(db::connection& conn, const kv_scope& scope, std::string
     arr = &json_path_resolve(doc, *path, json::array());
   }
   if (!arr->is_array()) {
-    throw api_error(errc::bad_request, "Value at " + path_label(path, key) + " is not a JSON array");
+    throw api_error(errc::bad_request,
+                    "Value at " + path_label(path, key) + " is not a JSON array");
   }
   arr->push_back(item);
   kv_array_result out;
@@ -605,9 +613,9 @@ std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
       item.content_type = "application/json";
     } else {
       if (!v.is_string()) {
-        throw api_error(errc::invalid_json, "Invalid JSON body",
-                        {{"index", i},
-                         {"detail", json_type_error("value must be a JSON-encoded string", i)}});
+        throw api_error(
+            errc::invalid_json, "Invalid JSON body",
+            {{"index", i}, {"detail", json_type_error("value must be a JSON-encoded string", i)}});
       }
       item.value = v.get<std::string>();
       item.content_type = "application/octet-stream";
@@ -629,7 +637,8 @@ std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
         item.ttl_s = static_cast<std::int64_t>(t);
       } else if (ttl.is_number_float() && ttl.get<double>() >= 0 &&
                  ttl.get<double>() <= static_cast<double>(max_ttl_seconds) &&
-                 ttl.get<double>() == static_cast<double>(static_cast<std::int64_t>(ttl.get<double>()))) {
+                 ttl.get<double>() ==
+                     static_cast<double>(static_cast<std::int64_t>(ttl.get<double>()))) {
         item.ttl_s = static_cast<std::int64_t>(ttl.get<double>());
       } else {
         fail("ttl must be a non-negative integer number of seconds");
@@ -719,10 +728,8 @@ nlohmann::json kv_batch_get(db::connection& conn, std::string_view table,
     v["expires_at"] = e->value.expires_at_ms ? json(*e->value.expires_at_ms) : json(nullptr);
     results[key] = std::move(v);
   }
-  return {{"results", std::move(results)},
-          {"count", keys.size()},
-          {"found", found},
-          {"success", true}};
+  return {
+      {"results", std::move(results)}, {"count", keys.size()}, {"found", found}, {"success", true}};
 }
 
 std::int64_t kv_batch_delete(db::connection& conn, const kv_scope& scope,

@@ -17,7 +17,9 @@ std::string lower_ascii(std::string_view text) {
   return out;
 }
 
-std::string history_table(std::string_view table) { return std::string(table) + "__history"; }
+std::string history_table(std::string_view table) {
+  return std::string(table) + "__history";
+}
 
 void bind_value(db::statement& stmt, int index, const std::optional<kv_value>& v) {
   if (!v) {
@@ -59,6 +61,10 @@ void ensure_kv_tables(db::connection& conn, std::string_view table) {
     return;
   }
   validate_kv_table_name(table);
+  // Remember the fact only once the tables were already there: tables created now live in the
+  // caller's transaction, and a rollback (a failed CAS, a bad batch item) would drop them again
+  // while the connection still believed in them. The next write re-checks and then remembers.
+  const bool existed = conn.table_exists(table) && conn.table_exists(history_table(table));
   const std::string t = db::quote_identifier(table);
   const std::string h_name = history_table(table);
   const std::string h = db::quote_identifier(h_name);
@@ -74,13 +80,15 @@ void ensure_kv_tables(db::connection& conn, std::string_view table) {
             " ts INTEGER NOT NULL)");
   conn.exec("CREATE UNIQUE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_op") +
             " ON " + h + " (key, op_number)");
-  conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_ts") + " ON " +
-            h + " (key, ts)");
+  conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_ts") + " ON " + h +
+            " (key, ts)");
   conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_ts") + " ON " + h +
             " (ts)");
   conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(std::string(table) + "__expires") +
             " ON " + t + " (expires_at) WHERE expires_at IS NOT NULL");
-  conn.mark_schema_known(fact);
+  if (existed) {
+    conn.mark_schema_known(fact);
+  }
 }
 
 bool kv_tables_exist(db::connection& conn, std::string_view table) {
@@ -99,8 +107,8 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
   std::int64_t last_op_number = 0;
   bool last_untracked = false;
   {
-    auto& stmt =
-        conn.cached("SELECT op_number, op FROM " + h + " WHERE key = ?1 ORDER BY op_number DESC LIMIT 1");
+    auto& stmt = conn.cached("SELECT op_number, op FROM " + h +
+                             " WHERE key = ?1 ORDER BY op_number DESC LIMIT 1");
     db::statement_reset_guard guard(stmt);
     stmt.bind_text(1, change.key);
     if (stmt.step()) {
@@ -111,7 +119,8 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
 
   if (!history) {
     if (last_untracked) {
-      auto& stmt = conn.cached("UPDATE " + h + " SET ts = MAX(ts, ?3) WHERE key = ?1 AND op_number = ?2");
+      auto& stmt =
+          conn.cached("UPDATE " + h + " SET ts = MAX(ts, ?3) WHERE key = ?1 AND op_number = ?2");
       db::statement_reset_guard guard(stmt);
       stmt.bind_text(1, change.key);
       stmt.bind_int64(2, last_op_number);
@@ -129,11 +138,10 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
     return last_op_number + 1;
   }
 
-  auto& stmt = conn.cached(
-      "INSERT INTO " + h +
-      " (key, op_number, op, old_value, old_content_type, old_expires_at,"
-      " new_value, new_content_type, new_expires_at, ts)"
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+  auto& stmt = conn.cached("INSERT INTO " + h +
+                           " (key, op_number, op, old_value, old_content_type, old_expires_at,"
+                           " new_value, new_content_type, new_expires_at, ts)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
   db::statement_reset_guard guard(stmt);
   stmt.bind_text(1, change.key);
   stmt.bind_int64(2, last_op_number + 1);
@@ -190,48 +198,6 @@ bool is_textual_content_type(std::string_view content_type) noexcept {
          t == "application/yaml" || t == "application/x-yaml" || t == "application/toml" ||
          t == "application/sql" || t == "application/graphql" || t == "application/x-ndjson" ||
          t == "application/ndjson";
-}
-
-bool is_valid_utf8(std::string_view bytes) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = bytes.size();
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(bytes[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len = 0;
-    std::uint32_t cp = 0;
-    if ((c & 0xE0) == 0xC0) {
-      len = 2;
-      cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      len = 3;
-      cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > n) {
-      return false;
-    }
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(bytes[i + k]);
-      if ((cc & 0xC0) != 0x80) {
-        return false;
-      }
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-      return false;
-    }
-    i += len;
-  }
-  return true;
 }
 
 void bind_kv_value(db::statement& stmt, int index, std::string_view value,

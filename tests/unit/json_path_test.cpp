@@ -1,6 +1,7 @@
 // Unit tests for the KV `path` parameter (hoody/ops/json_path.hpp).
-#include "hoody/core/error.hpp"
 #include "hoody/ops/json_path.hpp"
+
+#include "hoody/core/error.hpp"
 
 #include <gtest/gtest.h>
 

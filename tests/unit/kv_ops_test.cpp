@@ -16,7 +16,7 @@ using namespace hoody;
 using nlohmann::json;
 
 class kv_ops_test : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     db::mark_db_thread();
     file_ = std::filesystem::temp_directory_path() /
@@ -201,14 +201,13 @@ TEST_F(kv_ops_test, incr_decr) {
             errc::bad_request);
   EXPECT_EQ(get("big"), "9223372036854775807");
   put("doc", R"({"stats":{"views":1},"s":"x"})");
-  EXPECT_EQ(ops::kv_incr(*conn_, scope_, "doc", "incr", 2, ops::parse_json_path("stats.views")).value,
-            3);
-  EXPECT_EQ(ops::kv_incr(*conn_, scope_, "doc", "incr", 1, ops::parse_json_path("stats.likes")).value,
-            1);
-  EXPECT_EQ(code_of([&] {
-              ops::kv_incr(*conn_, scope_, "doc", "incr", 1, ops::parse_json_path("s"));
-            }),
-            errc::bad_request);
+  EXPECT_EQ(
+      ops::kv_incr(*conn_, scope_, "doc", "incr", 2, ops::parse_json_path("stats.views")).value, 3);
+  EXPECT_EQ(
+      ops::kv_incr(*conn_, scope_, "doc", "incr", 1, ops::parse_json_path("stats.likes")).value, 1);
+  EXPECT_EQ(
+      code_of([&] { ops::kv_incr(*conn_, scope_, "doc", "incr", 1, ops::parse_json_path("s")); }),
+      errc::bad_request);
   EXPECT_EQ(json::parse(get("doc")), json::parse(R"({"stats":{"views":3,"likes":1},"s":"x"})"));
 }
 
@@ -228,8 +227,7 @@ TEST_F(kv_ops_test, push_pop_remove) {
   EXPECT_EQ(r.item, json({{"sku", 1}}));
   r = ops::kv_remove(*conn_, scope_, "cart", std::nullopt, 0, std::nullopt);
   EXPECT_EQ(r.item, "pear");
-  EXPECT_EQ(code_of([&] { ops::kv_pop(*conn_, scope_, "cart", std::nullopt); }),
-            errc::bad_request);
+  EXPECT_EQ(code_of([&] { ops::kv_pop(*conn_, scope_, "cart", std::nullopt); }), errc::bad_request);
   EXPECT_EQ(code_of([&] { ops::kv_pop(*conn_, scope_, "missing", std::nullopt); }),
             errc::key_not_found);
   put("str", R"("x")");
@@ -280,8 +278,9 @@ TEST_F(kv_ops_test, batch_validation) {
     many["items"].push_back({{"key", "k" + std::to_string(i)}, {"value", "v"}});
   }
   EXPECT_EQ(code_of([&] { (void)ops::parse_batch_set_body(many); }), errc::bad_request);
-  EXPECT_EQ(code_of([&] { (void)ops::parse_batch_keys(json::parse(R"({"keys":["a","a"]})"), true); }),
-            errc::bad_request);
+  EXPECT_EQ(
+      code_of([&] { (void)ops::parse_batch_keys(json::parse(R"({"keys":["a","a"]})"), true); }),
+      errc::bad_request);
   EXPECT_EQ(code_of([&] { (void)ops::parse_batch_keys(json::parse(R"({"keys":[""]})"), true); }),
             errc::bad_request);
 }
@@ -291,8 +290,8 @@ TEST_F(kv_ops_test, batch_is_all_or_nothing) {
   small.max_value_bytes = 10;
   std::vector<ops::kv_batch_item> items;
   for (int i = 0; i < 100; ++i) {
-    items.push_back({"k" + std::to_string(i), i == 99 ? std::string(50, 'x') : "v",
-                     "text/plain", std::nullopt});
+    items.push_back({"k" + std::to_string(i), i == 99 ? std::string(50, 'x') : "v", "text/plain",
+                     std::nullopt});
   }
   conn_->exec("BEGIN");
   EXPECT_EQ(code_of([&] { ops::kv_batch_set(*conn_, small, items); }), errc::payload_too_large);

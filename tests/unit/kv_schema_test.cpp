@@ -1,8 +1,9 @@
 // Unit tests for the KV tables and the op log (hoody/ops/kv_schema.hpp).
+#include "hoody/ops/kv_schema.hpp"
+
 #include "hoody/core/error.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/db/executors.hpp"
-#include "hoody/ops/kv_schema.hpp"
 
 #include <gtest/gtest.h>
 
@@ -14,7 +15,7 @@ namespace {
 using namespace hoody;
 
 class kv_schema_test : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     db::mark_db_thread();
     file_ = std::filesystem::temp_directory_path() /
@@ -59,6 +60,18 @@ TEST_F(kv_schema_test, creates_tables_idempotently) {
   EXPECT_TRUE(conn_->table_exists("kv_store__history"));
   conn_->forget_schema();
   EXPECT_NO_THROW(ops::ensure_kv_tables(*conn_, "kv_store"));
+}
+
+TEST_F(kv_schema_test, rolled_back_creation_is_not_remembered) {
+  conn_->exec("BEGIN");
+  {
+    db::savepoint sp(*conn_, "t");
+    ops::ensure_kv_tables(*conn_, "kv_store");
+  }  // rolled back, like a failed CAS on the first write
+  EXPECT_FALSE(conn_->table_exists("kv_store"));
+  ops::ensure_kv_tables(*conn_, "kv_store");
+  EXPECT_TRUE(conn_->table_exists("kv_store"));
+  conn_->exec("COMMIT");
 }
 
 TEST_F(kv_schema_test, records_changes_with_per_key_op_numbers) {

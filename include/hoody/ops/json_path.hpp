@@ -17,9 +17,9 @@
 namespace hoody::ops {
 
 struct json_path_segment {
-  std::string name;                  ///< member name (for `[n]` segments: the digits)
-  std::optional<std::int64_t> index; ///< set when the segment is an integer
-  bool bracket = false;              ///< written as `[n]`: an array index only
+  std::string name;                   ///< member name (for `[n]` segments: the digits)
+  std::optional<std::int64_t> index;  ///< set when the segment is an integer
+  bool bracket = false;               ///< written as `[n]`: an array index only
 };
 
 struct json_path {

@@ -23,7 +23,7 @@
 namespace hoody::ops {
 
 inline constexpr std::string_view default_kv_table = "kv_store";
-inline constexpr std::size_t max_key_bytes = 1024;      ///< UTF-8 bytes per key
+inline constexpr std::size_t max_key_bytes = 1024;  ///< UTF-8 bytes per key
 inline constexpr std::size_t max_batch_entries = 100;
 inline constexpr std::int64_t max_ttl_seconds = 100LL * 365 * 24 * 3600;  ///< ~100 years
 
@@ -43,7 +43,7 @@ void validate_key(std::string_view key);
 /// Where a write goes and how it is recorded.
 struct kv_scope {
   std::string_view table = default_kv_table;
-  bool history = true;                         ///< false → untracked marker (kv_schema.hpp)
+  bool history = true;  ///< false → untracked marker (kv_schema.hpp)
   std::size_t max_value_bytes = 16U * 1024U * 1024U;  ///< larger results → 413
 };
 
@@ -65,10 +65,10 @@ struct kv_entry {
 [[nodiscard]] nlohmann::json kv_read_path(const kv_entry& entry, const json_path& path);
 
 struct kv_put_request {
-  std::string value;                      ///< raw body (with `path`: the new leaf as JSON text)
-  std::string content_type;               ///< ignored with `path` (the result is JSON)
-  std::optional<std::int64_t> ttl_s;      ///< absent: no expiry (with `path`: kept)
-  std::optional<std::string> if_match;    ///< CAS on the exact current raw value
+  std::string value;                    ///< raw body (with `path`: the new leaf as JSON text)
+  std::string content_type;             ///< ignored with `path` (the result is JSON)
+  std::optional<std::int64_t> ttl_s;    ///< absent: no expiry (with `path`: kept)
+  std::optional<std::string> if_match;  ///< CAS on the exact current raw value
   std::optional<json_path> path;
 };
 
@@ -86,8 +86,8 @@ kv_write_result kv_put(db::connection& conn, const kv_scope& scope, std::string_
 void kv_delete(db::connection& conn, const kv_scope& scope, std::string_view key);
 
 struct kv_list_request {
-  std::string prefix;       ///< literal byte prefix (no wildcards)
-  std::int64_t limit = 100; ///< 1..10000
+  std::string prefix;        ///< literal byte prefix (no wildcards)
+  std::int64_t limit = 100;  ///< 1..10000
   std::int64_t offset = 0;
 };
 
@@ -110,8 +110,8 @@ kv_incr_result kv_incr(db::connection& conn, const kv_scope& scope, std::string_
                        const std::optional<json_path>& path);
 
 struct kv_array_result {
-  nlohmann::json item;        ///< pushed / popped / removed element
-  std::size_t length = 0;     ///< array length afterwards
+  nlohmann::json item;     ///< pushed / popped / removed element
+  std::size_t length = 0;  ///< array length afterwards
   std::int64_t op_number = 0;
 };
 

@@ -28,6 +28,7 @@
 #pragma once
 
 #include "hoody/db/connection.hpp"
+#include "hoody/ops/utf8.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -41,7 +42,8 @@ namespace hoody::ops {
 void validate_kv_table_name(std::string_view table);
 
 /// Creates T and T__history with their indexes if missing (writer only). Cached per connection
-/// through connection::schema_known("kv:" + T).
+/// through connection::schema_known("kv:" + T), set only once the tables are found already
+/// present (tables created by this call may still be rolled back with the caller's work).
 void ensure_kv_tables(db::connection& conn, std::string_view table);
 
 /// True when the KV table exists (usable on a reader; a missing table reads as empty).
@@ -49,7 +51,7 @@ void ensure_kv_tables(db::connection& conn, std::string_view table);
 
 /// One stored value.
 struct kv_value {
-  std::string value;                     ///< raw bytes
+  std::string value;  ///< raw bytes
   std::string content_type;
   std::optional<std::int64_t> expires_at_ms;
 };
@@ -57,10 +59,10 @@ struct kv_value {
 /// One change to one key, as the op log records it.
 struct kv_change {
   std::string_view key;
-  std::string_view op;                   ///< "set", "incr", ...
-  std::optional<kv_value> before;        ///< nullopt: the key was absent (or expired)
-  std::optional<kv_value> after;         ///< nullopt: the key is absent afterwards
-  std::int64_t ts_ms = 0;                ///< Unix ms of the write
+  std::string_view op;             ///< "set", "incr", ...
+  std::optional<kv_value> before;  ///< nullopt: the key was absent (or expired)
+  std::optional<kv_value> after;   ///< nullopt: the key is absent afterwards
+  std::int64_t ts_ms = 0;          ///< Unix ms of the write
 };
 
 /// Records `change` in T__history (history=true) or extends the key's untracked marker
@@ -73,9 +75,6 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
 
 /// True for content types stored as TEXT (application/json, text/*, +json, +xml, ...).
 [[nodiscard]] bool is_textual_content_type(std::string_view content_type) noexcept;
-
-/// True when `bytes` is well-formed UTF-8.
-[[nodiscard]] bool is_valid_utf8(std::string_view bytes) noexcept;
 
 /// Binds a value the way T and T__history store it: TEXT when the content type is textual and
 /// the bytes are valid UTF-8, BLOB otherwise.

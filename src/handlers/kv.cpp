@@ -1,0 +1,121 @@
+// GET/PUT/DELETE/HEAD /kv/{key} and GET /kv (list). Thin: parse → ops::kv_* → render.
+// HEAD is served by the GET route (the router falls back to it; the session drops the body).
+#include "hoody/ops/kv.hpp"
+
+#include "hoody/core/error.hpp"
+#include "hoody/core/services.hpp"
+#include "hoody/handlers/kv_params.hpp"
+#include "hoody/handlers/routes.hpp"
+#include "hoody/ops/time_travel.hpp"
+
+namespace hoody::handlers {
+namespace {
+
+using nlohmann::json;
+
+json expires_json(const std::optional<std::int64_t>& ms) {
+  return ms ? json(*ms) : json(nullptr);
+}
+
+http::response get_key(http::context& ctx) {
+  const auto& req = ctx.req;
+  const std::string key = req.path_param("key");
+  const std::string table = kv_table_param(req);
+  if (req.has_query_param("at_timestamp")) {
+    const auto at = req.number_param("at_timestamp");
+    if (!at) {
+      throw api_error(errc::bad_request, "at_timestamp must be a number (Unix seconds)");
+    }
+    const auto path = kv_json_path_param(req);
+    return http::response::json(ops::kv_read_at(
+        *ctx.conn, table, key, *at, path ? std::optional<std::string>(path->text) : std::nullopt));
+  }
+  ops::validate_kv_table_name(table);
+  const auto path = kv_json_path_param(req);
+  const auto entry = ops::kv_get(*ctx.conn, table, key);
+  if (!entry) {
+    throw api_error(errc::key_not_found, "Key not found");
+  }
+  if (path) {
+    return http::response::json(ops::kv_read_path(*entry, *path));
+  }
+  return http::response::raw(entry->value.value, entry->value.content_type);
+}
+
+http::response put_key(http::context& ctx) {
+  const auto& req = ctx.req;
+  const std::string key = req.path_param("key");
+  const auto scope_table = kv_table_param(req);
+  const ops::kv_scope scope = kv_scope_of(ctx, scope_table);
+  ops::kv_put_request put;
+  put.path = kv_json_path_param(req);
+  if (auto ttl = req.query_param("ttl")) {
+    put.ttl_s = ops::parse_ttl(*ttl);
+  }
+  if (req.has_query_param("if_match")) {
+    put.if_match = req.query_param("if_match").value_or("");
+  }
+  put.value = req.body;
+  if (auto ct = req.query_param("content_type"); ct && !ct->empty()) {
+    put.content_type = *ct;
+  } else {
+    put.content_type = ops::infer_content_type(req.header("content-type"), req.body);
+  }
+  const auto r = ops::kv_put(*ctx.conn, scope, key, put);
+  return http::response::json({{"success", true},
+                               {"key", key},
+                               {"op_number", r.op_number},
+                               {"content_type", r.value.content_type},
+                               {"size", r.value.value.size()},
+                               {"expires_at", expires_json(r.value.expires_at_ms)},
+                               {"created", r.created}});
+}
+
+http::response delete_key(http::context& ctx) {
+  const auto& req = ctx.req;
+  const std::string key = req.path_param("key");
+  const auto table = kv_table_param(req);
+  ops::kv_delete(*ctx.conn, kv_scope_of(ctx, table), key);
+  return http::response::json({{"success", true}, {"deleted", true}});
+}
+
+http::response list_keys(http::context& ctx) {
+  const auto& req = ctx.req;
+  const std::string table = kv_table_param(req);
+  const std::string prefix = req.query_param("prefix").value_or("");
+  if (req.has_query_param("at_timestamp")) {
+    const auto at = req.number_param("at_timestamp");
+    if (!at) {
+      throw api_error(errc::bad_request, "at_timestamp must be a number (Unix seconds)");
+    }
+    const auto limit = req.int_param("limit", 0, 10000).value_or(0);
+    return http::response::json(ops::kv_list_at(*ctx.conn, table, *at, prefix, limit));
+  }
+  ops::kv_list_request list;
+  list.prefix = prefix;
+  list.limit = req.int_param("limit", 0, 10000).value_or(100);
+  if (list.limit == 0) {
+    list.limit = 100;
+  }
+  list.offset = req.int_param("offset", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+  auto out = ops::kv_list(*ctx.conn, table, list);
+  out["success"] = true;
+  return http::response::json(out);
+}
+
+}  // namespace
+
+void register_kv_routes(http::router& router) {
+  const std::string base = std::string(api_prefix) + "/kv";
+  router.add({http::verb::get, base + "/{key}", http::access::read, http::db_use::existing,
+              "Read a key's raw value (path: a JSON leaf; at_timestamp: time travel)", get_key});
+  router.add({http::verb::put, base + "/{key}", http::access::write,
+              http::db_use::create_if_flagged,
+              "Store a raw value (ttl, if_match compare-and-swap, path partial update)", put_key});
+  router.add({http::verb::delete_, base + "/{key}", http::access::write, http::db_use::existing,
+              "Delete a key", delete_key});
+  router.add({http::verb::get, base, http::access::read, http::db_use::existing,
+              "List keys (prefix, limit, offset; at_timestamp: time travel)", list_keys});
+}
+
+}  // namespace hoody::handlers
