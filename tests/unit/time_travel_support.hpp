@@ -21,10 +21,12 @@ namespace hoody::test {
 
 class tt_db {
  public:
-  tt_db() {
+  explicit tt_db(std::filesystem::path file = {}) {
     db::mark_db_thread();
-    file_ = std::filesystem::temp_directory_path() /
-            ("time_travel_test_" + std::to_string(std::random_device{}()) + ".db");
+    file_ = !file.empty()
+                ? std::move(file)
+                : std::filesystem::temp_directory_path() /
+                      ("time_travel_test_" + std::to_string(std::random_device{}()) + ".db");
     db::connection_options opts;
     opts.create = true;
     conn_ = std::make_unique<db::connection>(file_, opts);
@@ -34,12 +36,17 @@ class tt_db {
   tt_db& operator=(const tt_db&) = delete;
   ~tt_db() {
     conn_.reset();
+    if (keep_) {
+      return;
+    }
     std::filesystem::remove(file_);
     std::filesystem::remove(file_.string() + "-wal");
     std::filesystem::remove(file_.string() + "-shm");
   }
 
   db::connection& conn() { return *conn_; }
+  /// Keeps the file on destruction (closes the connection only).
+  void keep_file() { keep_ = true; }
 
   /// The live value (nullopt when missing or expired at `now_ms`).
   std::optional<ops::kv_value> live(const std::string& key, std::int64_t now_ms) {
@@ -105,6 +112,7 @@ class tt_db {
  private:
   std::filesystem::path file_;
   std::unique_ptr<db::connection> conn_;
+  bool keep_ = false;
 };
 
 /// Runs `fn` and returns the api_error's HTTP status (0 when nothing was thrown).
