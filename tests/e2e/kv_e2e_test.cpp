@@ -425,3 +425,27 @@ TEST_F(kv_e2e, concurrent_push_loses_nothing) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(kv_e2e_limits, values_over_max_body_bytes_change_nothing) {
+  server_process srv({"--max-body-bytes", "1024"});
+  http_client c(srv.port());
+  const std::string base = api + "/kv/";
+  ASSERT_EQ(c.put(base + "big?db=lim&create_db_if_missing=true", "small").status, 200);
+  auto r = c.put(base + "big?db=lim", std::string(2000, 'x'));
+  EXPECT_EQ(r.status, 413) << r.body;
+  EXPECT_EQ(c.get(base + "big?db=lim").body, "small");
+  // A value that grows past the limit through push is refused too.
+  const json item = {{"value", std::string(300, 'y')}};
+  int status = 200;
+  int pushes = 0;
+  while (status == 200 && pushes < 10) {
+    status = c.request("POST", base + "list/push?db=lim", item.dump()).status;
+    ++pushes;
+  }
+  EXPECT_EQ(status, 413);
+  EXPECT_LE(c.get(base + "list?db=lim").body.size(), 1024U);
+}
+
+}  // namespace
