@@ -249,7 +249,7 @@ TEST_F(sql_e2e, int64_extremes_and_types_round_trip) {
   EXPECT_EQ(set[0]["i"].get<std::int64_t>(), std::numeric_limits<std::int64_t>::max());
   EXPECT_EQ(set[1]["i"].get<std::int64_t>(), std::numeric_limits<std::int64_t>::min());
   EXPECT_TRUE(set[0]["r"].is_number_float());
-  EXPECT_EQ(set[0]["t"], std::string("héllo 🌍 \0x", 13));
+  EXPECT_EQ(set[0]["t"], std::string("héllo 🌍 \0x", 14));
   EXPECT_EQ(set[0]["b"], json({{"base64", "AP8="}}));
   EXPECT_EQ(set[1]["b"], json({{"base64", ""}}));
   EXPECT_EQ(set[1]["tb"], "blob");
@@ -397,8 +397,10 @@ TEST_F(sql_e2e, bad_input_catalogue) {
   expect_error(tx({{"transaction", {{{"statement", "SELECT ?"}, {"valuesBatch", batch}}}}}), 413, 0,
                "valuesBatch");
   EXPECT_EQ(rows("SELECT * FROM users"), before);
-  EXPECT_EQ(c_->post(db_url(), {{"transaction", {{{"query", "PRAGMA query_only"}}}}})
-                .json()["results"][0]["resultSet"][0]["query_only"],
+  // The writer connection is still writable (a statement item forces the writer).
+  EXPECT_EQ(c_->post(db_url(), json::parse(R"J({"transaction":[{"statement":"SELECT 1"},
+                                               {"query":"PRAGMA query_only"}]})J"))
+                .json()["results"][1]["resultSet"][0]["query_only"],
             0);
 }
 
