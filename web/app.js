@@ -1181,9 +1181,9 @@
       if (token !== kv.keyToken) return;
       clear(detail);
       if (e.status === 404) {
-        detail.append(emptyState('Key not found', '"' + key + '" does not exist or has expired.'));
+        detail.append(emptyState('Key not found', '"' + key + '" does not exist or has expired. Its history, if any, is below: roll back to bring it back.'));
         kv.current = null;
-        detail.append(h('div', { class: 'btn-row' }, h('button', { type: 'button', class: 'btn small', onclick: () => showKvHistoryOnly(key) }, 'Show its history')));
+        showKvHistoryOnly(key);
       } else detail.append(errorState(e, () => loadKey(key)));
       return;
     }

@@ -524,6 +524,20 @@ test('KV browser: create and delete a key', async (t) => {
   await eventually(async () => assert.equal((await kvGet('kvdb2', 'todo/1')).status, 404));
   await eventually(async () => assert.equal(await page.locator('.kv-key[data-key="todo/1"]').count(), 0));
   assertNoConsoleErrors(errors);
+
+  // A link to the deleted key shows "not found" with its history; rolling back restores it.
+  const { page: p2, errors: errors2 } = await openPage(t, { hash: '#db=kvdb2&view=kv&key=todo%2F1' });
+  await p2.locator('#kv-timeline .tl-item').first().waitFor();
+  assert.match(await p2.textContent('#kv-detail'), /Key not found/);
+  const ops = p2.locator('#kv-timeline .tl-item');
+  assert.match(await ops.nth(0).textContent(), /delete/i);
+  await ops.nth(1).locator('.rollback-btn').click();
+  await p2.locator('#modal').waitFor({ state: 'visible' });
+  await p2.click('#modal-ok');
+  await eventually(async () => assert.deepEqual((await kvGet('kvdb2', 'todo/1')).json, ['milk', 'eggs']));
+  await eventually(async () => assert.match(await p2.inputValue('#kv-value'), /"milk"/));
+  await p2.locator('.kv-key[data-key="todo/1"]').waitFor();
+  assertNoConsoleErrors(errors2, [NETWORK_400]);
 });
 
 test('database selector: create a database, remember it in the URL, keyboard only', async (t) => {
