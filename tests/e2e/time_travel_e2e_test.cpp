@@ -1,10 +1,14 @@
 // E2E: time-travel endpoints against the real binary (spec "Time travel" section + seed flows).
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "unit/time_travel_support.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <functional>
 #include <thread>
 
 namespace {
@@ -259,6 +263,59 @@ TEST_F(time_travel_e2e, history_false_write_makes_later_reads_report_the_gap) {
   r = get("/kv/g?db=tt&at_timestamp=" + exact_at(last_ts("g")));
   EXPECT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["value"], 4);
+}
+
+// Perf over HTTP (disabled by default): 100,000 ops on one key written straight into the op log,
+// then the median latency of the history page, op snapshots and at_timestamp reads.
+// Run: build-*/tests/hoody_e2e_tests --gtest_also_run_disabled_tests --gtest_filter='*perf*'
+TEST(time_travel_e2e_perf, DISABLED_perf_100k_ops_http) {
+  hoody::test::temp_dir dir;
+  constexpr int n = 100'000;
+  const std::int64_t t0 = 1'700'000'000'000;
+  {
+    hoody::test::tt_db db(dir.path() / "perf.db");
+    db.keep_file();
+    db.conn().exec("BEGIN");
+    for (int i = 1; i <= n; ++i) {
+      db.set("hot", std::to_string(i), t0 + i * 10);
+    }
+    db.conn().exec("COMMIT");
+  }
+  server_process srv({}, dir.path());
+  http_client c(srv.port());
+  const auto median_ms = [&](int reps, const std::function<std::string(int)>& target) {
+    std::vector<double> t;
+    for (int i = 0; i < reps; ++i) {
+      const auto a = std::chrono::steady_clock::now();
+      const auto r = c.get(target(i));
+      t.push_back(
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
+      EXPECT_EQ(r.status, 200) << r.body;
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
+  };
+  const auto at = [&](int i) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.4f", static_cast<double>(t0 + i * 10) / 1000.0 + 0.0005);
+    return std::string(buf);
+  };
+  const double hist = median_ms(50, [&](int) { return api + "/kv/hot/history?db=perf"; });
+  const double hist1000 =
+      median_ms(20, [&](int) { return api + "/kv/hot/history?db=perf&limit=1000"; });
+  const double snap1 =
+      median_ms(50, [&](int) { return api + "/kv/hot/snapshot?db=perf&op_number=1"; });
+  const double snap_mid = median_ms(50, [&](int i) {
+    return api + "/kv/hot/snapshot?db=perf&op_number=" + std::to_string(1 + (i * 7919) % n);
+  });
+  const double read_at = median_ms(
+      100, [&](int i) { return api + "/kv/hot?db=perf&at_timestamp=" + at(1 + (i * 7919) % n); });
+  const double plain = median_ms(100, [&](int) { return api + "/kv/hot?db=perf"; });
+  std::printf(
+      "HTTP medians: history(50) %.2f ms, history(1000) %.2f ms, snapshot op 1 %.2f ms, "
+      "snapshot random op %.2f ms, at_timestamp random %.2f ms, plain GET %.2f ms\n",
+      hist, hist1000, snap1, snap_mid, read_at, plain);
+  EXPECT_LT(read_at, 50.0);
 }
 
 }  // namespace
