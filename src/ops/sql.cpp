@@ -230,7 +230,7 @@ std::string denied_message(std::string_view sql, std::string_view reason) {
 
 /// Prepares one user statement with the user-SQL guard on; rejects empty SQL and extra
 /// statements. Errors carry no reqIdx (the caller adds it).
-db::statement prepare_user(db::connection& conn, std::string_view sql) {
+db::statement prepare_user(db::connection& conn, std::string_view sql, std::size_t item = 0) {
   std::string_view tail;
   db::statement stmt;
   try {
@@ -247,8 +247,9 @@ db::statement prepare_user(db::connection& conn, std::string_view sql) {
   }
   if (!only_trivia(tail)) {
     throw api_error(errc::bad_request,
-                    "only one SQL statement per item is allowed; found more SQL after the first "
-                    "statement: put each statement in its own item");
+                    "transaction item " + std::to_string(item) +
+                        ": only one SQL statement per item is allowed; found more SQL after the "
+                        "first statement: put each statement in its own item");
   }
   return stmt;
 }
@@ -517,11 +518,11 @@ class runner {
         }
         if (writer_) {
           db::savepoint sp(conn_, "hoody_sql_item");
-          ojson result = run_item(item, prepared[i]);
+          ojson result = run_item(item, i, prepared[i]);
           sp.release();
           results.push_back(std::move(result));
         } else {
-          results.push_back(run_item(item, prepared[i]));
+          results.push_back(run_item(item, i, prepared[i]));
         }
       } catch (const api_error& e) {
         // A failure that ended the whole transaction (e.g. OR ROLLBACK) cannot be skipped.
@@ -561,7 +562,7 @@ class runner {
         throw requires_writer{};
       }
       try {
-        db::statement stmt = prepare_user(conn_, sql);
+        db::statement stmt = prepare_user(conn_, sql, i);
         if (!read_only_form(conn_, stmt, sql)) {
           throw requires_writer{};
         }
@@ -572,11 +573,11 @@ class runner {
     }
   }
 
-  ojson run_item(const sql_item& item, std::optional<db::statement>& pre) {
+  ojson run_item(const sql_item& item, std::size_t index, std::optional<db::statement>& pre) {
     if (writer_) {
       check_writer_pragma(item.sql);
     }
-    db::statement stmt = pre ? std::move(*pre) : prepare_user(conn_, item.sql);
+    db::statement stmt = pre ? std::move(*pre) : prepare_user(conn_, item.sql, index);
     ojson result = ojson::object();
     result["success"] = true;
     if (item.type == sql_item::kind::query) {

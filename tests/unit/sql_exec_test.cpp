@@ -191,7 +191,9 @@ TEST_F(sql_exec, one_statement_per_item) {
                  {{{"query", "SELECT 1"}}, {{"statement", "CREATE TABLE a(x); DROP TABLE a"}}}}});
   EXPECT_EQ(e.code(), errc::bad_request);
   EXPECT_EQ(e.details()["reqIdx"], 1);
-  EXPECT_NE(std::string(e.what()).find("one SQL statement per item"), std::string::npos);
+  EXPECT_NE(std::string(e.what()).find("transaction item 1: only one SQL statement per item"),
+            std::string::npos)
+      << e.what();
   EXPECT_FALSE(writer_->table_exists("a"));
   auto res = run({{"transaction", {{{"query", "SELECT 1 AS one ;  -- trailing\n /* c */ ;"}}}}});
   EXPECT_EQ(res["results"][0]["resultSet"][0]["one"], 1);
