@@ -6,6 +6,7 @@
 #pragma once
 
 #include "hoody/db/connection.hpp"
+#include "hoody/ops/utf8.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -81,8 +82,5 @@ struct query_outcome {
 /// Validates (one read-only SELECT/WITH/VALUES/EXPLAIN/read PRAGMA statement) and runs `sql`.
 /// Refusals throw api_error(read_only_query) with `read_only_query_message`.
 [[nodiscard]] query_outcome run_read_only_query(db::connection& conn, std::string_view sql);
-
-/// True when `text` is valid UTF-8 (no overlongs, no surrogates).
-[[nodiscard]] bool is_valid_utf8(std::string_view text) noexcept;
 
 }  // namespace hoody::ops
