@@ -663,6 +663,7 @@
   }
 
   let running = false;
+  let runCount = 0; // completed runs (exposed as data-runs on #sql-results)
   async function runSql() {
     if (running) return;
     if (!state.db) { toast('Open a database first', 'error'); return; }
@@ -701,6 +702,7 @@
       running = false;
       btn.disabled = false;
       results.removeAttribute('aria-busy');
+      results.dataset.runs = String(++runCount);
     }
   }
 
@@ -988,7 +990,7 @@
         h('div', { class: 'btn-row' },
           h('button', { type: 'button', class: 'btn small primary rerun', onclick: () => rerun(sql) }, 'Re-run'),
           h('button', { type: 'button', class: 'btn small edit', onclick: () => { editor().value = sql; saveEditor(); navigate({ view: 'sql' }); editor().focus(); } }, 'Edit'),
-          h('button', { type: 'button', class: 'btn small danger delete', onclick: () => deleteHistory(idx, sql) }, 'Delete')));
+          h('button', { type: 'button', class: 'btn small danger delete', onclick: () => deleteHistory(idx, e.id) }, 'Delete')));
       ol.append(li);
     });
     body.append(ol);
@@ -1002,8 +1004,16 @@
     runSql();
   }
 
-  async function deleteHistory(idx, sql) {
+  /** Deletes by position (the API's index); newer runs shift positions, so re-resolve by id first. */
+  async function deleteHistory(idx, id) {
     try {
+      if (id !== undefined && id !== null) {
+        const data = await api('GET', '/history', { query: { db: state.db, limit: 1000 } });
+        const entries = Array.isArray(data.entries) ? data.entries : Array.isArray(data.history) ? data.history : [];
+        const pos = entries.findIndex((x) => x && x.id === id);
+        if (pos < 0) { toast('That entry is already gone', 'info'); loadHistory(); return; }
+        idx = entries[pos].index !== undefined && entries[pos].index !== null ? entries[pos].index : pos;
+      }
       await api('DELETE', '/history/' + encodeURIComponent(idx), { query: { db: state.db } });
       toast('History entry deleted', 'ok');
     } catch (e) {

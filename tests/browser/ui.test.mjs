@@ -163,18 +163,15 @@ async function eventually(fn, timeout = 10_000, interval = 100) {
 async function runInEditor(page, text, { params, useKeyboard = false } = {}) {
   await page.fill('#sql-editor', text);
   await page.fill('#sql-params', params || '');
-  const before = await page.evaluate(() => document.querySelector('#run-status').textContent);
+  const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
   if (useKeyboard) {
     await page.focus('#sql-editor');
     await page.keyboard.press('Control+Enter');
   } else {
     await page.click('#run-btn');
   }
-  // Wait until the run finished (status changes to "N statements · X ms" or "Failed ...").
-  await page.waitForFunction((prev) => {
-    const s = document.querySelector('#run-status').textContent;
-    return s !== prev && !/^Running/.test(s) && !document.querySelector('#run-btn').disabled;
-  }, before);
+  // Wait until this run finished (the UI counts completed runs in data-runs).
+  await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
 }
 
 /** Reads a rendered result table: headers (without the row-number column) and cell texts. */
