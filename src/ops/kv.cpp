@@ -194,8 +194,7 @@ json doc_for_write(const write_ctx& w, const std::optional<json_path>& path, jso
 }
 
 /// Loads the array a pop/remove works on: the key must exist, the leaf must be an array.
-json& existing_array(json& doc, const write_ctx& w, std::string_view key,
-                     const std::optional<json_path>& path) {
+json& existing_array(json& doc, std::string_view key, const std::optional<json_path>& path) {
   json* target = &doc;
   if (path) {
     const json* found = json_path_find(doc, *path);
@@ -208,7 +207,6 @@ json& existing_array(json& doc, const write_ctx& w, std::string_view key,
     throw api_error(errc::bad_request,
                     "Value at " + path_label(path, key) + " is not a JSON array");
   }
-  (void)w;
   return *target;
 }
 
@@ -507,7 +505,7 @@ kv_array_result kv_pop(db::connection& conn, const kv_scope& scope, std::string_
     key_not_found();
   }
   json doc = doc_for_write(w, path, json::array());
-  json& arr = existing_array(doc, w, key, path);
+  json& arr = existing_array(doc, key, path);
   if (arr.empty()) {
     throw api_error(errc::bad_request, "Cannot pop from an empty array");
   }
@@ -534,7 +532,7 @@ kv_array_result kv_remove(db::connection& conn, const kv_scope& scope, std::stri
     key_not_found();
   }
   json doc = doc_for_write(w, path, json::array());
-  json& arr = existing_array(doc, w, key, path);
+  json& arr = existing_array(doc, key, path);
   std::size_t pos = 0;
   if (index) {
     std::int64_t i = *index;

@@ -368,6 +368,22 @@ TEST_F(kv_e2e, history_flag) {
   EXPECT_EQ(c_->get(kv("h")).body, "3");
 }
 
+TEST_F(kv_e2e, at_timestamp_is_routed_to_time_travel) {
+  c_->put(kv("tt"), R"({"mode":"light"})");
+  const auto t = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  std::this_thread::sleep_for(1100ms);
+  c_->put(kv("tt"), R"({"mode":"dark"})");
+  auto r = c_->get(kv("tt", "at_timestamp=" + std::to_string(t)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["value"]["mode"], "light");
+  r = c_->get(route("/kv", "at_timestamp=" + std::to_string(t)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["keys"].size(), 1U);
+  EXPECT_EQ(c_->get(kv("tt", "path=mode")).body, R"("dark")");
+}
+
 TEST_F(kv_e2e, concurrent_incr_is_exact) {
   constexpr int threads = 64;
   constexpr int total = 1000;
