@@ -11,6 +11,7 @@
 #include "hoody/ops/kv.hpp"  // ops::sweep_expired
 #include "hoody/ops/query_history.hpp"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -102,6 +103,8 @@ struct server::impl {
   std::uint16_t bound_port = 0;
 
   std::atomic<bool> stopping{false};
+  // Requests read but whose response is not yet written: shutdown waits for these only.
+  std::atomic<std::int64_t> active_requests{0};
   std::mutex sessions_mutex;
   std::unordered_map<void*, std::function<void()>> session_closers;  // close-if-idle hooks
 
@@ -210,6 +213,8 @@ private:
       on_read_error(ec);
       return;
     }
+    srv_.active_requests.fetch_add(1);
+    counted_ = true;
     auto& message = parser_->get();
     keep_alive_ = message.keep_alive();
     method_ = message.method();
@@ -263,6 +268,10 @@ private:
   }
 
   void on_write(beast::error_code ec, bool closing) {
+    if (counted_) {
+      counted_ = false;
+      srv_.active_requests.fetch_sub(1);
+    }
     if (srv_.cfg.access_log) {
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
                               std::chrono::steady_clock::now() - started_)
@@ -286,7 +295,7 @@ private:
   void do_close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    stream_.close();  // also cancels the stream's timer
   }
 
   beast::tcp_stream stream_;
@@ -294,6 +303,7 @@ private:
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   bool idle_ = false;
+  bool counted_ = false;  // this request is in srv_.active_requests until its response is out
   bool keep_alive_ = true;
   bhttp::verb method_ = bhttp::verb::unknown;
   std::string target_;
@@ -390,6 +400,9 @@ void server::run() {
   });
   d.do_accept();
   d.schedule_sweep();
+  // Keeps the I/O threads running while a session waits on a database job with no I/O pending
+  // (after shutdown closed the acceptor, nothing else would): its response must still be sent.
+  auto work = net::make_work_guard(d.ioc);
 
   std::vector<std::thread> threads;
   const unsigned count = std::max(1U, d.cfg.io_threads);
@@ -404,20 +417,15 @@ void server::run() {
   }
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(d.cfg.shutdown_timeout_s);
-  for (;;) {
-    std::size_t open_sessions = 0;
-    {
-      std::lock_guard lock(d.sessions_mutex);
-      open_sessions = d.session_closers.size();
-    }
-    if (open_sessions == 0 && d.dispatch.in_flight() == 0) {
-      break;
-    }
+  // Idle keep-alive connections were closed by start_shutdown; whatever remains open is
+  // dropped when the I/O threads stop.
+  while (d.active_requests > 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      spdlog::warn("shutdown deadline reached with {} connection(s) open", open_sessions);
+      spdlog::warn("shutdown deadline reached with {} request(s) unfinished ({} in handlers)",
+                   d.active_requests.load(), d.dispatch.in_flight());
       break;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   d.ioc.stop();
   for (auto& t : threads) {

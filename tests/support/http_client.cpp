@@ -133,6 +133,33 @@ http_response http_client::raw(std::string_view bytes) {
   return res;
 }
 
+std::string http_client::raw_until_close(std::string_view bytes) {
+  connect();
+  std::size_t sent = 0;
+  while (sent < bytes.size()) {
+    const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) {
+      throw std::runtime_error("send failed");
+    }
+    sent += static_cast<std::size_t>(n);
+  }
+  std::string all;
+  for (;;) {
+    pollfd pfd{fd_, POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(timeout_.count())) <= 0) {
+      throw std::runtime_error("timed out waiting for the server to close");
+    }
+    char chunk[65536];
+    const auto n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n <= 0) {
+      break;
+    }
+    all.append(chunk, static_cast<std::size_t>(n));
+  }
+  close();
+  return all;
+}
+
 http_response http_client::read_response(bool head_request) {
   auto fill = [this] {
     pollfd pfd{fd_, POLLIN, 0};

@@ -48,6 +48,8 @@ public:
 
   /// Sends raw bytes and reads one response (for malformed-request tests).
   http_response raw(std::string_view bytes);
+  /// Sends raw bytes and returns everything the server sends until it closes the connection.
+  std::string raw_until_close(std::string_view bytes);
 
   void close();
 

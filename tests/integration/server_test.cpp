@@ -1,0 +1,146 @@
+// In-process server on port 0, spoken to over real sockets: the HTTP core's generic behaviour.
+#include "hoody/http/server.hpp"
+
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace {
+using hoody::test::http_client;
+
+class server_test : public ::testing::Test {
+protected:
+  void SetUp() override {
+    hoody::config cfg;
+    cfg.host = "127.0.0.1";
+    cfg.port = 0;
+    cfg.data_dir = dir.path();
+    cfg.max_body_bytes = 1024;
+    cfg.access_log = false;
+    srv = std::make_unique<hoody::http::server>(cfg);
+    runner = std::thread([this] { srv->run(); });
+  }
+  void TearDown() override {
+    srv->stop();
+    runner.join();
+  }
+  [[nodiscard]] std::uint16_t port() const { return srv->port(); }
+
+  hoody::test::temp_dir dir;
+  std::unique_ptr<hoody::http::server> srv;
+  std::thread runner;
+};
+
+TEST_F(server_test, routes_404_is_json) {
+  http_client c(port());
+  const auto res = c.get("/api/v1/sqlite/does-not-exist");
+  EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.header("content-type"), "application/json");
+  EXPECT_EQ(res.json()["code"], "NOT_FOUND");
+  EXPECT_TRUE(res.json()["error"].is_string());
+}
+
+TEST_F(server_test, routes_405_lists_allow) {
+  http_client c(port());
+  const auto res = c.request("DELETE", "/api/v1/sqlite/health");
+  EXPECT_EQ(res.status, 405);
+  EXPECT_EQ(res.header("allow"), "GET, HEAD");
+  EXPECT_EQ(res.json()["code"], "METHOD_NOT_ALLOWED");
+}
+
+TEST_F(server_test, routes_413_for_oversize_body) {
+  http_client c(port());
+  const auto res = c.request("POST", "/api/v1/sqlite/db?db=x", std::string(4096, 'a'));
+  EXPECT_EQ(res.status, 413);
+  EXPECT_EQ(res.json()["code"], "PAYLOAD_TOO_LARGE");
+  http_client again(port());
+  EXPECT_EQ(again.get("/api/v1/sqlite/health").status, 200) << "server keeps serving";
+}
+
+TEST_F(server_test, routes_400_for_malformed_requests) {
+  const char* bad[] = {
+      "GARBAGE\r\n\r\n",
+      "GET /api/v1/sqlite/health HTTP/9.9\r\n\r\n",
+      "GET /api/v1/sqlite/health HTTP/1.1\r\nBad Header Line\r\n\r\n",
+      "POST /api/v1/sqlite/db HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
+      "GET /api/v1/sqlite/kv/%zz?db=x HTTP/1.1\r\nHost: x\r\n\r\n",
+  };
+  for (const char* request : bad) {
+    http_client c(port());
+    const auto res = c.raw(request);
+    EXPECT_EQ(res.status, 400) << request;
+    EXPECT_FALSE(res.json()["error"].get<std::string>().empty()) << request;
+  }
+  http_client c(port());
+  EXPECT_EQ(c.get("/api/v1/sqlite/health").status, 200);
+}
+
+TEST_F(server_test, oversize_headers_are_refused) {
+  http_client c(port());
+  const auto res = c.raw("GET /api/v1/sqlite/health HTTP/1.1\r\nX-Big: " +
+                         std::string(64 * 1024, 'a') + "\r\n\r\n");
+  EXPECT_EQ(res.status, 431);
+}
+
+TEST_F(server_test, head_has_length_but_no_body) {
+  http_client c(port());
+  const auto get = c.get("/api/v1/sqlite/health");
+  const auto head = c.request("HEAD", "/api/v1/sqlite/health");
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_FALSE(head.header("content-length").empty());
+  EXPECT_EQ(c.get("/api/v1/sqlite/health").status, 200) << "connection still in sync after HEAD";
+  (void)get;
+}
+
+TEST_F(server_test, keep_alive_and_pipelining_answer_in_order) {
+  http_client c(port());
+  std::string pipelined;
+  for (int i = 0; i < 5; ++i) {
+    pipelined += "GET /api/v1/sqlite/health HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  pipelined += "GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  const std::string all = c.raw_until_close(pipelined);
+  std::size_t pos = 0;
+  std::vector<std::string> statuses;
+  while ((pos = all.find("HTTP/1.1 ", pos)) != std::string::npos) {
+    statuses.push_back(all.substr(pos + 9, 3));
+    pos += 9;
+  }
+  EXPECT_EQ(statuses, (std::vector<std::string>{"200", "200", "200", "200", "200", "404"}));
+}
+
+TEST_F(server_test, expect_100_continue_is_answered) {
+  http_client c(port());
+  const auto res = c.request("POST", "/api/v1/sqlite/health", "{}", {{"Expect", "100-continue"}});
+  EXPECT_EQ(res.status, 405);
+}
+
+TEST_F(server_test, health_reports_cache_and_pid) {
+  http_client c(port());
+  const auto body = c.get("/api/v1/sqlite/health").json();
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_EQ(body["service"], "hoody-sqlite");
+  EXPECT_TRUE(body["pid"].is_number_integer());
+  for (const char* field : {"open_databases", "hits", "misses", "evictions"}) {
+    EXPECT_TRUE(body["cache"].contains(field)) << field;
+  }
+  const auto cache = c.get("/api/v1/sqlite/health/cache").json();
+  EXPECT_EQ(cache, body["cache"]);
+}
+
+TEST_F(server_test, web_ui_is_served_from_the_binary) {
+  http_client c(port());
+  const auto res = c.get("/");
+  EXPECT_EQ(res.status, 200);
+  EXPECT_EQ(res.header("content-type"), "text/html; charset=utf-8");
+  const auto etag = res.header("etag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(c.request("GET", "/", {}, {{"If-None-Match", etag}}).status, 304);
+  EXPECT_EQ(c.get("/no-such-file.js").status, 404);
+}
+
+}  // namespace

@@ -1,0 +1,99 @@
+#include "hoody/db/db_path.hpp"
+
+#include "hoody/core/error.hpp"
+#include "support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+namespace {
+namespace fs = std::filesystem;
+using hoody::api_error;
+using hoody::errc;
+using hoody::db::path_policy;
+using hoody::db::resolve_db_path;
+
+class db_path : public ::testing::Test {
+protected:
+  hoody::test::temp_dir dir;
+  hoody::test::temp_dir outside;
+  path_policy policy{dir.path(), false};
+
+  errc error_of(std::string_view name, const path_policy& p) {
+    try {
+      (void)resolve_db_path(name, p);
+    } catch (const api_error& e) {
+      return e.code();
+    }
+    ADD_FAILURE() << "expected '" << name << "' to be rejected";
+    return errc::internal;
+  }
+};
+
+TEST_F(db_path, bare_name_gets_db_extension_in_data_dir) {
+  EXPECT_EQ(resolve_db_path("notes", policy), dir.path() / "notes.db");
+  EXPECT_EQ(resolve_db_path("./notes", policy), dir.path() / "notes.db");
+  EXPECT_EQ(resolve_db_path("notes.sqlite", policy), dir.path() / "notes.sqlite");
+  EXPECT_EQ(resolve_db_path("a..b", policy), dir.path() / "a..b");
+}
+
+TEST_F(db_path, rejects_what_the_spec_rejects) {
+  struct row {
+    const char* name;
+    errc expected;
+  };
+  const row rows[] = {
+      {"", errc::bad_request},
+      {":memory:", errc::bad_request},
+      {"file:x.db?mode=memory", errc::bad_request},
+      {"/abs/x.db", errc::invalid_db_path},
+      {"../x", errc::invalid_db_path},
+      {"..", errc::invalid_db_path},
+      {".", errc::invalid_db_path},
+      {"./", errc::invalid_db_path},
+      {"a/b", errc::invalid_db_path},
+      {"a\\b", errc::invalid_db_path},
+      {"./../x", errc::invalid_db_path},
+      {"sub/../../x", errc::invalid_db_path},
+  };
+  for (const auto& r : rows) {
+    EXPECT_EQ(error_of(r.name, policy), r.expected) << r.name;
+  }
+  EXPECT_EQ(error_of(std::string_view("a\0b", 3), policy), errc::invalid_db_path);
+  EXPECT_EQ(error_of(std::string(300, 'x'), policy), errc::invalid_db_path);
+}
+
+TEST_F(db_path, in_memory_message_is_the_spec_text) {
+  try {
+    (void)resolve_db_path(":memory:", policy);
+    FAIL();
+  } catch (const api_error& e) {
+    EXPECT_STREQ(e.what(), "in-memory databases are not supported");
+  }
+}
+
+TEST_F(db_path, absolute_paths_need_the_flag) {
+  const path_policy open{dir.path(), true};
+  const auto file = outside.path() / "x.db";
+  EXPECT_EQ(error_of(file.string(), policy), errc::invalid_db_path);
+  EXPECT_EQ(resolve_db_path(file.string(), open), file);
+}
+
+TEST_F(db_path, symlinks_out_of_the_data_dir_are_rejected) {
+  std::ofstream(outside.path() / "target.db") << "";
+  fs::create_symlink(outside.path() / "target.db", dir.path() / "escape.db");
+  fs::create_symlink(outside.path() / "missing.db", dir.path() / "dangling.db");
+  fs::create_symlink("../", dir.path() / "up.db");
+  EXPECT_EQ(error_of("escape", policy), errc::invalid_db_path);
+  EXPECT_EQ(error_of("dangling", policy), errc::invalid_db_path);
+  EXPECT_EQ(error_of("up", policy), errc::invalid_db_path);
+}
+
+TEST_F(db_path, symlinks_inside_the_data_dir_resolve_to_their_target) {
+  std::ofstream(dir.path() / "real.db") << "";
+  fs::create_symlink(dir.path() / "real.db", dir.path() / "alias.db");
+  EXPECT_EQ(resolve_db_path("alias", policy), dir.path() / "real.db");
+}
+
+}  // namespace
