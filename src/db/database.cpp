@@ -108,6 +108,9 @@ struct database::impl {
           errors[i] = std::current_exception();
           failed[i] = true;
           lost_transaction = single || !conn.in_transaction();
+          // Schema facts learned inside the rolled-back work (e.g. "the KV tables exist") may
+          // be false now.
+          conn.forget_schema();
         }
       }
       conn.set_deadline(0);
@@ -127,6 +130,7 @@ struct database::impl {
         conn.exec("COMMIT");
       } catch (...) {
         auto error = std::current_exception();
+        conn.forget_schema();
         if (conn.in_transaction()) {
           try {
             conn.exec("ROLLBACK");
