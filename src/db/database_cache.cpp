@@ -10,7 +10,9 @@ namespace hoody::db {
 database_cache::database_cache(executors& exec, database_options options, std::size_t max_open)
     : exec_(exec), options_(std::move(options)), max_open_(max_open == 0 ? 1 : max_open) {}
 
-database_cache::~database_cache() { close_all(); }
+database_cache::~database_cache() {
+  close_all();
+}
 
 std::shared_ptr<database> database_cache::open(const std::filesystem::path& file, bool create) {
   std::shared_ptr<database> evicted;
@@ -114,7 +116,8 @@ nlohmann::json database_cache::stats_json() const {
           {"hits", s.hits},
           {"misses", s.misses},
           {"evictions", s.evictions},
-          {"hit_rate", lookups == 0 ? 0.0 : static_cast<double>(s.hits) / static_cast<double>(lookups)}};
+          {"hit_rate",
+           lookups == 0 ? 0.0 : static_cast<double>(s.hits) / static_cast<double>(lookups)}};
 }
 
 }  // namespace hoody::db

@@ -62,8 +62,9 @@ fs::path resolve_db_path(std::string_view name, const path_policy& policy) {
   }
   if (name.front() == '/') {
     if (!policy.allow_absolute) {
-      reject("absolute database paths are not allowed (start the server with "
-             "--allow-any-absolute-db-path)");
+      reject(
+          "absolute database paths are not allowed (start the server with "
+          "--allow-any-absolute-db-path)");
     }
     std::error_code ec;
     auto file = fs::weakly_canonical(fs::path(name).lexically_normal(), ec);

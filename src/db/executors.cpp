@@ -20,8 +20,12 @@ std::function<void()> on_pool(std::function<void()> fn) {
 }
 }  // namespace
 
-bool on_db_thread() noexcept { return db_thread; }
-void mark_db_thread() noexcept { db_thread = true; }
+bool on_db_thread() noexcept {
+  return db_thread;
+}
+void mark_db_thread() noexcept {
+  db_thread = true;
+}
 
 struct executors::impl {
   impl(unsigned readers, unsigned writers) : read_pool(readers), write_pool(writers) {}
@@ -33,7 +37,9 @@ executors::executors(unsigned read_threads, unsigned write_threads)
     : impl_(std::make_unique<impl>(read_threads == 0 ? 1 : read_threads,
                                    write_threads == 0 ? 1 : write_threads)) {}
 
-executors::~executors() { join(); }
+executors::~executors() {
+  join();
+}
 
 void executors::post_read(std::function<void()> fn) {
   net::post(impl_->read_pool, on_pool(std::move(fn)));

@@ -1,6 +1,6 @@
 // The embedded web UI: GET/HEAD of the files built from web/ (see cmake/EmbedWebAssets.cmake).
-#include "hoody/handlers/routes.hpp"
 #include "hoody/core/error.hpp"
+#include "hoody/handlers/routes.hpp"
 #include "hoody/web/assets.hpp"
 
 namespace hoody::handlers {
@@ -31,8 +31,9 @@ void register_ui_routes(http::router& router) {
               "The web UI (index.html)",
               [](http::context& ctx) { return serve_asset(ctx, "/index.html"); }});
   router.add({http::verb::get, "/{file}", http::access::none, http::db_use::none,
-              "A static file of the web UI (app.js, style.css, ...)",
-              [](http::context& ctx) { return serve_asset(ctx, "/" + ctx.req.path_param("file")); }});
+              "A static file of the web UI (app.js, style.css, ...)", [](http::context& ctx) {
+                return serve_asset(ctx, "/" + ctx.req.path_param("file"));
+              }});
 }
 
 }  // namespace hoody::handlers

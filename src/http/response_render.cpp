@@ -26,7 +26,8 @@ response response_for(std::exception_ptr error) {
     return error_response(e);
   } catch (const nlohmann::json::exception& e) {
     spdlog::error("unexpected JSON error: {}", e.what());
-    return error_response(api_error(errc::bad_request, std::string("invalid JSON value: ") + e.what()));
+    return error_response(
+        api_error(errc::bad_request, std::string("invalid JSON value: ") + e.what()));
   } catch (const std::bad_alloc&) {
     spdlog::error("out of memory while handling a request");
     return error_response(api_error(errc::internal, "out of memory"));

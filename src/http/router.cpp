@@ -46,7 +46,9 @@ int match_pattern(const std::vector<std::string_view>& pattern,
 
 }  // namespace
 
-void router::add(route r) { routes_.push_back(std::move(r)); }
+void router::add(route r) {
+  routes_.push_back(std::move(r));
+}
 
 match_result router::match(verb method, std::string_view raw_path) const {
   const auto parts = split_path(raw_path);
@@ -72,8 +74,7 @@ match_result router::match(verb method, std::string_view raw_path) const {
     if (captures != fewest) {
       continue;
     }
-    if (std::find(result.allowed.begin(), result.allowed.end(), r.method) ==
-        result.allowed.end()) {
+    if (std::find(result.allowed.begin(), result.allowed.end(), r.method) == result.allowed.end()) {
       result.allowed.push_back(r.method);
     }
     if (r.method == method && (best == nullptr || captures < best_captures)) {

@@ -3,6 +3,7 @@
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
+
 #include <signal.h>
 
 #include <array>
@@ -36,15 +37,17 @@ std::pair<int, std::string> run_binary(const std::string& args, const std::strin
 }
 
 // {"transaction": items}; items is a JSON array literal such as {{{"query", "SELECT 1"}}}.
-json tx(json items) { return {{"transaction", std::move(items)}}; }
+json tx(json items) {
+  return {{"transaction", std::move(items)}};
+}
 
 TEST(cli, help_lists_every_flag_with_its_env_twin) {
   const auto [code, out] = run_binary("--help");
   EXPECT_EQ(code, 0);
-  for (const char* f : {"--host", "--port", "--port-file", "--data-dir",
-                        "--allow-any-absolute-db-path", "--threads", "--log-level",
-                        "--max-body-bytes", "--max-open-dbs", "--read-timeout", "--idle-timeout",
-                        "--synchronous", "--query-timeout-ms"}) {
+  for (const char* f :
+       {"--host", "--port", "--port-file", "--data-dir", "--allow-any-absolute-db-path",
+        "--threads", "--log-level", "--max-body-bytes", "--max-open-dbs", "--read-timeout",
+        "--idle-timeout", "--synchronous", "--query-timeout-ms"}) {
     EXPECT_NE(out.find(f), std::string::npos) << f;
   }
   EXPECT_NE(out.find("HOODY_SQLITE_PORT"), std::string::npos);
@@ -96,7 +99,7 @@ TEST(cli, environment_variables_configure_the_server) {
 }
 
 class served : public ::testing::Test {
-protected:
+ protected:
   server_process srv;
   http_client client{srv.port()};
 
@@ -136,8 +139,8 @@ TEST(absolute_paths, are_accepted_with_the_flag) {
 TEST_F(served, traversal_separators_symlinks_and_memory_are_rejected) {
   temp_dir outside;
   fs::create_symlink(outside.path() / "evil.db", srv.data_dir() / "link.db");
-  const std::vector<std::string> names = {"../x", "..%2Fx", "a/b", "a%2Fb", "a%5Cb", "link",
-                                          ":memory:", "./../x"};
+  const std::vector<std::string> names = {"../x",  "..%2Fx", "a/b",      "a%2Fb",
+                                          "a%5Cb", "link",   ":memory:", "./../x"};
   for (const auto& name : names) {
     const auto res = client.post(api + "/db?db=" + name + "&create_db_if_missing=true",
                                  tx({{{"statement", "CREATE TABLE t(x)"}}}));
@@ -166,8 +169,9 @@ TEST_F(served, missing_database_is_404_unless_creation_is_asked) {
 
 TEST_F(served, sixty_four_concurrent_writers_all_succeed) {
   create("w");
-  ASSERT_EQ(client.post(api + "/db?db=w", tx({{{"statement", "CREATE TABLE t(x INTEGER)"}}})).status,
-            200);
+  ASSERT_EQ(
+      client.post(api + "/db?db=w", tx({{{"statement", "CREATE TABLE t(x INTEGER)"}}})).status,
+      200);
   std::atomic<int> ok{0};
   std::mutex m;
   std::set<int> statuses;
@@ -176,9 +180,9 @@ TEST_F(served, sixty_four_concurrent_writers_all_succeed) {
     threads.emplace_back([&, i] {
       http_client c(srv.port());
       for (int j = 0; j < 10; ++j) {
-        const auto res = c.post(api + "/db?db=w",
-                                tx({{{"statement", "INSERT INTO t VALUES (?)"},
-                                     {"values", {i * 100 + j}}}}));
+        const auto res =
+            c.post(api + "/db?db=w",
+                   tx({{{"statement", "INSERT INTO t VALUES (?)"}, {"values", {i * 100 + j}}}}));
         if (res.status == 200) {
           ++ok;
         } else {
@@ -192,24 +196,27 @@ TEST_F(served, sixty_four_concurrent_writers_all_succeed) {
     t.join();
   }
   EXPECT_EQ(ok, 640) << "non-200 statuses seen: " << statuses.size();
-  const auto count = client.post(api + "/db?db=w", tx({{{"query", "SELECT count(*) AS n FROM t"}}}));
+  const auto count =
+      client.post(api + "/db?db=w", tx({{{"query", "SELECT count(*) AS n FROM t"}}}));
   EXPECT_EQ(count.json()["results"][0]["resultSet"][0]["n"], 640);
 }
 
 TEST_F(served, reads_complete_while_a_long_write_transaction_is_open) {
   create("r");
-  ASSERT_EQ(client.post(api + "/db?db=r", tx({{{"statement", "CREATE TABLE t(x)"}},
-                                               {{"statement", "INSERT INTO t VALUES (1)"}}}))
+  ASSERT_EQ(client
+                .post(api + "/db?db=r", tx({{{"statement", "CREATE TABLE t(x)"}},
+                                            {{"statement", "INSERT INTO t VALUES (1)"}}}))
                 .status,
             200);
   std::atomic<bool> writer_done{false};
   std::thread writer([&] {
     http_client c(srv.port());
     // A write transaction that takes a while: a large recursive insert.
-    const auto res = c.post(
-        api + "/db?db=r",
-        tx({{{"statement", "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE "
-                           "x < 2000000) INSERT INTO t SELECT x FROM c"}}}));
+    const auto res =
+        c.post(api + "/db?db=r",
+               tx({{{"statement",
+                     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE "
+                     "x < 2000000) INSERT INTO t SELECT x FROM c"}}}));
     EXPECT_EQ(res.status, 200) << res.body;
     writer_done = true;
   });
@@ -264,9 +271,9 @@ TEST(shutdown, sigterm_during_a_write_burst_keeps_every_acknowledged_write) {
         for (int i = 0; !stop; ++i) {
           const int value = w * 1000000 + i;
           try {
-            const auto res = wc.post(api + "/db?db=burst",
-                                     tx({{{"statement", "INSERT INTO t VALUES (?)"},
-                                          {"values", {value}}}}));
+            const auto res =
+                wc.post(api + "/db?db=burst",
+                        tx({{{"statement", "INSERT INTO t VALUES (?)"}, {"values", {value}}}}));
             if (res.status == 200) {
               std::lock_guard lock(m);
               acknowledged.insert(value);
@@ -289,10 +296,10 @@ TEST(shutdown, sigterm_during_a_write_burst_keeps_every_acknowledged_write) {
   http_client c(again.port());
   // Count the acknowledged values present (one query; no 10,000-row result cap involved).
   const json ids(acknowledged);
-  const auto res = c.post(api + "/db?db=burst",
-                          tx({{{"query", "SELECT count(*) AS n FROM t WHERE x IN "
-                                         "(SELECT value FROM json_each(?))"},
-                               {"values", {ids.dump()}}}}));
+  const auto res = c.post(api + "/db?db=burst", tx({{{"query",
+                                                      "SELECT count(*) AS n FROM t WHERE x IN "
+                                                      "(SELECT value FROM json_each(?))"},
+                                                     {"values", {ids.dump()}}}}));
   ASSERT_EQ(res.status, 200) << res.body;
   EXPECT_EQ(res.json()["results"][0]["resultSet"][0]["n"].get<std::size_t>(), acknowledged.size())
       << "an acknowledged write was lost";

@@ -12,7 +12,7 @@ namespace {
 using hoody::test::http_client;
 
 class server_test : public ::testing::Test {
-protected:
+ protected:
   void SetUp() override {
     hoody::config cfg;
     cfg.host = "127.0.0.1";
@@ -80,8 +80,8 @@ TEST_F(server_test, routes_400_for_malformed_requests) {
 
 TEST_F(server_test, oversize_headers_are_refused) {
   http_client c(port());
-  const auto res = c.raw("GET /api/v1/sqlite/health HTTP/1.1\r\nX-Big: " +
-                         std::string(64 * 1024, 'a') + "\r\n\r\n");
+  const auto res = c.raw(
+      "GET /api/v1/sqlite/health HTTP/1.1\r\nX-Big: " + std::string(64 * 1024, 'a') + "\r\n\r\n");
   EXPECT_EQ(res.status, 431);
 }
 

@@ -1,7 +1,8 @@
 #include "support/http_client.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -42,7 +43,9 @@ std::string http_response::header(const std::string& lower_name) const {
 http_client::http_client(std::uint16_t port, std::chrono::milliseconds timeout)
     : port_(port), timeout_(timeout) {}
 
-http_client::~http_client() { close(); }
+http_client::~http_client() {
+  close();
+}
 
 void http_client::close() {
   if (fd_ >= 0) {

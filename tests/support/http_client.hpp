@@ -24,8 +24,9 @@ struct http_response {
 };
 
 class http_client {
-public:
-  explicit http_client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+ public:
+  explicit http_client(std::uint16_t port,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(30));
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
   ~http_client();
@@ -33,7 +34,8 @@ public:
   /// Sends one request. `target` is sent verbatim (encode it yourself: see `url_encode`).
   /// Always adds Host, Content-Length and (unless given in `headers`) Content-Type:
   /// application/json, like the official SDK.
-  http_response request(std::string_view method, std::string_view target, std::string_view body = {},
+  http_response request(std::string_view method, std::string_view target,
+                        std::string_view body = {},
                         const std::map<std::string, std::string>& headers = {});
 
   http_response get(std::string_view target) { return request("GET", target); }
@@ -53,7 +55,7 @@ public:
 
   void close();
 
-private:
+ private:
   void connect();
   http_response read_response(bool head_request);
 

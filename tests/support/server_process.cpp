@@ -20,7 +20,8 @@ temp_dir::temp_dir() {
   std::random_device rd;
   const auto base = fs::temp_directory_path();
   for (int i = 0; i < 100; ++i) {
-    auto candidate = base / ("hoody-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+    auto candidate =
+        base / ("hoody-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
     std::error_code ec;
     if (fs::create_directory(candidate, ec)) {
       path_ = fs::canonical(candidate);
@@ -57,9 +58,15 @@ server_process::server_process(std::vector<std::string> extra_args, fs::path dat
   log_file_ = data_dir_ / ".server.log";
   fs::remove(port_file);
 
-  std::vector<std::string> args{server_binary().string(), "--port",     "0",
-                                "--port-file",           port_file.string(), "--data-dir",
-                                data_dir_.string(),      "--host",     "127.0.0.1"};
+  std::vector<std::string> args{server_binary().string(),
+                                "--port",
+                                "0",
+                                "--port-file",
+                                port_file.string(),
+                                "--data-dir",
+                                data_dir_.string(),
+                                "--host",
+                                "127.0.0.1"};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = ::fork();
   if (pid_ < 0) {

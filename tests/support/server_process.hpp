@@ -16,19 +16,19 @@ namespace hoody::test {
 
 /// A unique temporary directory removed on destruction.
 class temp_dir {
-public:
+ public:
   temp_dir();
   temp_dir(const temp_dir&) = delete;
   temp_dir& operator=(const temp_dir&) = delete;
   ~temp_dir();
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
-private:
+ private:
   std::filesystem::path path_;
 };
 
 class server_process {
-public:
+ public:
   explicit server_process(std::vector<std::string> extra_args = {},
                           std::filesystem::path data_dir = {});
   server_process(const server_process&) = delete;
@@ -47,7 +47,7 @@ public:
   /// Everything the server printed (stdout and stderr).
   [[nodiscard]] std::string output() const;
 
-private:
+ private:
   std::unique_ptr<temp_dir> own_dir_;
   std::filesystem::path data_dir_;
   std::filesystem::path log_file_;

@@ -3,13 +3,15 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/database_cache.hpp"
 #include "hoody/db/executors.hpp"
+
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
 
+#include <dirent.h>
+
 #include <atomic>
 #include <chrono>
-#include <dirent.h>
 #include <future>
 #include <thread>
 
@@ -18,7 +20,7 @@ using namespace hoody::db;
 using namespace std::chrono_literals;
 
 class database_test : public ::testing::Test {
-protected:
+ protected:
   hoody::test::temp_dir dir;
   executors exec{4, 2};
   database_options options = [] {
@@ -41,9 +43,8 @@ protected:
 
   static void write(database& db, std::function<void(connection&)> fn) {
     std::promise<void> p;
-    db.post_write(std::move(fn), [&](std::exception_ptr e) {
-      e ? p.set_exception(e) : p.set_value();
-    });
+    db.post_write(std::move(fn),
+                  [&](std::exception_ptr e) { e ? p.set_exception(e) : p.set_value(); });
     p.get_future().get();
   }
 

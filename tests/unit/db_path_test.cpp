@@ -1,6 +1,7 @@
 #include "hoody/db/db_path.hpp"
 
 #include "hoody/core/error.hpp"
+
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -15,7 +16,7 @@ using hoody::db::path_policy;
 using hoody::db::resolve_db_path;
 
 class db_path : public ::testing::Test {
-protected:
+ protected:
   hoody::test::temp_dir dir;
   hoody::test::temp_dir outside;
   path_policy policy{dir.path(), false};

@@ -27,8 +27,9 @@ TEST(request, path_decoding_keeps_plus) {
 }
 
 TEST(request, typed_getters_reject_bad_values) {
-  const auto req = request::from_target(verb::get, "/p?limit=10&bad=1x&big=99999999999999999999&"
-                                                   "yes=TRUE&no=0&odd=maybe&t=1.5");
+  const auto req = request::from_target(verb::get,
+                                        "/p?limit=10&bad=1x&big=99999999999999999999&"
+                                        "yes=TRUE&no=0&odd=maybe&t=1.5");
   EXPECT_EQ(req.int_param("limit", 0, 100), 10);
   EXPECT_THROW((void)req.int_param("limit", 0, 5), api_error);
   EXPECT_THROW((void)req.int_param("bad", 0, 5), api_error);

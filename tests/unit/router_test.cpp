@@ -11,8 +11,9 @@ namespace {
 using namespace hoody::http;
 
 route make(verb v, std::string pattern) {
-  return {v, std::move(pattern), access::none, db_use::none, "test route",
-          [](context&) { return response::empty(204); }};
+  return {v, std::move(pattern), access::none, db_use::none, "test route", [](context&) {
+            return response::empty(204);
+          }};
 }
 
 router sample() {

@@ -46,7 +46,7 @@ enum class errc {
 
 /// The exception every layer throws for a client-visible failure.
 class api_error : public std::runtime_error {
-public:
+ public:
   api_error(errc code, std::string message, nlohmann::json details = nlohmann::json::object())
       : std::runtime_error(std::move(message)), code_(code), details_(std::move(details)) {}
 
@@ -55,7 +55,7 @@ public:
   [[nodiscard]] const nlohmann::json& details() const noexcept { return details_; }
   nlohmann::json& details() noexcept { return details_; }
 
-private:
+ private:
   errc code_;
   nlohmann::json details_;
 };

@@ -25,7 +25,7 @@ namespace hoody::db {
 
 /// A prepared statement. Movable, not copyable; finalizes on destruction.
 class statement {
-public:
+ public:
   statement() = default;
   statement(sqlite3_stmt* stmt, sqlite3* owner) noexcept : stmt_(stmt), db_(owner) {}
   statement(statement&& other) noexcept;
@@ -73,14 +73,14 @@ public:
   [[nodiscard]] sqlite3_stmt* get() const noexcept { return stmt_; }
   [[nodiscard]] explicit operator bool() const noexcept { return stmt_ != nullptr; }
 
-private:
+ private:
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
 };
 
 /// Resets a cached statement (and clears its bindings) when a scope ends.
 class statement_reset_guard {
-public:
+ public:
   explicit statement_reset_guard(statement& stmt) noexcept : stmt_(stmt) {}
   statement_reset_guard(const statement_reset_guard&) = delete;
   statement_reset_guard& operator=(const statement_reset_guard&) = delete;
@@ -89,20 +89,20 @@ public:
     stmt_.clear_bindings();
   }
 
-private:
+ private:
   statement& stmt_;
 };
 
 struct connection_options {
-  bool read_only = false;          ///< SQLITE_OPEN_READONLY + PRAGMA query_only
-  bool create = false;             ///< SQLITE_OPEN_CREATE
-  int busy_timeout_ms = 5000;      ///< PRAGMA busy_timeout
+  bool read_only = false;              ///< SQLITE_OPEN_READONLY + PRAGMA query_only
+  bool create = false;                 ///< SQLITE_OPEN_CREATE
+  int busy_timeout_ms = 5000;          ///< PRAGMA busy_timeout
   std::string synchronous = "NORMAL";  ///< PRAGMA synchronous for the writer (NORMAL or FULL)
 };
 
 /// One SQLite connection. Not thread-safe: one thread at a time (see file comment).
 class connection {
-public:
+ public:
   connection(const std::filesystem::path& file, const connection_options& options);
   connection(const connection&) = delete;
   connection& operator=(const connection&) = delete;
@@ -144,7 +144,7 @@ public:
   void mark_schema_known(std::string fact) { known_.insert(std::move(fact)); }
   void forget_schema() noexcept { known_.clear(); }
 
-private:
+ private:
   static int progress_callback(void* self) noexcept;
   static int authorizer(void* self, int action, const char* a, const char* b, const char* c,
                         const char* d) noexcept;
@@ -161,7 +161,7 @@ private:
 
 /// RAII savepoint: `release()` on success, rolled back and released on destruction otherwise.
 class savepoint {
-public:
+ public:
   savepoint(connection& conn, std::string_view name);
   savepoint(const savepoint&) = delete;
   savepoint& operator=(const savepoint&) = delete;
@@ -170,7 +170,7 @@ public:
   /// Rolls back to the savepoint and releases it (no-op if already done).
   void rollback() noexcept;
 
-private:
+ private:
   connection& conn_;
   std::string name_;
   bool done_ = false;
@@ -178,7 +178,7 @@ private:
 
 /// Enables the user-SQL guard for a scope.
 class user_sql_scope {
-public:
+ public:
   explicit user_sql_scope(connection& conn, bool allow_attach = false) : conn_(conn) {
     conn_.set_user_sql_guard(true, allow_attach);
   }
@@ -186,7 +186,7 @@ public:
   user_sql_scope& operator=(const user_sql_scope&) = delete;
   ~user_sql_scope() { conn_.set_user_sql_guard(false); }
 
-private:
+ private:
   connection& conn_;
 };
 

@@ -8,12 +8,13 @@
 
 #include "hoody/db/database.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <unordered_map>
 #include <vector>
 
@@ -28,7 +29,7 @@ struct cache_stats {
 };
 
 class database_cache {
-public:
+ public:
   database_cache(executors& exec, database_options options, std::size_t max_open);
   database_cache(const database_cache&) = delete;
   database_cache& operator=(const database_cache&) = delete;
@@ -47,7 +48,7 @@ public:
   [[nodiscard]] cache_stats stats() const;
   [[nodiscard]] nlohmann::json stats_json() const;
 
-private:
+ private:
   struct entry {
     std::shared_ptr<database> db;
     std::uint64_t last_use = 0;

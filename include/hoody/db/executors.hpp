@@ -11,7 +11,7 @@
 namespace hoody::db {
 
 class executors {
-public:
+ public:
   executors(unsigned read_threads, unsigned write_threads);
   executors(const executors&) = delete;
   executors& operator=(const executors&) = delete;
@@ -26,7 +26,7 @@ public:
 
   /// A serial executor (strand) on the write pool: functions posted to it never overlap.
   class strand {
-  public:
+   public:
     explicit strand(executors& owner);
     ~strand();
     strand(const strand&) = delete;
@@ -34,12 +34,12 @@ public:
     void post(std::function<void()> fn);
     [[nodiscard]] bool running_in_this_thread() const noexcept;
 
-  private:
+   private:
     struct impl;
     std::unique_ptr<impl> impl_;
   };
 
-private:
+ private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };

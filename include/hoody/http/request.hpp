@@ -26,11 +26,11 @@ enum class verb { get, head, post, put, delete_, options, patch, other };
 using string_pairs = std::vector<std::pair<std::string, std::string>>;
 
 class request {
-public:
+ public:
   verb method = verb::get;
-  std::string path;          ///< raw (still percent-encoded) path, without the query string
-  string_pairs query;        ///< decoded query parameters in order of appearance
-  string_pairs headers;      ///< header names lower-cased
+  std::string path;      ///< raw (still percent-encoded) path, without the query string
+  string_pairs query;    ///< decoded query parameters in order of appearance
+  string_pairs headers;  ///< header names lower-cased
   std::string body;
   string_pairs path_params;  ///< decoded `{name}` captures of the matched route
 

@@ -16,7 +16,7 @@
 namespace hoody::http {
 
 class server {
-public:
+ public:
   explicit server(config cfg);
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -29,7 +29,7 @@ public:
 
   struct impl;  // opaque; defined in server.cpp (also used by its sessions)
 
-private:
+ private:
   std::unique_ptr<impl> impl_;
 };
 
