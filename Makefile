@@ -8,7 +8,9 @@ SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 BUILD_PACKAGES := cmake ninja-build g++ pkg-config ccache libboost1.81-dev libsqlite3-dev \
                   nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev clang-format-14
-TEST_PACKAGES  := chromium nodejs npm curl
+# chromium, nodejs and npm are installed by tests/browser/run.sh only when missing (a machine may
+# already have a newer Node.js from another source, which apt must not replace).
+TEST_PACKAGES  := curl
 BENCH_PACKAGES := wrk nginx-light redis-server webdis
 
 .PHONY: all deps test-deps build run test test-unit test-integration test-e2e test-browser \
