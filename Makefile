@@ -6,6 +6,11 @@ JOBS        ?= $(shell nproc)
 RUN_ARGS    ?=
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# ccache (used by CMake when installed): share hits across clones of the repo.
+export CCACHE_BASEDIR   := $(CURDIR)
+export CCACHE_NOHASHDIR := true
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
+
 BUILD_PACKAGES := cmake ninja-build g++ pkg-config ccache libboost1.81-dev libsqlite3-dev \
                   nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev clang-format-14
 # chromium, nodejs and npm are installed by tests/browser/run.sh only when missing (a machine may
