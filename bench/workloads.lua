@@ -1,0 +1,123 @@
+-- wrk script for every workload of bench/run.sh. BENCH_WORKLOAD picks the request; done() prints
+-- one machine-readable line ("BENCHJSON {...}") that bench/report.py collects.
+local workload = os.getenv("BENCH_WORKLOAD") or "nginx"
+local db = os.getenv("BENCH_DB") or "bench"
+local sqldb = os.getenv("BENCH_SQL_DB") or "sqlbench"
+local rows = tonumber(os.getenv("BENCH_ROWS") or "10000")
+local api = "/api/v1/sqlite"
+
+local threads_started = 0
+function setup(thread)
+  threads_started = threads_started + 1
+  thread:set("thread_id", threads_started)
+end
+
+local counter = 0
+function init(args)
+  math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919)
+  counter = (thread_id or 0) * 100000
+end
+
+local b64chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+local function base64url(data)
+  return ((data:gsub(".", function(x)
+    local r, b = "", x:byte()
+    for i = 8, 1, -1 do r = r .. (b % 2 ^ i - b % 2 ^ (i - 1) > 0 and "1" or "0") end
+    return r
+  end) .. "0000"):gsub("%d%d%d?%d?%d?%d?", function(x)
+    if #x < 6 then return "" end
+    local c = 0
+    for i = 1, 6 do c = c + (x:sub(i, i) == "1" and 2 ^ (6 - i) or 0) end
+    return b64chars:sub(c + 1, c + 1)
+  end))
+end
+
+local json_headers = { ["Content-Type"] = "application/json" }
+wrk.headers["Content-Type"] = "application/json"
+
+local select_sql = "SELECT id, name, n FROM items WHERE id = ?"
+local upsert_sql = "INSERT INTO items (id, name, n) VALUES (?, ?, ?) " ..
+                   "ON CONFLICT(id) DO UPDATE SET name = excluded.name, n = excluded.n"
+
+local dynamic = {
+  kv_put = function()
+    counter = counter + 1
+    local k = counter % 1000
+    return wrk.format("PUT", api .. "/kv/bench%3Aput%3A" .. k .. "?db=" .. db, json_headers,
+                      '{"name":"alice","n":' .. counter .. '}')
+  end,
+  webdis_set = function()
+    counter = counter + 1
+    local k = counter % 1000
+    return wrk.format("GET", "/SET/bench:put:" .. k .. "/%7B%22name%22%3A%22alice%22%2C%22n%22%3A" ..
+                      counter .. "%7D")
+  end,
+  sql_select = function()
+    local id = math.random(1, rows)
+    return wrk.format("POST", api .. "/db?db=" .. sqldb, json_headers,
+                      '{"transaction":[{"query":"' .. select_sql .. '","values":[' .. id .. ']}]}')
+  end,
+  sql_upsert = function()
+    local id = math.random(1, rows)
+    return wrk.format("POST", api .. "/db?db=" .. sqldb, json_headers,
+                      '{"transaction":[{"statement":"' .. upsert_sql .. '","values":[' .. id ..
+                      ',"name-' .. id .. '",' .. math.random(1, 1000000) .. ']}]}')
+  end,
+  query_get = function()
+    local id = math.random(1, rows)
+    return wrk.format("GET", api .. "/query?db=" .. sqldb .. "&sql=" ..
+                      base64url("SELECT id, name, n FROM items WHERE id = " .. id))
+  end,
+  sqld_select = function()
+    local id = math.random(1, rows)
+    return wrk.format("POST", "/v2/pipeline", json_headers,
+                      '{"requests":[{"type":"execute","stmt":{"sql":"' .. select_sql ..
+                      '","args":[{"type":"integer","value":"' .. id .. '"}]}},{"type":"close"}]}')
+  end,
+  sqld_upsert = function()
+    local id = math.random(1, rows)
+    return wrk.format("POST", "/v2/pipeline", json_headers,
+                      '{"requests":[{"type":"execute","stmt":{"sql":"' .. upsert_sql ..
+                      '","args":[{"type":"integer","value":"' .. id .. '"},' ..
+                      '{"type":"text","value":"name-' .. id .. '"},' ..
+                      '{"type":"integer","value":"' .. math.random(1, 1000000) ..
+                      '"}]}},{"type":"close"}]}')
+  end,
+}
+
+if dynamic[workload] then
+  local make = dynamic[workload]
+  function request() return make() end
+elseif workload == "kv_get" then
+  wrk.method = "GET"
+  wrk.path = api .. "/kv/bench%3Aget?db=" .. db
+elseif workload == "incr" then
+  wrk.method = "POST"
+  wrk.path = api .. "/kv/bench%3Acounter/incr?db=" .. db
+elseif workload == "batch_set" then
+  local items = {}
+  for i = 1, 100 do
+    items[i] = '{"key":"bench:batch:' .. i .. '","value":"{\\"n\\":' .. i .. '}"}'
+  end
+  wrk.method = "POST"
+  wrk.path = api .. "/kv/batch/set?db=" .. db
+  wrk.body = '{"items":[' .. table.concat(items, ",") .. ']}'
+elseif workload == "webdis_get" then
+  wrk.method = "GET"
+  wrk.path = "/GET/bench:get"
+elseif workload == "webdis_incr" then
+  wrk.method = "GET"
+  wrk.path = "/INCR/bench:counter"
+else -- nginx: a fixed small JSON body
+  wrk.method = "GET"
+  wrk.path = "/"
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCHJSON {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,' ..
+    '"socket_errors":%d,"http_errors":%d}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
