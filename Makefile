@@ -16,7 +16,7 @@ BUILD_PACKAGES := cmake ninja-build g++ pkg-config ccache libboost1.81-dev libsq
 # chromium, nodejs and npm are installed by tests/browser/run.sh only when missing (a machine may
 # already have a newer Node.js from another source, which apt must not replace).
 TEST_PACKAGES  := curl
-BENCH_PACKAGES := wrk nginx-light redis-server webdis curl python3 npm
+BENCH_PACKAGES := wrk nginx-light redis-server webdis curl python3
 
 .PHONY: all deps test-deps build run test test-unit test-integration test-e2e test-browser \
         format format-check screenshots bench clean
