@@ -3,6 +3,7 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 
+#include <array>
 #include <atomic>
 #include <cassert>
 #include <deque>
@@ -16,7 +17,27 @@ namespace {
 struct write_request {
   job_fn job;
   done_fn done;
+  bool exclusive = false;  ///< runs alone, outside any transaction (post_exclusive)
 };
+
+// Lock-free process-wide counters behind global_write_totals().
+struct totals_counters {
+  std::atomic<std::uint64_t> groups{0};
+  std::atomic<std::uint64_t> jobs{0};
+  std::atomic<std::uint64_t> exclusive{0};
+  std::array<std::atomic<std::uint64_t>, group_size_bounds.size() + 1> sizes{};
+};
+totals_counters g_totals;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+
+void record_group(std::size_t size) noexcept {
+  g_totals.groups.fetch_add(1, std::memory_order_relaxed);
+  g_totals.jobs.fetch_add(size, std::memory_order_relaxed);
+  std::size_t bucket = 0;
+  while (bucket < group_size_bounds.size() && size > group_size_bounds[bucket]) {
+    ++bucket;
+  }
+  g_totals.sizes[bucket].fetch_add(1, std::memory_order_relaxed);
+}
 
 std::exception_ptr make_error(errc code, std::string message) {
   return std::make_exception_ptr(api_error(code, std::move(message)));
@@ -145,18 +166,54 @@ struct database::impl {
     }
   }
 
+  // An exclusive job runs alone on the writer with no BEGIN around it (VACUUM INTO, WAL
+  // checkpoints); its error is reported to it alone. Any transaction it leaves open is rolled back.
+  std::exception_ptr run_exclusive(write_request& request) {
+    assert(strand.running_in_this_thread());
+    connection& conn = *writer;
+    std::exception_ptr error;
+    arm_deadline(conn);
+    try {
+      request.job(conn);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    conn.set_deadline(0);
+    if (conn.in_transaction()) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the connection resets on next BEGIN
+      }
+    }
+    conn.forget_schema();
+    return error;
+  }
+
   void drain(const std::shared_ptr<database>& self) {
     std::vector<write_request> batch;
+    bool exclusive = false;
     {
       std::lock_guard lock(queue_mutex);
-      while (!queue.empty() && batch.size() < options.max_group) {
+      // Queue order is kept: an exclusive job runs alone, after the jobs queued before it.
+      if (!queue.empty() && queue.front().exclusive) {
+        exclusive = true;
+        batch.push_back(std::move(queue.front()));
+        queue.pop_front();
+      }
+      while (!exclusive && !queue.empty() && !queue.front().exclusive &&
+             batch.size() < options.max_group) {
         batch.push_back(std::move(queue.front()));
         queue.pop_front();
       }
     }
-    if (!batch.empty()) {
+    if (exclusive) {
+      g_totals.exclusive.fetch_add(1, std::memory_order_relaxed);
+      auto error = run_exclusive(batch.front());
+      batch.front().done(error);
+    } else if (!batch.empty()) {
       groups.fetch_add(1, std::memory_order_relaxed);
       grouped.fetch_add(batch.size(), std::memory_order_relaxed);
+      record_group(batch.size());
       auto errors = run_group(batch);
       for (std::size_t i = 0; i < batch.size(); ++i) {
         batch[i].done(errors[i]);
@@ -179,12 +236,13 @@ database::database(std::filesystem::path file, executors& exec, database_options
   impl_->writer = std::make_unique<connection>(file_, writer_options);
 }
 
-database::~database() { close(); }
+database::~database() {
+  close();
+}
 
 void database::post_read(job_fn job, done_fn done) {
   impl_->last_used = steady_now_ms();
-  impl_->exec.post_read([self = shared_from_this(), job = std::move(job),
-                         done = std::move(done)] {
+  impl_->exec.post_read([self = shared_from_this(), job = std::move(job), done = std::move(done)] {
     auto& d = *self->impl_;
     std::unique_ptr<connection> conn;
     std::exception_ptr error;
@@ -213,6 +271,14 @@ void database::post_read(job_fn job, done_fn done) {
 }
 
 void database::post_write(job_fn job, done_fn done, bool touch) {
+  enqueue_write(std::move(job), std::move(done), touch, false);
+}
+
+void database::post_exclusive(job_fn job, done_fn done) {
+  enqueue_write(std::move(job), std::move(done), true, true);
+}
+
+void database::enqueue_write(job_fn job, done_fn done, bool touch, bool exclusive) {
   if (touch) {
     impl_->last_used = steady_now_ms();
   }
@@ -227,7 +293,7 @@ void database::post_write(job_fn job, done_fn done, bool touch) {
       done(make_error(errc::too_many_requests, "write queue is full; retry later"));
       return;
     }
-    d.queue.push_back({std::move(job), std::move(done)});
+    d.queue.push_back({std::move(job), std::move(done), exclusive});
     if (d.draining) {
       return;
     }
@@ -267,8 +333,25 @@ std::size_t database::write_queue_depth() const noexcept {
   return impl_->queue.size();
 }
 
-std::int64_t database::last_used_ms() const noexcept { return impl_->last_used; }
-std::uint64_t database::group_commits() const noexcept { return impl_->groups; }
-std::uint64_t database::grouped_jobs() const noexcept { return impl_->grouped; }
+write_totals global_write_totals() noexcept {
+  write_totals out;
+  out.group_commits = g_totals.groups.load(std::memory_order_relaxed);
+  out.grouped_jobs = g_totals.jobs.load(std::memory_order_relaxed);
+  out.exclusive_jobs = g_totals.exclusive.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < out.group_sizes.size(); ++i) {
+    out.group_sizes[i] = g_totals.sizes[i].load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::int64_t database::last_used_ms() const noexcept {
+  return impl_->last_used;
+}
+std::uint64_t database::group_commits() const noexcept {
+  return impl_->groups;
+}
+std::uint64_t database::grouped_jobs() const noexcept {
+  return impl_->grouped;
+}
 
 }  // namespace hoody::db

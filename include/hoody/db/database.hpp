@@ -11,6 +11,7 @@
 
 #include "hoody/db/connection.hpp"
 
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <filesystem>
@@ -27,14 +28,27 @@ using job_fn = std::function<void(connection&)>;
 using done_fn = std::function<void(std::exception_ptr error)>;
 
 struct database_options {
-  connection_options conn;     ///< shared by writer and readers (read_only is set per role)
+  connection_options conn;  ///< shared by writer and readers (read_only is set per role)
   std::int64_t query_timeout_ms = 0;
-  std::size_t max_group = 256; ///< write jobs per group commit
-  std::size_t max_queue = 10000; ///< waiting write jobs; more → too_many_requests
+  std::size_t max_group = 256;    ///< write jobs per group commit
+  std::size_t max_queue = 10000;  ///< waiting write jobs; more → too_many_requests
 };
 
+/// Upper bounds of the group-commit batch size histogram (an implicit +Inf bucket follows).
+inline constexpr std::array<std::uint64_t, 9> group_size_bounds{1, 2, 4, 8, 16, 32, 64, 128, 256};
+
+/// Process-wide write statistics over every database ever opened (for /metrics).
+struct write_totals {
+  std::uint64_t group_commits = 0;   ///< transactions run by the group committer
+  std::uint64_t grouped_jobs = 0;    ///< write jobs they contained
+  std::uint64_t exclusive_jobs = 0;  ///< post_exclusive jobs run
+  /// Per bucket (not cumulative): groups with size <= bound[i] and > bound[i-1]; last = +Inf.
+  std::array<std::uint64_t, group_size_bounds.size() + 1> group_sizes{};
+};
+[[nodiscard]] write_totals global_write_totals() noexcept;
+
 class database : public std::enable_shared_from_this<database> {
-public:
+ public:
   /// Opens the writer (creating the file when `options.conn.create`); sets WAL mode.
   database(std::filesystem::path file, executors& exec, database_options options);
   database(const database&) = delete;
@@ -44,6 +58,10 @@ public:
   void post_read(job_fn job, done_fn done);
   /// `touch`: counts as use for idle eviction (false for background work such as TTL sweeps).
   void post_write(job_fn job, done_fn done, bool touch = true);
+  /// Runs `job` alone on the writer strand, in queue order with other writes, OUTSIDE any
+  /// transaction and never group-committed (VACUUM INTO, wal_checkpoint). The job manages its
+  /// own statements; `done` gets its error. Uses the same queue bound as post_write.
+  void post_exclusive(job_fn job, done_fn done);
 
   /// Waits for queued writes, closes readers and the writer (with a WAL checkpoint).
   /// Must not be called from this database's own strand or the read pool.
@@ -55,7 +73,9 @@ public:
   [[nodiscard]] std::uint64_t group_commits() const noexcept;
   [[nodiscard]] std::uint64_t grouped_jobs() const noexcept;
 
-private:
+ private:
+  void enqueue_write(job_fn job, done_fn done, bool touch, bool exclusive);
+
   struct impl;
   std::filesystem::path file_;
   std::unique_ptr<impl> impl_;
