@@ -11,9 +11,8 @@ namespace hoody::handlers {
 namespace {
 
 http::response health(http::context& ctx) {
-  const auto uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                    ctx.svc.started)
-                          .count();
+  const auto uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - ctx.svc.started).count();
   return http::response::json({{"status", "ok"},
                                {"service", "hoody-sqlite"},
                                {"version", HOODY_VERSION},
@@ -31,10 +30,11 @@ http::response cache_health(http::context& ctx) {
 void register_admin_routes(http::router& router) {
   const std::string p = api_prefix;
   router.add({http::verb::get, p + "/health", http::access::none, http::db_use::none,
-              "Server health: status, service, pid and database cache statistics", health});
+              "Server health: status, service, pid and database cache statistics", health,
+              /*open=*/true});
   router.add({http::verb::get, p + "/health/cache", http::access::none, http::db_use::none,
-              "Database cache statistics: open databases, hits, misses, evictions",
-              cache_health});
+              "Database cache statistics: open databases, hits, misses, evictions", cache_health,
+              /*open=*/true});
 }
 
 }  // namespace hoody::handlers

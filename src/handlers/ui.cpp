@@ -29,11 +29,12 @@ http::response serve_asset(const http::context& ctx, std::string_view path) {
 void register_ui_routes(http::router& router) {
   router.add({http::verb::get, "/", http::access::none, http::db_use::none,
               "The web UI (index.html)",
-              [](http::context& ctx) { return serve_asset(ctx, "/index.html"); }});
+              [](http::context& ctx) { return serve_asset(ctx, "/index.html"); },
+              /*open=*/true});
   router.add({http::verb::get, "/{file}", http::access::none, http::db_use::none,
-              "A static file of the web UI (app.js, style.css, ...)", [](http::context& ctx) {
-                return serve_asset(ctx, "/" + ctx.req.path_param("file"));
-              }});
+              "A static file of the web UI (app.js, style.css, ...)",
+              [](http::context& ctx) { return serve_asset(ctx, "/" + ctx.req.path_param("file")); },
+              /*open=*/true});
 }
 
 }  // namespace hoody::handlers

@@ -5,8 +5,10 @@
 #include "hoody/db/database_cache.hpp"
 #include "hoody/db/db_path.hpp"
 #include "hoody/db/executors.hpp"
+#include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -65,27 +67,59 @@ void run_handler(pending& p, db::connection* conn) {
 
 }  // namespace
 
+dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
+    : routes_(routes), svc_(svc), exec_(exec), cors_(cors_policy::parse(svc.cfg.cors_origin)) {}
+
 void dispatcher::dispatch(request req, completion complete) {
   in_flight_.fetch_add(1);
-  completion done = [this, complete = std::move(complete)](response res) {
-    in_flight_.fetch_sub(1);
-    complete(std::move(res));
-  };
+  if (svc_.metrics != nullptr) {
+    svc_.metrics->request_started();
+  }
+  const auto started = std::chrono::steady_clock::now();
   match_result m;
+  std::exception_ptr match_error;
   try {
     m = routes_.match(req.method, req.path);
   } catch (...) {
-    done(response_for(std::current_exception()));
+    match_error = std::current_exception();
+  }
+  std::optional<std::string> origin;
+  if (cors_.enabled()) {
+    origin = req.header("origin");
+  }
+  // Every response passes here once: CORS headers, then metrics (by route pattern).
+  completion done = [this, complete = std::move(complete), found = m.found, started,
+                     origin = std::move(origin)](response res) {
+    cors_.decorate(origin, res);
+    if (svc_.metrics != nullptr) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started)
+                              .count();
+      svc_.metrics->record(found, res.status, micros);
+    }
+    in_flight_.fetch_sub(1);
+    complete(std::move(res));
+  };
+  if (match_error) {
+    done(response_for(match_error));
+    return;
+  }
+  if (req.method == verb::options && cors_.enabled()) {
+    done(cors_.preflight());  // before auth: browsers send no token here
+    return;
+  }
+  if (auto denied = check_access(svc_.cfg, req, m.found)) {
+    done(std::move(*denied));
     return;
   }
   if (m.found == nullptr) {
     if (m.allowed.empty()) {
       done(error_response(api_error(errc::not_found, "no route for " + req.path)));
     } else {
-      auto res = error_response(api_error(
-          errc::method_not_allowed,
-          std::string(to_string(req.method)) + " is not allowed on this path",
-          {{"allowed", allow_header(m.allowed)}}));
+      auto res = error_response(
+          api_error(errc::method_not_allowed,
+                    std::string(to_string(req.method)) + " is not allowed on this path",
+                    {{"allowed", allow_header(m.allowed)}}));
       res.headers.emplace_back("Allow", allow_header(m.allowed));
       done(std::move(res));
     }
@@ -145,6 +179,9 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
       break;
     case access::read:
       database->post_read([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+      break;
+    case access::exclusive:
+      database->post_exclusive([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
       break;
     case access::read_then_write:
       database->post_read([p](db::connection& conn) { run_handler(*p, &conn); },

@@ -13,6 +13,9 @@ class database_cache;
 namespace hoody::ops {
 class query_history_store;
 }
+namespace hoody::http {
+class metrics;
+}
 
 namespace hoody {
 
@@ -22,6 +25,7 @@ struct services {
   db::database_cache& databases;
   ops::query_history_store& query_history;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  http::metrics* metrics = nullptr;  ///< set by the server; lock-free recorders (metrics.hpp)
 };
 
 }  // namespace hoody

@@ -7,6 +7,7 @@
 // exception becomes a JSON error response here (through response_render), never a crash.
 #pragma once
 
+#include "hoody/http/access_control.hpp"
 #include "hoody/http/request.hpp"
 #include "hoody/http/router.hpp"
 
@@ -24,9 +25,8 @@ class executors;
 namespace hoody::http {
 
 class dispatcher {
-public:
-  dispatcher(const router& routes, services& svc, db::executors& exec)
-      : routes_(routes), svc_(svc), exec_(exec) {}
+ public:
+  dispatcher(const router& routes, services& svc, db::executors& exec);
 
   using completion = std::function<void(response)>;
 
@@ -35,13 +35,13 @@ public:
   /// Requests currently being processed (for graceful shutdown and metrics).
   [[nodiscard]] std::int64_t in_flight() const noexcept { return in_flight_.load(); }
 
-private:
-  void run_on_database(std::shared_ptr<const request> req, const route& r,
-                       completion complete);
+ private:
+  void run_on_database(std::shared_ptr<const request> req, const route& r, completion complete);
 
   const router& routes_;
   services& svc_;
   db::executors& exec_;
+  cors_policy cors_;  ///< from config.cors_origin
   std::atomic<std::int64_t> in_flight_{0};
 };
 

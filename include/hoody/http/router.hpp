@@ -32,6 +32,8 @@ enum class access {
   read,             ///< on a read-only connection from the read pool
   write,            ///< on the database's writer (one at a time, inside a transaction)
   read_then_write,  ///< on a reader; if the handler throws `needs_writer`, re-run on the writer
+  exclusive,        ///< on the database's writer strand, alone and OUTSIDE any transaction
+                    ///< (VACUUM INTO, wal_checkpoint); in queue order with other writes
 };
 
 /// How the dispatcher resolves the database named by `db` (or `path`) for a route.
@@ -46,8 +48,8 @@ enum class db_use {
 struct context {
   const request& req;
   services& svc;
-  db::connection* conn = nullptr;       ///< set for read/write routes
-  std::filesystem::path db_file;        ///< canonical database file, when the route takes one
+  db::connection* conn = nullptr;  ///< set for read/write routes
+  std::filesystem::path db_file;   ///< canonical database file, when the route takes one
 };
 
 using handler_fn = std::function<response(context&)>;
@@ -62,6 +64,7 @@ struct route {
   db_use db = db_use::none;
   std::string summary;  ///< one line, also used by the OpenAPI document
   handler_fn handler;
+  bool open = false;  ///< served without a token even when --auth-token is set (health, UI)
 };
 
 struct match_result {
@@ -71,13 +74,13 @@ struct match_result {
 };
 
 class router {
-public:
+ public:
   void add(route r);
   /// Matches a raw (percent-encoded) path. HEAD falls back to the GET route.
   [[nodiscard]] match_result match(verb method, std::string_view raw_path) const;
   [[nodiscard]] const std::vector<route>& routes() const noexcept { return routes_; }
 
-private:
+ private:
   std::vector<route> routes_;
 };
 

@@ -1,0 +1,60 @@
+// hoody/http/metrics.hpp — Prometheus counters for GET /metrics.
+//
+// The dispatcher calls `request_started` / `record` once per request (route = the matched
+// route, or null); background tasks call the sweep/prune recorders. Every recorder is a few
+// relaxed atomic increments (no locks, no allocation): callable from any thread. The slot
+// layout is fixed by `bind(router)` at start-up (before traffic); `render` reads the atomics
+// plus the database cache's statistics and produces the text exposition format 0.0.4.
+#pragma once
+
+#include "hoody/http/router.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace hoody::db {
+class database_cache;
+}
+
+namespace hoody::http {
+
+/// Upper bounds (seconds) of the request latency histogram; +Inf follows.
+inline constexpr std::array<double, 14> latency_bounds_s{
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+class metrics {
+ public:
+  metrics();
+  ~metrics();
+  metrics(const metrics&) = delete;
+  metrics& operator=(const metrics&) = delete;
+
+  /// Allocates one slot per route of `routes` (call once, after every route was added).
+  void bind(const router& routes);
+
+  void request_started() noexcept;
+  /// One finished request: `r` null for unmatched requests (404/405, preflight, 401 on them).
+  void record(const route* r, int status, std::int64_t micros) noexcept;
+
+  void record_ttl_sweep(std::uint64_t rows_deleted) noexcept;
+  void record_history_prune(std::uint64_t ops_deleted) noexcept;
+
+  /// The whole exposition text (`databases` may be null in tests).
+  [[nodiscard]] std::string render(const db::database_cache* databases, double uptime_s) const;
+
+ private:
+  struct slot;
+  const router* routes_ = nullptr;
+  std::vector<std::unique_ptr<slot>> slots_;  ///< one per route, then one for "unmatched"
+  std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<std::uint64_t> ttl_sweeps_{0};
+  std::atomic<std::uint64_t> ttl_rows_{0};
+  std::atomic<std::uint64_t> prune_runs_{0};
+  std::atomic<std::uint64_t> pruned_ops_{0};
+};
+
+}  // namespace hoody::http
