@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,7 +18,8 @@ namespace {
 std::string env_name(const std::string& flag) {
   std::string out = "HOODY_SQLITE_";
   for (const char ch : flag.substr(2)) {
-    out.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    out.push_back(ch == '-' ? '_'
+                            : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
   }
   return out;
 }
@@ -36,7 +38,8 @@ CLI::Option* flag(CLI::App& app, const std::string& name, bool& value, const std
 bool check_data_dir(const std::filesystem::path& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
-    std::cerr << "hoody-sqlite: data directory " << dir << " does not exist or is not a directory\n";
+    std::cerr << "hoody-sqlite: data directory " << dir
+              << " does not exist or is not a directory\n";
     return false;
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
@@ -80,8 +83,7 @@ int main(int argc, char** argv) {
   option(app, "--threads", cfg.io_threads, "HTTP I/O threads")->check(CLI::Range(1, 256));
   option(app, "--read-threads", cfg.read_threads, "Threads (and reader connections) for reads")
       ->check(CLI::Range(1, 256));
-  option(app, "--write-threads", cfg.write_threads,
-         "Threads shared by the per-database writers")
+  option(app, "--write-threads", cfg.write_threads, "Threads shared by the per-database writers")
       ->check(CLI::Range(1, 256));
   option(app, "--log-level", cfg.log_level, "Log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
@@ -100,7 +102,8 @@ int main(int argc, char** argv) {
   option(app, "--shutdown-timeout", cfg.shutdown_timeout_s,
          "Seconds in-flight requests get to finish on SIGTERM")
       ->check(CLI::Range(0, 3600));
-  option(app, "--db-idle-close", cfg.db_idle_close_s, "Close databases unused for this many seconds")
+  option(app, "--db-idle-close", cfg.db_idle_close_s,
+         "Close databases unused for this many seconds")
       ->check(CLI::Range(1, 86400 * 7));
   option(app, "--synchronous", cfg.synchronous,
          "SQLite synchronous: NORMAL (crash-safe) or FULL (power-loss safe)")
@@ -117,6 +120,22 @@ int main(int argc, char** argv) {
   option(app, "--query-history-limit", cfg.query_history_limit,
          "Query history entries kept per database")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+
+  option(app, "--auth-token", cfg.auth_token,
+         "Bearer token required for every request but /health and the web UI (empty = open)");
+  option(app, "--read-only-token", cfg.read_only_token,
+         "Bearer token allowed only GET/HEAD requests (reads)");
+  option(app, "--cors-origin", cfg.cors_origin,
+         "Origins allowed by CORS: comma-separated list or * (empty = no CORS headers)");
+  option(app, "--history-max-age", cfg.history_max_age_s,
+         "Seconds of time-travel history kept (0 = forever)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40U));
+  option(app, "--history-max-ops-per-key", cfg.history_max_ops_per_key,
+         "Time-travel operations kept per key (0 = unlimited)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 40U));
+  option(app, "--history-prune-interval", cfg.history_prune_interval_s,
+         "Seconds between time-travel retention runs per database")
+      ->check(CLI::Range(1, 86400));
 
   try {
     app.parse(argc, argv);

@@ -7,8 +7,10 @@
 #include "hoody/db/executors.hpp"
 #include "hoody/handlers/routes.hpp"
 #include "hoody/http/dispatcher.hpp"
+#include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
-#include "hoody/ops/kv.hpp"  // ops::sweep_expired
+#include "hoody/ops/kv.hpp"           // ops::sweep_expired
+#include "hoody/ops/maintenance.hpp"  // ops::prune_all_kv_history
 #include "hoody/ops/query_history.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -35,7 +37,9 @@ using tcp = net::ip::tcp;        // from <boost/asio/ip/tcp.hpp>
 
 namespace {
 
-std::string_view server_name() { return "hoody-sqlite/" HOODY_VERSION; }
+std::string_view server_name() {
+  return "hoody-sqlite/" HOODY_VERSION;
+}
 
 verb to_verb(bhttp::verb v) {
   switch (v) {
@@ -74,6 +78,8 @@ struct server::impl {
         signals(ioc, SIGINT, SIGTERM),
         sweep_timer(ioc) {
     handlers::register_all_routes(routes);
+    request_metrics.bind(routes);
+    svc.metrics = &request_metrics;
   }
 
   static db::database_options database_options_from(const config& c) {
@@ -93,6 +99,7 @@ struct server::impl {
   db::database_cache databases;
   ops::query_history_store history;
   router routes;
+  metrics request_metrics;
   services svc;
   dispatcher dispatch;
 
@@ -101,6 +108,9 @@ struct server::impl {
   net::signal_set signals;
   net::steady_timer sweep_timer;
   std::uint16_t bound_port = 0;
+  // Time-travel retention: last run (steady ms) per database file; used by the sweep only.
+  std::mutex prune_mutex;
+  std::unordered_map<std::string, std::int64_t> last_prune_ms;
 
   std::atomic<bool> stopping{false};
   // Requests read but whose response is not yet written: shutdown waits for these only.
@@ -111,6 +121,7 @@ struct server::impl {
   void do_accept();
   void start_shutdown();
   void schedule_sweep();
+  void schedule_prune(const std::shared_ptr<db::database>& database);
 };
 
 //------------------------------------------------------------------------------------------
@@ -119,7 +130,7 @@ struct server::impl {
 // read_timeout for the rest of a request once its first byte arrived.
 
 class session : public std::enable_shared_from_this<session> {
-public:
+ public:
   session(tcp::socket&& socket, server::impl& srv) : stream_(std::move(socket)), srv_(srv) {}
 
   ~session() {
@@ -141,7 +152,7 @@ public:
                   beast::bind_front_handler(&session::do_read, shared_from_this()));
   }
 
-private:
+ private:
   void do_read() {
     if (srv_.stopping) {
       do_close();
@@ -262,9 +273,8 @@ private:
     status_ = res.status;
     stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
     bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, closing](beast::error_code ec, std::size_t) {
-                         self->on_write(ec, closing);
-                       });
+                       [self = shared_from_this(), out, closing](
+                           beast::error_code ec, std::size_t) { self->on_write(ec, closing); });
   }
 
   void on_write(beast::error_code ec, bool closing) {
@@ -341,13 +351,44 @@ void server::impl::schedule_sweep() {
     // Delete expired KV rows on each open database's writer; close databases idle too long.
     exec.post_blocking([this] {
       for (const auto& database : databases.snapshot()) {
-        database->post_write([](db::connection& conn) { ops::sweep_expired(conn); },
-                             [](std::exception_ptr) {}, false);
+        auto* m = &request_metrics;
+        database->post_write(
+            [m](db::connection& conn) {
+              m->record_ttl_sweep(static_cast<std::uint64_t>(ops::sweep_expired(conn)));
+            },
+            [](std::exception_ptr) {}, false);
+        schedule_prune(database);
       }
       databases.evict_idle(static_cast<std::int64_t>(cfg.db_idle_close_s) * 1000);
     });
     schedule_sweep();
   });
+}
+
+// Time-travel retention (--history-max-age / --history-max-ops-per-key) on the database's
+// writer, at most once per --history-prune-interval per database.
+void server::impl::schedule_prune(const std::shared_ptr<db::database>& database) {
+  if (cfg.history_max_age_s <= 0 && cfg.history_max_ops_per_key <= 0) {
+    return;
+  }
+  const auto now = db::steady_now_ms();
+  {
+    std::lock_guard lock(prune_mutex);
+    auto& last = last_prune_ms[database->file().string()];
+    if (last != 0 && now - last < static_cast<std::int64_t>(cfg.history_prune_interval_s) * 1000) {
+      return;
+    }
+    last = now;
+  }
+  const std::int64_t max_age_ms = cfg.history_max_age_s * 1000;
+  const std::int64_t max_ops = cfg.history_max_ops_per_key;
+  auto* m = &request_metrics;
+  database->post_write(
+      [m, max_age_ms, max_ops](db::connection& conn) {
+        m->record_history_prune(
+            static_cast<std::uint64_t>(ops::prune_all_kv_history(conn, max_age_ms, max_ops)));
+      },
+      [](std::exception_ptr) {}, false);
 }
 
 void server::impl::start_shutdown() {
@@ -384,7 +425,9 @@ server::server(config cfg) : impl_(std::make_unique<impl>(std::move(cfg))) {
 
 server::~server() = default;
 
-std::uint16_t server::port() const noexcept { return impl_->bound_port; }
+std::uint16_t server::port() const noexcept {
+  return impl_->bound_port;
+}
 
 void server::stop() {
   net::post(impl_->ioc, [this] { impl_->start_shutdown(); });

@@ -11,13 +11,13 @@ namespace hoody {
 
 struct config {
   std::string host = "0.0.0.0";
-  std::uint16_t port = 8080;           ///< 0 picks a free port
-  std::filesystem::path port_file;     ///< when set, the bound port is written there
-  std::filesystem::path data_dir = "."; ///< where bare database names resolve
+  std::uint16_t port = 8080;             ///< 0 picks a free port
+  std::filesystem::path port_file;       ///< when set, the bound port is written there
+  std::filesystem::path data_dir = ".";  ///< where bare database names resolve
   bool allow_any_absolute_db_path = false;
-  unsigned io_threads = 2;             ///< HTTP I/O threads
-  unsigned read_threads = 4;           ///< shared read pool (reader connections)
-  unsigned write_threads = 2;          ///< shared write pool (one strand per database)
+  unsigned io_threads = 2;     ///< HTTP I/O threads
+  unsigned read_threads = 4;   ///< shared read pool (reader connections)
+  unsigned write_threads = 2;  ///< shared write pool (one strand per database)
   std::string log_level = "info";
   bool access_log = true;
   std::size_t max_body_bytes = 16U * 1024U * 1024U;
@@ -29,9 +29,16 @@ struct config {
   unsigned db_idle_close_s = 300;      ///< close databases unused this long
   std::string synchronous = "NORMAL";  ///< NORMAL (crash-safe) or FULL (power-loss safe)
   int busy_timeout_ms = 5000;
-  std::int64_t query_timeout_ms = 30000; ///< per request SQL time limit; 0 = none
-  unsigned ttl_sweep_interval_s = 1;   ///< how often expired KV rows are deleted
-  std::size_t query_history_limit = 1000; ///< entries kept per database
+  std::int64_t query_timeout_ms = 30000;   ///< per request SQL time limit; 0 = none
+  unsigned ttl_sweep_interval_s = 1;       ///< how often expired KV rows are deleted
+  std::size_t query_history_limit = 1000;  ///< entries kept per database
+  // Operations (docs/operations.md).
+  std::string auth_token;              ///< Bearer token for everything; empty = no auth
+  std::string read_only_token;         ///< Bearer token for GET/HEAD only; empty = none
+  std::string cors_origin;             ///< comma-separated allowed origins or "*"; empty = no CORS
+  std::int64_t history_max_age_s = 0;  ///< time-travel retention by age; 0 = forever
+  std::int64_t history_max_ops_per_key = 0;  ///< retention by count per key; 0 = unlimited
+  unsigned history_prune_interval_s = 60;    ///< at most one retention run per db this often
 };
 
 }  // namespace hoody
