@@ -11,6 +11,9 @@ void register_all_routes(http::router& router) {
   register_atomic_routes(router);
   register_batch_routes(router);
   register_time_travel_routes(router);
+  register_maintenance_routes(router);
+  register_openapi_routes(router);
+  register_metrics_routes(router);
   register_ui_routes(router);
 }
 

@@ -15,7 +15,7 @@ inline constexpr const char* api_prefix = "/api/v1/sqlite";
 
 void register_all_routes(http::router& router);
 
-void register_admin_routes(http::router& router);        // health, cache health, openapi
+void register_admin_routes(http::router& router);        // health, cache health
 void register_sql_routes(http::router& router);          // POST /db, /db/create, GET /query
 void register_history_routes(http::router& router);      // query history
 void register_kv_routes(http::router& router);           // GET/PUT/DELETE/HEAD /kv/{key}, list
@@ -23,5 +23,8 @@ void register_atomic_routes(http::router& router);       // incr/decr/push/pop/r
 void register_batch_routes(http::router& router);        // /kv/batch/get|set|delete
 void register_time_travel_routes(http::router& router);  // history, snapshot, diff, rollback
 void register_ui_routes(http::router& router);           // the embedded web UI
+void register_maintenance_routes(http::router& router);  // POST /maintenance
+void register_openapi_routes(http::router& router);      // /openapi.json, /openapi.yaml
+void register_metrics_routes(http::router& router);      // GET /metrics (site root)
 
 }  // namespace hoody::handlers
