@@ -4,6 +4,8 @@
 #include "hoody/db/executors.hpp"
 #include "hoody/ops/kv.hpp"
 
+#include "support/temp_db.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,25 +19,7 @@ using nlohmann::json;
 
 class kv_ops_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    db::mark_db_thread();
-    file_ = std::filesystem::temp_directory_path() /
-            ("kv_ops_test_" + std::to_string(std::random_device{}()) + ".db");
-    db::connection_options opts;
-    opts.create = true;
-    conn_ = std::make_unique<db::connection>(file_, opts);
-  }
-  void TearDown() override {
-    conn_.reset();
-    std::filesystem::remove(file_);
-    std::filesystem::remove(file_.string() + "-wal");
-    std::filesystem::remove(file_.string() + "-shm");
-  }
-  std::int64_t scalar(const std::string& sql) {
-    auto stmt = conn_->prepare(sql);
-    EXPECT_TRUE(stmt.step());
-    return stmt.column_int64(0);
-  }
+  std::int64_t scalar(const std::string& sql) { return db_.scalar(sql); }
   ops::kv_write_result put(std::string_view key, std::string value,
                            std::string ct = "application/json",
                            std::optional<std::int64_t> ttl = std::nullopt) {
@@ -59,8 +43,8 @@ class kv_ops_test : public ::testing::Test {
     return errc::internal;
   }
 
-  std::filesystem::path file_;
-  std::unique_ptr<db::connection> conn_;
+  test::temp_db db_{"kv_ops"};
+  db::connection* conn_ = &db_.writer();
   ops::kv_scope scope_;
 };
 

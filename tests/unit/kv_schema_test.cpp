@@ -5,6 +5,8 @@
 #include "hoody/db/connection.hpp"
 #include "hoody/db/executors.hpp"
 
+#include "support/temp_db.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,27 +18,9 @@ using namespace hoody;
 
 class kv_schema_test : public ::testing::Test {
  protected:
-  void SetUp() override {
-    db::mark_db_thread();
-    file_ = std::filesystem::temp_directory_path() /
-            ("kv_schema_test_" + std::to_string(std::random_device{}()) + ".db");
-    db::connection_options opts;
-    opts.create = true;
-    conn_ = std::make_unique<db::connection>(file_, opts);
-  }
-  void TearDown() override {
-    conn_.reset();
-    std::filesystem::remove(file_);
-    std::filesystem::remove(file_.string() + "-wal");
-    std::filesystem::remove(file_.string() + "-shm");
-  }
-  std::int64_t count(const std::string& sql) {
-    auto stmt = conn_->prepare(sql);
-    EXPECT_TRUE(stmt.step());
-    return stmt.column_int64(0);
-  }
-  std::filesystem::path file_;
-  std::unique_ptr<db::connection> conn_;
+  std::int64_t count(const std::string& sql) { return db_.scalar(sql); }
+  test::temp_db db_{"kv_schema"};
+  db::connection* conn_ = &db_.writer();
 };
 
 TEST_F(kv_schema_test, validates_table_names) {

@@ -7,6 +7,8 @@
 #include "hoody/db/executors.hpp"
 #include "hoody/ops/sql.hpp"
 
+#include "support/temp_db.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,30 +19,7 @@ namespace hoody::test {
 
 class sql_fixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    db::mark_db_thread();
-    file_ = std::filesystem::temp_directory_path() /
-            ("sql_test_" + std::to_string(std::random_device{}()) + ".db");
-    db::connection_options opts;
-    opts.create = true;
-    writer_ = std::make_unique<db::connection>(file_, opts);
-  }
-  void TearDown() override {
-    reader_.reset();
-    writer_.reset();
-    std::filesystem::remove(file_);
-    std::filesystem::remove(file_.string() + "-wal");
-    std::filesystem::remove(file_.string() + "-shm");
-  }
-
-  db::connection& reader() {
-    if (!reader_) {
-      db::connection_options opts;
-      opts.read_only = true;
-      reader_ = std::make_unique<db::connection>(file_, opts);
-    }
-    return *reader_;
-  }
+  db::connection& reader() { return db_.reader(); }
 
   /// Runs a POST /db body on the writer inside BEGIN IMMEDIATE; commits on success, rolls back
   /// on error (like the dispatcher) and rethrows.
@@ -85,15 +64,10 @@ class sql_fixture : public ::testing::Test {
     return api_error(errc::internal, "none");
   }
 
-  std::int64_t scalar(const std::string& sql) {
-    auto stmt = writer_->prepare(sql);
-    EXPECT_TRUE(stmt.step());
-    return stmt.column_int64(0);
-  }
+  std::int64_t scalar(const std::string& sql) { return db_.scalar(sql); }
 
-  std::filesystem::path file_;
-  std::unique_ptr<db::connection> writer_;
-  std::unique_ptr<db::connection> reader_;
+  temp_db db_{"sql"};
+  db::connection* writer_ = &db_.writer();
 };
 
 }  // namespace hoody::test
