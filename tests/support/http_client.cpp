@@ -98,14 +98,7 @@ http_response http_client::request(std::string_view method, std::string_view tar
       connect();
     }
     try {
-      std::size_t sent = 0;
-      while (sent < out.size()) {
-        const auto n = ::send(fd_, out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) {
-          throw std::runtime_error("send failed");
-        }
-        sent += static_cast<std::size_t>(n);
-      }
+      send_all(out);
       auto res = read_response(head);
       if (lower(res.header("connection")) == "close") {
         close();
@@ -121,8 +114,7 @@ http_response http_client::request(std::string_view method, std::string_view tar
   throw std::runtime_error("unreachable");
 }
 
-http_response http_client::raw(std::string_view bytes) {
-  connect();
+void http_client::send_all(std::string_view bytes) {
   std::size_t sent = 0;
   while (sent < bytes.size()) {
     const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
@@ -131,6 +123,11 @@ http_response http_client::raw(std::string_view bytes) {
     }
     sent += static_cast<std::size_t>(n);
   }
+}
+
+http_response http_client::raw(std::string_view bytes) {
+  connect();
+  send_all(bytes);
   auto res = read_response(false);
   close();
   return res;
@@ -138,14 +135,7 @@ http_response http_client::raw(std::string_view bytes) {
 
 std::string http_client::raw_until_close(std::string_view bytes) {
   connect();
-  std::size_t sent = 0;
-  while (sent < bytes.size()) {
-    const auto n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) {
-      throw std::runtime_error("send failed");
-    }
-    sent += static_cast<std::size_t>(n);
-  }
+  send_all(bytes);
   std::string all;
   for (;;) {
     pollfd pfd{fd_, POLLIN, 0};

@@ -57,6 +57,7 @@ class http_client {
 
  private:
   void connect();
+  void send_all(std::string_view bytes);
   http_response read_response(bool head_request);
 
   std::uint16_t port_;
