@@ -20,7 +20,7 @@ std::string_view trim(std::string_view text) {
 }
 
 // The token of "Bearer <token>" (scheme case-insensitive), or nullopt.
-std::optional<std::string_view> bearer_token(const std::optional<std::string>& header) {
+std::optional<std::string> bearer_token(const std::optional<std::string>& header) {
   if (!header) {
     return std::nullopt;
   }
@@ -35,7 +35,7 @@ std::optional<std::string_view> bearer_token(const std::optional<std::string>& h
   if (value[scheme.size()] != ' ') {
     return std::nullopt;
   }
-  return trim(value.substr(scheme.size() + 1));
+  return std::string(trim(value.substr(scheme.size() + 1)));
 }
 
 response unauthorized(std::string message) {
