@@ -62,6 +62,17 @@ std::shared_ptr<database> database_cache::open(const std::filesystem::path& file
   return result;
 }
 
+std::shared_ptr<database> database_cache::find_open(const std::filesystem::path& file) {
+  std::lock_guard lock(mutex_);
+  auto found = open_.find(file.native());
+  if (found == open_.end()) {
+    return nullptr;
+  }
+  ++hits_;
+  found->second.last_use = ++tick_;
+  return found->second.db;
+}
+
 void database_cache::evict_idle(std::int64_t idle_ms) {
   std::vector<std::shared_ptr<database>> victims;
   {

@@ -50,8 +50,10 @@ std::string database_param(const request& req) {
   throw api_error(errc::bad_request, "missing db parameter");
 }
 
+}  // namespace
+
 // The handler's output survives until the write commits; only then is it sent.
-struct pending {
+struct dispatcher::pending {
   std::shared_ptr<const request> req;
   const route* r = nullptr;
   services* svc = nullptr;
@@ -59,6 +61,10 @@ struct pending {
   response result;
   dispatcher::completion complete;
 };
+
+namespace {
+
+using pending = dispatcher::pending;
 
 void run_handler(pending& p, db::connection* conn) {
   context ctx{*p.req, *p.svc, conn, p.file};
@@ -141,16 +147,26 @@ void dispatcher::dispatch(request req, completion complete) {
 
 void dispatcher::run_on_database(std::shared_ptr<const request> req, const route& r,
                                  completion complete) {
+  auto p = std::make_shared<pending>();
+  p->req = std::move(req);
+  p->r = &r;
+  p->svc = &svc_;
+  p->complete = std::move(complete);
+  // Fast path, no disk access: the name was resolved less than a second ago and its database is
+  // open, so neither the path rules nor an open can run here (see docs/performance.md).
+  if (r.db != db_use::create_new) {
+    if (auto database = find_open(*p)) {
+      submit(p, std::move(database));
+      return;
+    }
+  }
   // Resolving the path and opening the database touch the disk: never on the I/O thread.
-  exec_.post_blocking([this, req = std::move(req), &r, complete = std::move(complete)]() mutable {
-    auto p = std::make_shared<pending>();
-    p->req = std::move(req);
-    p->r = &r;
-    p->svc = &svc_;
-    p->complete = std::move(complete);
+  exec_.post_blocking([this, p] {
     std::shared_ptr<db::database> database;
+    const route& r = *p->r;
     try {
-      p->file = db::resolve_db_path(database_param(*p->req), svc_.paths);
+      const std::string name = database_param(*p->req);
+      p->file = db::resolve_db_path(name, svc_.paths);
       bool create = false;
       if (r.db == db_use::create_if_flagged) {
         create = create_requested(*p->req);
@@ -162,46 +178,86 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
         create = true;
       }
       database = svc_.databases.open(p->file, create);
+      remember_name(name, p->file);
     } catch (...) {
       p->complete(response_for(std::current_exception()));
       return;
     }
-
-    auto finish = [p](std::exception_ptr error) {
-      p->complete(error ? response_for(error) : std::move(p->result));
-    };
-    auto write = [p, database, finish] {
-      database->post_write([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
-    };
-    switch (r.mode) {
-    case access::write:
-      write();
-      break;
-    case access::read:
-      database->post_read([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
-      break;
-    case access::exclusive:
-      database->post_exclusive([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
-      break;
-    case access::read_then_write:
-      database->post_read([p](db::connection& conn) { run_handler(*p, &conn); },
-                          [p, finish, write](std::exception_ptr error) {
-                            if (error) {
-                              try {
-                                std::rethrow_exception(error);
-                              } catch (const needs_writer&) {
-                                write();
-                                return;
-                              } catch (...) {  // NOLINT(bugprone-empty-catch): reported below
-                              }
-                            }
-                            finish(error);
-                          });
-      break;
-    case access::none:
-      break;
-    }
+    submit(p, std::move(database));
   });
+}
+
+std::shared_ptr<db::database> dispatcher::find_open(pending& p) {
+  const request& req = *p.req;
+  auto name = req.query_param("db");
+  if (!name) {
+    name = req.query_param("path");
+  }
+  if (!name) {
+    return nullptr;
+  }
+  {
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(names_mutex_);
+    const auto found = names_.find(*name);
+    if (found == names_.end() || now - found->second.resolved > std::chrono::seconds(1)) {
+      return nullptr;
+    }
+    p.file = found->second.file;
+  }
+  if (p.r->db == db_use::create_if_flagged) {
+    try {
+      create_requested(req);  // still answers 400 for conflicting flags
+    } catch (...) {
+      return nullptr;  // the slow path reports it
+    }
+  }
+  return svc_.databases.find_open(p.file);
+}
+
+void dispatcher::remember_name(const std::string& name, const std::filesystem::path& file) {
+  std::lock_guard lock(names_mutex_);
+  if (names_.size() >= 4096) {
+    names_.clear();  // many distinct names: start over rather than track recency
+  }
+  names_.insert_or_assign(name, resolved_name{file, std::chrono::steady_clock::now()});
+}
+
+void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database) {
+  auto finish = [p](std::exception_ptr error) {
+    p->complete(error ? response_for(error) : std::move(p->result));
+  };
+  auto write = [p, database, finish] {
+    database->post_write([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+  };
+  switch (p->r->mode) {
+  case access::write:
+    write();
+    break;
+  case access::read:
+    database->post_read([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+    break;
+  case access::exclusive:
+    database->post_exclusive([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+    break;
+  case access::read_then_write:
+    database->post_read([p](db::connection& conn) { run_handler(*p, &conn); },
+                        [p, finish, write](std::exception_ptr error) {
+                          if (error) {
+                            try {
+                              std::rethrow_exception(error);
+                            } catch (const needs_writer&) {
+                              write();
+                              return;
+                            } catch (...) {  // NOLINT(bugprone-empty-catch): reported below
+                            }
+                          }
+                          finish(error);
+                        });
+    break;
+  case access::none:
+    break;
+  }
 }
 
 }  // namespace hoody::http

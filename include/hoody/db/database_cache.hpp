@@ -38,6 +38,9 @@ class database_cache {
   /// Returns the open database for `file` (canonical path), opening it if needed.
   /// `create`: create the file when missing. Missing without `create` → db_not_found.
   std::shared_ptr<database> open(const std::filesystem::path& file, bool create);
+  /// The database for `file` if it is open, else null. Never touches the disk (I/O threads may
+  /// call it).
+  std::shared_ptr<database> find_open(const std::filesystem::path& file);
 
   /// Closes databases unused for at least `idle_ms`.
   void evict_idle(std::int64_t idle_ms);

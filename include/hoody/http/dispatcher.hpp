@@ -1,7 +1,8 @@
 // hoody/http/dispatcher.hpp — runs a parsed request through the route table on the right thread.
 //
 // `dispatch` matches the route (404 / 405 with Allow), resolves the database parameter off the
-// I/O thread (path rules, cache open), then runs the handler where the route's `access` says:
+// I/O thread (path rules, cache open; a name resolved < 1 s ago whose database is open skips
+// that hop: no disk access), then runs the handler where the route's `access` says:
 // inline (none), on a reader, or on the database's writer (group-committed). `complete` is called
 // exactly once, on a database or I/O thread; the caller hops back to its own executor. Every
 // exception becomes a JSON error response here (through response_render), never a crash.
@@ -12,15 +13,22 @@
 #include "hoody/http/router.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 
 namespace hoody {
 struct services;
 }
 namespace hoody::db {
+class database;
 class executors;
-}
+}  // namespace hoody::db
 
 namespace hoody::http {
 
@@ -35,14 +43,27 @@ class dispatcher {
   /// Requests currently being processed (for graceful shutdown and metrics).
   [[nodiscard]] std::int64_t in_flight() const noexcept { return in_flight_.load(); }
 
+  struct pending;  ///< one request on its way through a database (dispatcher.cpp)
+
  private:
   void run_on_database(std::shared_ptr<const request> req, const route& r, completion complete);
+  /// The open database of a recently resolved name, or null (then the slow path resolves it).
+  std::shared_ptr<db::database> find_open(pending& p);
+  void remember_name(const std::string& name, const std::filesystem::path& file);
+  static void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
 
   const router& routes_;
   services& svc_;
   db::executors& exec_;
   cors_policy cors_;  ///< from config.cors_origin
   std::atomic<std::int64_t> in_flight_{0};
+
+  struct resolved_name {
+    std::filesystem::path file;
+    std::chrono::steady_clock::time_point resolved;
+  };
+  std::mutex names_mutex_;
+  std::unordered_map<std::string, resolved_name> names_;  ///< db parameter → file, ≤ 1 s old
 };
 
 }  // namespace hoody::http
