@@ -18,6 +18,7 @@ PEERS = {
     "query_get": [("sqld_select", "sqld select")],
 }
 KEYS_PER_REQUEST = {"batch_set": 100}
+WRITES = {"kv_put", "incr", "batch_set", "sql_upsert"}  # grp: write requests per group commit
 # (workload, peer, minimum ratio) at 64 connections
 TARGETS = [
     ("kv_get", "webdis_get", 1.5), ("kv_get", "nginx", 0.6), ("incr", "webdis_incr", 1.0),
@@ -52,13 +53,15 @@ def main():
 
     print()
     print(f"{'workload':<12} {'server':<7} {'conns':>5} {'req/s':>9} {'keys/s':>9} {'p50 ms':>7} "
-          f"{'p99 ms':>7} {'p99/ngx':>7} {'err':>5}  ratio to peer (same run)")
+          f"{'p99 ms':>7} {'p99/ngx':>7} {'err':>5} {'grp':>5}  ratio to peer (same run)")
     for r in rows:
         ratio = ", ".join(f"{v:.2f}x {k}" for k, v in r["ratios"].items())
         p99n = f"{r['p99_vs_nginx']:.2f}" if "p99_vs_nginx" in r else ""
         keys = f"{r['keys_per_s']:.0f}" if r["workload"] in KEYS_PER_REQUEST else ""
+        grp = r.get("group_commit_avg")
+        grp = f"{grp:.1f}" if isinstance(grp, (int, float)) and r["workload"] in WRITES else ""
         print(f"{r['workload']:<12} {r['server']:<7} {r['connections']:>5} {r['rps']:>9.0f} "
-              f"{keys:>9} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {p99n:>7} {r['errors']:>5}  {ratio}")
+              f"{keys:>9} {r['p50_ms']:>7.2f} {r['p99_ms']:>7.2f} {p99n:>7} {r['errors']:>5} {grp:>5}  {ratio}")
 
     targets = []
     for workload, peer, minimum in TARGETS:

@@ -158,6 +158,12 @@ jobs=(
 [ "$webdis_ok" = 1 ] && jobs+=("webdis_get webdis $wport" "webdis_set webdis $wport" "webdis_incr webdis $wport")
 [ "$sqld_ok" = 1 ] && jobs+=("sqld_select sqld $sport" "sqld_upsert sqld $sport")
 
+# Group commit: jobs per commit transaction during a write workload, from GET /metrics.
+group_totals() {
+  curl -s "http://127.0.0.1:$hport/metrics" |
+    awk '/^hoody_group_commit_size_sum/ {s=$2} /^hoody_group_commit_size_count/ {c=$2} END {print s+0, c+0}'
+}
+
 out="$work/results.jsonl"
 : >"$out"
 for c in $connections; do
@@ -166,13 +172,20 @@ for c in $connections; do
   for job in "${jobs[@]}"; do
     read -r name server port <<<"$job"
     if [ -n "$only" ] && ! grep -qw "$name" <<<"$only"; then continue; fi
+    [ "$server" = hoody ] && read -r gs0 gc0 < <(group_totals)
     line="$(BENCH_WORKLOAD="$name" BENCH_ROWS="$rows" wrk -t "$t" -c "$c" -d "${duration}s" \
       --latency -s "$here/workloads.lua" "http://127.0.0.1:$port" 2>&1 | grep '^BENCHJSON' | sed 's/^BENCHJSON //')" || true
     if [ -z "$line" ]; then
       log "$name @ $c: wrk produced no result"
       continue
     fi
-    echo "{\"workload\":\"$name\",\"server\":\"$server\",\"connections\":$c,\"wrk\":$line}" >>"$out"
+    group="null"
+    if [ "$server" = hoody ]; then
+      read -r gs1 gc1 < <(group_totals)
+      group="$(python3 -c "import sys; a=[float(x) for x in sys.argv[1:]]; s,c=a[2]-a[0],a[3]-a[1]; print(round(s/c,2) if c else 'null')" \
+        "$gs0" "$gc0" "$gs1" "$gc1")"
+    fi
+    echo "{\"workload\":\"$name\",\"server\":\"$server\",\"connections\":$c,\"group_commit_avg\":$group,\"wrk\":$line}" >>"$out"
     log "$name @ $c connections done"
   done
 done
