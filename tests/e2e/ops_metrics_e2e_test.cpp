@@ -1,0 +1,81 @@
+// GET /metrics: Prometheus text at the site root whose counters move with traffic.
+#include "support/http_client.hpp"
+#include "support/server_process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+using hoody::test::http_client;
+using hoody::test::server_process;
+using nlohmann::json;
+
+const std::string api = "/api/v1/sqlite";
+
+// The value of the sample `series` (name with labels exactly as rendered), or 0 when absent.
+double value_of(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(series + " ", 0) == 0) {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return 0;
+}
+
+TEST(ops_metrics_e2e, counters_move_with_traffic) {
+  server_process srv({"--ttl-sweep-interval", "1"});
+  http_client c(srv.port());
+  const auto before = c.get("/metrics");
+  ASSERT_EQ(before.status, 200);
+  EXPECT_EQ(before.header("content-type").rfind("text/plain; version=0.0.4", 0), 0U);
+  EXPECT_NE(before.body.find("# TYPE hoody_http_requests_total counter"), std::string::npos);
+
+  const std::string db_ok =
+      R"(hoody_http_requests_total{method="POST",route="/api/v1/sqlite/db",status="200"})";
+  const std::string kv_404 =
+      R"(hoody_http_requests_total{method="GET",route="/api/v1/sqlite/kv/{key}",status="404"})";
+  const std::string db_count =
+      R"(hoody_http_request_duration_seconds_count{method="POST",route="/api/v1/sqlite/db"})";
+  ASSERT_EQ(c.post(api + "/db/create?path=m", json::object()).status, 201);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(c.post(api + "/db?db=m", {{"transaction", {{{"query", "SELECT 1"}}}}}).status, 200);
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(c.get(api + "/kv/none?db=m").status, 404);
+  }
+  ASSERT_EQ(c.put(api + "/kv/short?db=m&ttl=1", "x").status, 200);
+
+  // The TTL sweep deletes the expired key within a few seconds.
+  std::string after;
+  for (int i = 0; i < 50; ++i) {
+    after = c.get("/metrics").body;
+    if (value_of(after, "hoody_ttl_rows_deleted_total") >= 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(value_of(after, db_ok) - value_of(before.body, db_ok), 5) << after;
+  EXPECT_EQ(value_of(after, kv_404) - value_of(before.body, kv_404), 3);
+  EXPECT_EQ(value_of(after, db_count), 5);
+  EXPECT_EQ(value_of(after, "hoody_open_databases"), 1);
+  EXPECT_GE(value_of(after, "hoody_db_cache_misses_total"), 1);
+  EXPECT_GE(value_of(after, "hoody_db_cache_hits_total"), 8);
+  EXPECT_GE(value_of(after, "hoody_group_commit_size_count"), 2);  // create + PUT at least
+  EXPECT_GE(value_of(after, R"(hoody_group_commit_size_bucket{le="+Inf"})"),
+            value_of(after, "hoody_group_commit_size_count"));
+  EXPECT_GE(value_of(after, "hoody_ttl_sweeps_total"), 1);
+  EXPECT_GE(value_of(after, "hoody_ttl_rows_deleted_total"), 1);
+  EXPECT_NE(after.find("hoody_writer_queue_depth "), std::string::npos);
+  // The scrape itself is counted under its route.
+  EXPECT_GE(
+      value_of(after, R"(hoody_http_requests_total{method="GET",route="/metrics",status="200"})"),
+      1);
+}
+
+}  // namespace
