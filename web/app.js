@@ -200,12 +200,42 @@
     el.classList.toggle('on', busyCount > 0);
   }
 
+  // Access token (server flags --auth-token / --read-only-token): kept in localStorage and sent
+  // as `Authorization: Bearer`. Asked for on a 401, or via the "Token" button in the top bar.
+  const TOKEN_KEY = 'hoody-sqlite.token';
+  function authToken() {
+    try { return localStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
+  }
+  function askToken(message) {
+    const t = window.prompt(message || 'Access token for this server (empty to clear):', authToken());
+    if (t === null) return false;
+    try {
+      if (t.trim()) localStorage.setItem(TOKEN_KEY, t.trim());
+      else localStorage.removeItem(TOKEN_KEY);
+    } catch (e) { /* storage disabled: the token lasts for this prompt only */ }
+    return true;
+  }
+  (function addTokenButton() {
+    const bar = document.querySelector('.topbar');
+    if (!bar) return;
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.id = 'token-button';
+    b.className = 'btn';
+    b.textContent = 'Token';
+    b.title = 'Set the access token sent as Authorization: Bearer';
+    b.addEventListener('click', () => askToken());
+    bar.appendChild(b);
+  })();
+
   async function api(method, path, opts = {}) {
     const url = new URL(API + path, location.origin);
     for (const [k, v] of Object.entries(opts.query || {})) {
       if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, v);
     }
     const headers = { 'Content-Type': opts.contentType || 'application/json' };
+    const token = authToken();
+    if (token) headers.Authorization = 'Bearer ' + token;
     let payload;
     if (opts.raw !== undefined) payload = opts.raw;
     else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
@@ -217,6 +247,13 @@
       setBusy(-1);
       if (e && e.name === 'AbortError') throw e;
       throw new ApiError('Could not reach the server (' + errMessage(e) + ')', 0, null);
+    }
+    if (res.status === 401 && !opts.tokenRetry) {
+      setBusy(-1);
+      if (askToken('This server needs an access token (Bearer):')) {
+        return api(method, path, Object.assign({}, opts, { tokenRetry: true }));
+      }
+      setBusy(1);
     }
     try {
       if (opts.expect === 'raw') {
