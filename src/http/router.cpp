@@ -24,7 +24,7 @@ bool is_capture(std::string_view segment) {
 }
 
 // Matches `parts` against `pattern`; returns the number of captures, or -1 when it does not match.
-int match_pattern(const std::vector<std::string_view>& pattern,
+int match_pattern(const std::vector<std::string>& pattern,
                   const std::vector<std::string_view>& parts, string_pairs* captures) {
   if (pattern.size() != parts.size()) {
     return -1;
@@ -47,6 +47,11 @@ int match_pattern(const std::vector<std::string_view>& pattern,
 }  // namespace
 
 void router::add(route r) {
+  std::vector<std::string> segments;
+  for (const auto part : split_path(r.pattern)) {
+    segments.emplace_back(part);
+  }
+  segments_.push_back(std::move(segments));
   routes_.push_back(std::move(r));
 }
 
@@ -60,8 +65,8 @@ match_result router::match(verb method, std::string_view raw_path) const {
   // The fewest captures among all path matches: a literal route shadows a parameter route for
   // every verb ("/kv/snapshot" is never the key "snapshot").
   int fewest = -1;
-  for (const auto& r : routes_) {
-    const int captures = match_pattern(split_path(r.pattern), parts, nullptr);
+  for (const auto& segments : segments_) {
+    const int captures = match_pattern(segments, parts, nullptr);
     if (captures >= 0 && (fewest < 0 || captures < fewest)) {
       fewest = captures;
     }
@@ -69,8 +74,9 @@ match_result router::match(verb method, std::string_view raw_path) const {
   if (fewest < 0) {
     return result;
   }
-  for (const auto& r : routes_) {
-    const int captures = match_pattern(split_path(r.pattern), parts, nullptr);
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const route& r = routes_[i];
+    const int captures = match_pattern(segments_[i], parts, nullptr);
     if (captures != fewest) {
       continue;
     }
@@ -95,7 +101,8 @@ match_result router::match(verb method, std::string_view raw_path) const {
   }
   if (best != nullptr) {
     result.found = best;
-    match_pattern(split_path(best->pattern), parts, &result.params);
+    match_pattern(segments_[static_cast<std::size_t>(best - routes_.data())], parts,
+                  &result.params);
   }
   return result;
 }

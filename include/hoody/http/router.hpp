@@ -82,6 +82,7 @@ class router {
 
  private:
   std::vector<route> routes_;
+  std::vector<std::vector<std::string>> segments_;  ///< routes_[i].pattern split once at add()
 };
 
 }  // namespace hoody::http
