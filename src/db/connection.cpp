@@ -60,7 +60,9 @@ statement& statement::operator=(statement&& other) noexcept {
   return *this;
 }
 
-statement::~statement() { sqlite3_finalize(stmt_); }
+statement::~statement() {
+  sqlite3_finalize(stmt_);
+}
 
 bool statement::step() {
   assert(on_db_thread());
@@ -79,10 +81,16 @@ void statement::run() {
   }
 }
 
-void statement::reset() noexcept { sqlite3_reset(stmt_); }
-void statement::clear_bindings() noexcept { sqlite3_clear_bindings(stmt_); }
+void statement::reset() noexcept {
+  sqlite3_reset(stmt_);
+}
+void statement::clear_bindings() noexcept {
+  sqlite3_clear_bindings(stmt_);
+}
 
-void statement::bind_null(int index) { check(sqlite3_bind_null(stmt_, index), db_); }
+void statement::bind_null(int index) {
+  check(sqlite3_bind_null(stmt_, index), db_);
+}
 void statement::bind_int64(int index, std::int64_t value) {
   check(sqlite3_bind_int64(stmt_, index, value), db_);
 }
@@ -118,18 +126,24 @@ void statement::bind_optional_int64(int index, const std::optional<std::int64_t>
   }
 }
 
-int statement::parameter_count() const noexcept { return sqlite3_bind_parameter_count(stmt_); }
+int statement::parameter_count() const noexcept {
+  return sqlite3_bind_parameter_count(stmt_);
+}
 std::string_view statement::parameter_name(int index) const noexcept {
   const char* name = sqlite3_bind_parameter_name(stmt_, index);
   return name == nullptr ? std::string_view{} : std::string_view{name};
 }
 
-int statement::column_count() const noexcept { return sqlite3_column_count(stmt_); }
+int statement::column_count() const noexcept {
+  return sqlite3_column_count(stmt_);
+}
 std::string_view statement::column_name(int column) const noexcept {
   const char* name = sqlite3_column_name(stmt_, column);
   return name == nullptr ? std::string_view{} : std::string_view{name};
 }
-int statement::column_type(int column) const noexcept { return sqlite3_column_type(stmt_, column); }
+int statement::column_type(int column) const noexcept {
+  return sqlite3_column_type(stmt_, column);
+}
 bool statement::column_is_null(int column) const noexcept {
   return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
 }
@@ -167,9 +181,25 @@ std::optional<std::int64_t> statement::column_optional_int64(int column) const n
   }
   return column_int64(column);
 }
-bool statement::readonly() const noexcept { return sqlite3_stmt_readonly(stmt_) != 0; }
+bool statement::readonly() const noexcept {
+  return sqlite3_stmt_readonly(stmt_) != 0;
+}
 
 // --- connection ---------------------------------------------------------------------------
+
+namespace {
+bool is_transaction_control(std::string_view sql) {
+  if (sql.size() > 80 || sql.find(';') != std::string_view::npos) {
+    return false;
+  }
+  for (const std::string_view verb : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT ", "RELEASE "}) {
+    if (sql.starts_with(verb)) {
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
 
 connection::connection(const std::filesystem::path& file, const connection_options& options)
     : file_(file), read_only_(options.read_only) {
@@ -199,8 +229,8 @@ connection::connection(const std::filesystem::path& file, const connection_optio
     } else {
       // A file that is not a database fails here, on first touch.
       exec("PRAGMA journal_mode=WAL");
-      exec("PRAGMA synchronous=" + (options.synchronous == "FULL" ? std::string("FULL")
-                                                                   : std::string("NORMAL")));
+      exec("PRAGMA synchronous=" +
+           (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL")));
       exec("PRAGMA foreign_keys=ON");
     }
   } catch (...) {
@@ -212,6 +242,7 @@ connection::connection(const std::filesystem::path& file, const connection_optio
 
 connection::~connection() {
   cache_.clear();  // finalize statements before closing
+  user_cache_.clear();
   if (db_ != nullptr) {
     if (!read_only_) {
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
@@ -222,6 +253,13 @@ connection::~connection() {
 
 void connection::exec(std::string_view sql) {
   assert(on_db_thread());
+  if (is_transaction_control(sql)) {
+    // BEGIN/COMMIT/SAVEPOINT run several times per request: prepare each text once.
+    auto& stmt = cached(std::string(sql));
+    statement_reset_guard guard(stmt);
+    stmt.run();
+    return;
+  }
   const std::string text(sql);
   char* error = nullptr;
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
@@ -263,11 +301,40 @@ statement& connection::cached(const std::string& sql) {
   return cache_.emplace(sql, statement{stmt, db_}).first->second;
 }
 
-std::int64_t connection::changes() const noexcept { return sqlite3_changes64(db_); }
+statement connection::take_user_statement(std::string_view sql) {
+  auto found = user_cache_.find(std::string(sql));
+  if (found == user_cache_.end()) {
+    return {};
+  }
+  statement stmt = std::move(found->second);
+  user_cache_.erase(found);
+  return stmt;
+}
+
+void connection::give_back_user_statement(std::string_view sql, statement stmt) noexcept {
+  if (!stmt) {
+    return;
+  }
+  try {
+    stmt.reset();
+    stmt.clear_bindings();
+    if (user_cache_.size() >= 64) {
+      user_cache_.clear();  // many distinct texts: start over (finalizes them)
+    }
+    user_cache_.try_emplace(std::string(sql), std::move(stmt));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory: the statement is finalized
+  }
+}
+
+std::int64_t connection::changes() const noexcept {
+  return sqlite3_changes64(db_);
+}
 std::int64_t connection::last_insert_rowid() const noexcept {
   return sqlite3_last_insert_rowid(db_);
 }
-bool connection::in_transaction() const noexcept { return sqlite3_get_autocommit(db_) == 0; }
+bool connection::in_transaction() const noexcept {
+  return sqlite3_get_autocommit(db_) == 0;
+}
 
 bool connection::table_exists(std::string_view name) {
   auto& stmt = cached("SELECT 1 FROM sqlite_schema WHERE type IN ('table','view') AND name = ?1");
@@ -283,7 +350,9 @@ void connection::set_user_sql_guard(bool enabled, bool allow_attach) {
   allow_attach_ = allow_attach;
 }
 
-void connection::set_deadline(std::int64_t deadline_ms) noexcept { deadline_ms_ = deadline_ms; }
+void connection::set_deadline(std::int64_t deadline_ms) noexcept {
+  deadline_ms_ = deadline_ms;
+}
 
 int connection::progress_callback(void* self) noexcept {
   const auto* conn = static_cast<connection*>(self);
@@ -320,7 +389,9 @@ savepoint::savepoint(connection& conn, std::string_view name) : conn_(conn), nam
   conn_.exec("SAVEPOINT " + name_);
 }
 
-savepoint::~savepoint() { rollback(); }
+savepoint::~savepoint() {
+  rollback();
+}
 
 void savepoint::release() {
   if (!done_) {

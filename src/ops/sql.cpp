@@ -231,6 +231,10 @@ std::string denied_message(std::string_view sql, std::string_view reason) {
 /// Prepares one user statement with the user-SQL guard on; rejects empty SQL and extra
 /// statements. Errors carry no reqIdx (the caller adds it).
 db::statement prepare_user(db::connection& conn, std::string_view sql, std::size_t item = 0) {
+  // Text that passed every check below on this connection before: reuse its statement.
+  if (db::statement reused = conn.take_user_statement(sql)) {
+    return reused;
+  }
   std::string_view tail;
   db::statement stmt;
   try {
@@ -594,12 +598,14 @@ class runner {
       if (rows.truncated) {
         result["truncated"] = true;
       }
+      conn_.give_back_user_statement(item.sql, std::move(stmt));
       return result;
     }
     if (!item.has_batch) {
       bind_values(stmt, item.values);
       const std::int64_t n = run_statement(stmt);
       result["rowsUpdated"] = n;
+      conn_.give_back_user_statement(item.sql, std::move(stmt));
       return result;
     }
     ojson counts = ojson::array();
@@ -639,6 +645,7 @@ class runner {
     if (!row_errors.empty()) {
       result["rowErrors"] = std::move(row_errors);
     }
+    conn_.give_back_user_statement(item.sql, std::move(stmt));
     return result;
   }
 
@@ -822,15 +829,17 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
     refuse_read_only();
   }
   std::string_view tail;
-  db::statement stmt;
-  try {
-    db::user_sql_scope guard(conn);
-    stmt = conn.prepare(sql, &tail);
-  } catch (const api_error& e) {
-    if (is_auth_error(e)) {
-      refuse_read_only();
+  db::statement stmt = conn.take_user_statement(sql);  // passed the checks below before
+  if (!stmt) {
+    try {
+      db::user_sql_scope guard(conn);
+      stmt = conn.prepare(sql, &tail);
+    } catch (const api_error& e) {
+      if (is_auth_error(e)) {
+        refuse_read_only();
+      }
+      throw;
     }
-    throw;
   }
   if (!stmt) {
     throw api_error(errc::bad_request, "sql is empty");
@@ -840,6 +849,7 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
   }
   const columns cols = column_names(stmt);
   rows_read rows = read_rows(stmt, cols, result_format::map, sql_limits::max_result_rows);
+  conn.give_back_user_statement(sql, std::move(stmt));
   ojson body = ojson::object();
   body["columns"] = cols.headers;
   body["resultSet"] = std::move(rows.rows);

@@ -120,6 +120,13 @@ class connection {
   /// (statement_reset_guard).
   statement& cached(const std::string& sql);
 
+  /// User-SQL statement reuse (checkout/checkin, bounded): `take_user_statement` moves out a
+  /// statement that an earlier `give_back_user_statement` stored for exactly this text, or
+  /// returns a null statement. Only text that passed the user-SQL guard and the one-statement
+  /// rule may be given back (ops::prepare_user does both); it is reset with bindings cleared.
+  statement take_user_statement(std::string_view sql);
+  void give_back_user_statement(std::string_view sql, statement stmt) noexcept;
+
   [[nodiscard]] std::int64_t changes() const noexcept;
   [[nodiscard]] std::int64_t last_insert_rowid() const noexcept;
   [[nodiscard]] bool in_transaction() const noexcept;
@@ -156,6 +163,7 @@ class connection {
   bool allow_attach_ = false;
   std::int64_t deadline_ms_ = 0;
   std::unordered_map<std::string, statement> cache_;
+  std::unordered_map<std::string, statement> user_cache_;  ///< ≤ 64 user statements, idle
   std::unordered_set<std::string> known_;
 };
 
