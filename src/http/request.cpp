@@ -1,6 +1,7 @@
 #include "hoody/http/request.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/core/json_limits.hpp"
 
 #include <algorithm>
 #include <array>
@@ -196,6 +197,14 @@ std::optional<double> request::number_param(std::string_view name) const {
 }
 
 nlohmann::json request::json_body() const {
+  // nlohmann stops at a NUL byte as if the input ended there: "{...}\0junk" would pass.
+  if (body.find('\0') != std::string::npos) {
+    throw api_error(errc::invalid_json, "Invalid JSON body: raw NUL byte");
+  }
+  if (json_too_deep(body)) {
+    throw api_error(errc::invalid_json, "Invalid JSON body: nested deeper than " +
+                                            std::to_string(max_json_depth) + " levels");
+  }
   try {
     return nlohmann::json::parse(body);
   } catch (const nlohmann::json::parse_error&) {

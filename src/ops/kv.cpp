@@ -2,6 +2,7 @@
 #include "hoody/ops/kv.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/core/json_limits.hpp"
 #include "hoody/ops/base64.hpp"
 #include "hoody/ops/utf8.hpp"
 
@@ -41,9 +42,31 @@ std::string quoted_key(std::string_view key) {
   throw api_error(errc::key_not_found, "Key not found");
 }
 
+/// Parses client or stored JSON; discarded when invalid or nested deeper than max_json_depth
+/// (deeper documents would overflow the stack when copied or dumped).
+json parse_bounded(std::string_view text) {
+  if (json_too_deep(text) || text.find('\0') != std::string_view::npos) {
+    return json(json::value_t::discarded);
+  }
+  return json::parse(text, nullptr, false);
+}
+
+/// A JSON text the client sent as a value: refuses nesting beyond max_json_depth.
+bool accept_bounded(std::string_view text) {
+  // nlohmann stops at a NUL byte as if the input ended there: "1\0junk" is not JSON.
+  if (text.find('\0') != std::string_view::npos || !json::accept(text)) {
+    return false;
+  }
+  if (json_too_deep(text)) {
+    throw api_error(errc::invalid_json, "Invalid JSON body: nested deeper than " +
+                                            std::to_string(max_json_depth) + " levels");
+  }
+  return true;
+}
+
 /// Parses a stored value as JSON; 400 when it is not JSON.
 json parse_stored_json(const kv_entry& entry) {
-  json doc = json::parse(entry.value.value, nullptr, false);
+  json doc = parse_bounded(entry.value.value);
   if (doc.is_discarded()) {
     throw api_error(errc::bad_request,
                     "Value at key " + quoted_key(entry.key) + " is not JSON; cannot use path");
@@ -182,7 +205,7 @@ json doc_for_write(const write_ctx& w, const std::optional<json_path>& path, jso
   if (!w.before) {
     return path ? empty_doc_for(*path) : std::move(fresh_root);
   }
-  json doc = json::parse(w.before->value.value, nullptr, false);
+  json doc = parse_bounded(w.before->value.value);
   if (doc.is_discarded()) {
     if (path) {
       throw api_error(errc::bad_request, "Value at key " + quoted_key(w.before->key) +
@@ -269,18 +292,28 @@ std::int64_t parse_ttl(std::string_view text) {
   return *v;
 }
 
+void validate_content_type(std::string_view content_type) {
+  const bool printable = std::all_of(content_type.begin(), content_type.end(),
+                                     [](char ch) { return ch >= 0x20 && ch <= 0x7e; });
+  if (content_type.empty() || content_type.size() > 255 || !printable) {
+    throw api_error(
+        errc::bad_request,
+        "content_type must be 1-255 printable ASCII characters (no control characters)");
+  }
+}
+
 std::string infer_content_type(const std::optional<std::string>& header, std::string_view body) {
   std::string given = header ? std::string(trim(*header)) : std::string();
   const std::string base = lower(trim(std::string_view(given).substr(0, given.find(';'))));
   // No usable header (also curl's default form type and wildcards): sniff the body.
   if (base.empty() || base == "application/x-www-form-urlencoded" || base == "*/*") {
-    if (json::accept(body)) {
+    if (accept_bounded(body)) {
       return "application/json";
     }
     return is_valid_utf8(body) ? "text/plain" : "application/octet-stream";
   }
   if (base == "application/json" || base.ends_with("+json")) {
-    if (!json::accept(body)) {
+    if (!accept_bounded(body)) {
       return "text/plain";
     }
     return base == "application/json" ? "application/json" : given;
@@ -319,7 +352,7 @@ kv_write_result kv_put(db::connection& conn, const kv_scope& scope, std::string_
   }
   kv_value after;
   if (req.path) {
-    json leaf = json::parse(req.value, nullptr, false);
+    json leaf = parse_bounded(req.value);
     if (leaf.is_discarded()) {
       throw api_error(errc::invalid_json, "Invalid JSON body");
     }
@@ -624,6 +657,7 @@ std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
         fail("content_type must be a non-empty string");
       }
       item.content_type = std::string(trim(ct.get<std::string>()));
+      validate_content_type(item.content_type);
     }
     if (it.contains("ttl") && !it["ttl"].is_null()) {
       const json& ttl = it["ttl"];

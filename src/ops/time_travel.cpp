@@ -2,6 +2,7 @@
 #include "hoody/ops/time_travel.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/core/json_limits.hpp"
 #include "hoody/ops/base64.hpp"
 #include "hoody/ops/json_path.hpp"
 
@@ -298,7 +299,8 @@ double seconds_of_ms(std::int64_t ts_ms) noexcept {
 
 nlohmann::json render_value(const kv_value& value) {
   if (is_json_content_type(value.content_type)) {
-    auto parsed = nlohmann::json::parse(value.value, nullptr, false);
+    auto parsed = json_too_deep(value.value) ? nlohmann::json(nlohmann::json::value_t::discarded)
+                                             : nlohmann::json::parse(value.value, nullptr, false);
     if (!parsed.is_discarded()) {
       return parsed;
     }
