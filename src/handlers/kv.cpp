@@ -8,6 +8,8 @@
 #include "hoody/handlers/routes.hpp"
 #include "hoody/ops/time_travel.hpp"
 
+#include <algorithm>
+
 namespace hoody::handlers {
 namespace {
 
@@ -39,7 +41,12 @@ http::response get_key(http::context& ctx) {
   if (path) {
     return http::response::json(ops::kv_read_path(*entry, *path));
   }
-  return http::response::raw(entry->value.value, entry->value.content_type);
+  // A type written by raw SQL could hold CR/LF: never echo it into a header unchecked.
+  const auto& type = entry->value.content_type;
+  const bool safe =
+      !type.empty() && type.size() <= 255 &&
+      std::all_of(type.begin(), type.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; });
+  return http::response::raw(entry->value.value, safe ? type : "application/octet-stream");
 }
 
 http::response put_key(http::context& ctx) {
@@ -57,6 +64,7 @@ http::response put_key(http::context& ctx) {
   }
   put.value = req.body;
   if (auto ct = req.query_param("content_type"); ct && !ct->empty()) {
+    ops::validate_content_type(*ct);
     put.content_type = *ct;
   } else {
     put.content_type = ops::infer_content_type(req.header("content-type"), req.body);

@@ -34,6 +34,10 @@ void validate_key(std::string_view key);
 /// `ttl must be a non-negative integer number of seconds`.
 [[nodiscard]] std::int64_t parse_ttl(std::string_view text);
 
+/// Throws bad_request unless `content_type` can be sent back as a header value: 1-255
+/// printable ASCII characters (no CR/LF/NUL: no response splitting through a stored type).
+void validate_content_type(std::string_view content_type);
+
 /// Content type for a PUT body given the request's Content-Type header (see docs/kv.md):
 /// JSON header + JSON body → application/json; JSON header + non-JSON body → text/plain;
 /// any other header → as given; no header → sniffed (JSON, text/plain, octet-stream).
