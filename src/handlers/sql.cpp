@@ -7,6 +7,7 @@
 #include "hoody/handlers/routes.hpp"
 #include "hoody/ops/kv_schema.hpp"
 #include "hoody/ops/query_history.hpp"
+#include "hoody/ops/utf8.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -160,6 +161,9 @@ http::response get_query(http::context& ctx) {
       throw api_error(errc::bad_request, "missing required parameter: sql");
     }
     const std::string sql = ops::decode_query_sql(*param);
+    if (!ops::is_valid_utf8(sql)) {
+      throw api_error(errc::bad_request, "sql must be valid UTF-8");
+    }
     rec.set_sql(sql, 1);
     ops::query_outcome out = ops::run_read_only_query(*ctx.conn, sql);
     rec.succeeded(out.rows);
@@ -195,13 +199,36 @@ http::response create_db(http::context& ctx) {
 
 void register_sql_routes(http::router& router) {
   const std::string p = api_prefix;
-  router.add({http::verb::post, p + "/db", http::access::read_then_write,
-              http::db_use::create_if_flagged,
-              "Run one atomic SQL transaction: query/statement items with values or valuesBatch",
-              post_db});
-  router.add({http::verb::post, p + "/db/create", http::access::write, http::db_use::create_new,
-              "Create a database file (optionally with the KV tables: init_kv, kv_table)",
-              create_db});
+  http::route post{
+      http::verb::post,
+      p + "/db",
+      http::access::read_then_write,
+      http::db_use::create_if_flagged,
+      "Run one atomic SQL transaction: query/statement items with values or valuesBatch",
+      post_db};
+  post.precheck = [](const http::request& req) {
+    try {
+      (void)ops::parse_sql_request(req.json_body());
+    } catch (api_error& e) {
+      if (!e.details().contains("reqIdx")) {
+        e.details()["reqIdx"] = -1;
+      }
+      throw;
+    }
+  };
+  router.add(std::move(post));
+  http::route create{http::verb::post,
+                     p + "/db/create",
+                     http::access::write,
+                     http::db_use::create_new,
+                     "Create a database file (optionally with the KV tables: init_kv, kv_table)",
+                     create_db};
+  create.precheck = [](const http::request& req) {
+    if (req.flag("init_kv", false)) {
+      ops::validate_kv_table_name(req.query_param("kv_table").value_or("kv_store"));
+    }
+  };
+  router.add(std::move(create));
   router.add({http::verb::get, p + "/query", http::access::read, http::db_use::existing,
               "Run one read-only SELECT/WITH query given as base64 or raw SQL (shareable URL)",
               get_query});

@@ -177,6 +177,12 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
         }
         create = true;
       }
+      if (create && r.precheck) {
+        std::error_code ec;
+        if (!std::filesystem::exists(p->file, ec)) {
+          r.precheck(*p->req);  // a request that is bound to fail creates no file
+        }
+      }
       database = svc_.databases.open(p->file, create);
       remember_name(name, p->file);
     } catch (...) {
