@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -51,6 +52,16 @@ bool check_data_dir(const std::filesystem::path& dir) {
   return true;
 }
 
+// Each connection holds a descriptor: raise the soft limit to the hard one (often 1024 → much
+// more), so many idle keep-alive clients do not exhaust it.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 bool write_port_file(const std::filesystem::path& file, std::uint16_t port) {
   const auto tmp = std::filesystem::path(file.string() + ".tmp");
   {
@@ -92,6 +103,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32U));
   option(app, "--max-header-bytes", cfg.max_header_bytes, "Largest accepted request header block")
       ->check(CLI::Range(std::size_t{512}, std::size_t{1} << 20U));
+  option(app, "--max-connections", cfg.max_connections,
+         "Open connections served at once; more are answered 503 and closed (0 = no limit)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}));
   option(app, "--max-open-dbs", cfg.max_open_dbs, "Databases kept open at once (LRU)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
   option(app, "--read-timeout", cfg.read_timeout_s,
@@ -150,6 +164,7 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
+  raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir)) {
     return 1;
   }

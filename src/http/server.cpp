@@ -23,6 +23,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -118,6 +119,10 @@ struct server::impl {
   std::mutex sessions_mutex;
   std::unordered_map<void*, std::function<void()>> session_closers;  // close-if-idle hooks
 
+  // Open sessions, for --max-connections; a retry timer for accept errors such as EMFILE.
+  std::atomic<std::size_t> open_sessions{0};
+  net::steady_timer accept_retry{ioc};
+
   void do_accept();
   void start_shutdown();
   void schedule_sweep();
@@ -131,9 +136,12 @@ struct server::impl {
 
 class session : public std::enable_shared_from_this<session> {
  public:
-  session(tcp::socket&& socket, server::impl& srv) : stream_(std::move(socket)), srv_(srv) {}
+  session(tcp::socket&& socket, server::impl& srv) : stream_(std::move(socket)), srv_(srv) {
+    srv_.open_sessions.fetch_add(1);
+  }
 
   ~session() {
+    srv_.open_sessions.fetch_sub(1);
     std::lock_guard lock(srv_.sessions_mutex);
     srv_.session_closers.erase(this);
   }
@@ -163,6 +171,27 @@ class session : public std::enable_shared_from_this<session> {
     parser_->header_limit(static_cast<std::uint32_t>(srv_.cfg.max_header_bytes));
     idle_ = true;
     stream_.expires_after(std::chrono::seconds(srv_.cfg.idle_timeout_s));
+    if (buffer_.size() > 0) {
+      read_header();  // a pipelined request already started
+      return;
+    }
+    // Wait for the first byte with the idle timeout; the rest of the request then has to
+    // arrive within the read timeout (a client trickling bytes is cut off by it).
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (ec) {
+                                self->idle_ = false;
+                                self->on_read_error(ec);
+                                return;
+                              }
+                              self->read_header();
+                            });
+  }
+
+  void read_header() {
+    idle_ = false;
+    stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&session::on_header, shared_from_this()));
   }
@@ -174,7 +203,6 @@ class session : public std::enable_shared_from_this<session> {
       return;
     }
     started_ = std::chrono::steady_clock::now();
-    stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
     const auto& header = parser_->get();
     if (beast::iequals(header[bhttp::field::expect], "100-continue")) {
       // curl waits for this before sending a body; answer at once instead of making it time out.
@@ -323,6 +351,50 @@ class session : public std::enable_shared_from_this<session> {
 };
 
 //------------------------------------------------------------------------------------------
+// A connection beyond --max-connections: answered 503 JSON and closed, after reading what the
+// client sent (closing with unread input would reset the connection and lose the answer).
+
+class refusal : public std::enable_shared_from_this<refusal> {
+ public:
+  refusal(tcp::socket&& socket, std::size_t limit) : stream_(std::move(socket)) {
+    const std::string body = R"({"error":"too many open connections (limit )" +
+                             std::to_string(limit) + R"(); retry later","code":"UNAVAILABLE"})";
+    message_ =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: " + std::string(server_name()) +
+        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
+  }
+
+  void run() {
+    stream_.expires_after(std::chrono::seconds(2));
+    net::async_write(stream_, net::buffer(message_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         self->stream_.close();
+                         return;
+                       }
+                       beast::error_code sec;
+                       self->stream_.socket().shutdown(tcp::socket::shutdown_send, sec);
+                       self->drain();
+                     });
+  }
+
+ private:
+  void drain() {
+    stream_.async_read_some(net::buffer(scratch_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) {
+                                self->stream_.close();  // EOF, timeout or error
+                                return;
+                              }
+                              self->drain();
+                            });
+  }
+
+  beast::tcp_stream stream_;
+  std::string message_;
+  std::array<char, 4096> scratch_{};
+};
 
 void server::impl::do_accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -330,7 +402,18 @@ void server::impl::do_accept() {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) {
         return;
       }
+      // Typically EMFILE: retry shortly instead of spinning on the same pending connection.
       spdlog::warn("accept failed: {}", ec.message());
+      accept_retry.expires_after(std::chrono::milliseconds(100));
+      accept_retry.async_wait([this](beast::error_code wec) {
+        if (!wec && !stopping) {
+          do_accept();
+        }
+      });
+      return;
+    }
+    if (cfg.max_connections > 0 && open_sessions.load() >= cfg.max_connections) {
+      std::make_shared<refusal>(std::move(socket), cfg.max_connections)->run();
     } else {
       beast::error_code nd;
       socket.set_option(tcp::no_delay(true), nd);
@@ -398,6 +481,7 @@ void server::impl::start_shutdown() {
   spdlog::info("shutting down: no new connections, finishing in-flight requests");
   beast::error_code ec;
   acceptor.close(ec);
+  accept_retry.cancel();
   signals.cancel(ec);
   sweep_timer.cancel();
   std::vector<std::function<void()>> closers;

@@ -22,6 +22,7 @@ struct config {
   bool access_log = true;
   std::size_t max_body_bytes = 16U * 1024U * 1024U;
   std::size_t max_header_bytes = 16U * 1024U;
+  std::size_t max_connections = 10000;  ///< open connections; beyond → 503 and close; 0 = no limit
   std::size_t max_open_dbs = 64;
   unsigned read_timeout_s = 30;        ///< a whole request must arrive within this
   unsigned idle_timeout_s = 60;        ///< keep-alive connection idle limit
