@@ -67,7 +67,7 @@ struct route {
   bool open = false;  ///< served without a token even when --auth-token is set (health, UI)
   /// Runs before the request would create a new database file (create_new, or a create flag on
   /// a missing file): throw to refuse the request without leaving an empty file behind.
-  std::function<void(const request&)> precheck;
+  std::function<void(const request&)> precheck = {};
 };
 
 struct match_result {
