@@ -19,7 +19,7 @@ TEST_PACKAGES  := curl
 BENCH_PACKAGES := wrk nginx-light redis-server webdis curl python3
 
 .PHONY: all deps test-deps build run test test-unit test-integration test-e2e test-browser \
-        format format-check screenshots bench clean
+        format format-check screenshots bench clean crash-test sanitize fuzz fuzz-smoke
 
 all: build
 
@@ -72,6 +72,46 @@ format-check: deps
 bench: build
 	$(call apt_install,$(BENCH_PACKAGES))
 	bash bench/run.sh
+
+# Crash safety: 20 kill -9 trials (`make test` runs 3 through the e2e tier).
+CRASH_TRIALS ?= 20
+crash-test: build
+	HOODY_CRASH_TRIALS=$(CRASH_TRIALS) ctest --test-dir $(BUILD_DIR) -R '^crash\.' --output-on-failure --timeout 1800
+
+# Sanitizers: ASan+UBSan on the unit and integration tiers, TSan on the concurrency tests.
+# Debug -O1, only the test targets (and the binary they depend on); any report fails the run.
+SAN_FLAGS = -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-g -O1"
+sanitize: deps
+	cmake -S . -B build-asan $(SAN_FLAGS) -DHOODY_SANITIZE="address;undefined"
+	cmake --build build-asan -j $(JOBS) --target hoody_unit_tests hoody_integration_tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-asan -L 'unit|integration' --output-on-failure -j $(JOBS) --timeout 600
+	cmake -S . -B build-tsan $(SAN_FLAGS) -DHOODY_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS) --target hoody_unit_tests hoody_integration_tests
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir build-tsan -L concurrency --output-on-failure -j $(JOBS) --timeout 600
+
+# libFuzzer targets (clang, ASan+UBSan): each runs FUZZ_SECONDS on its checked-in corpus.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = fuzz_request_router fuzz_sql_transaction fuzz_json_path fuzz_base64 fuzz_db_path
+fuzz:
+	$(call apt_install,clang-14 libclang-rt-14-dev cmake ninja-build libboost1.81-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev)
+	CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG="-g -O1" -DHOODY_BUILD_TESTS=OFF -DHOODY_BUILD_FUZZERS=ON
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t; \
+	  echo "== $$t ($(FUZZ_SECONDS) s)"; \
+	  ./build-fuzz/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 -artifact_prefix=build-fuzz/$$t- \
+	    build-fuzz/corpus/$$t tests/fuzz/corpus/$$t > build-fuzz/$$t.log 2>&1; rc=$$?; \
+	  grep -E "stat::number_of_executed_units|SUMMARY" build-fuzz/$$t.log; \
+	  if [ $$rc -ne 0 ]; then tail -40 build-fuzz/$$t.log; exit 1; fi; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
 
 clean:
 	rm -rf $(BUILD_DIR)
