@@ -301,14 +301,26 @@ statement& connection::cached(const std::string& sql) {
   return cache_.emplace(sql, statement{stmt, db_}).first->second;
 }
 
+std::int64_t connection::schema_version() {
+  auto& stmt = cached("PRAGMA schema_version");
+  statement_reset_guard guard(stmt);
+  return stmt.step() ? stmt.column_int64(0) : -1;
+}
+
 statement connection::take_user_statement(std::string_view sql) {
+  if (user_cache_.empty()) {
+    return {};
+  }
   auto found = user_cache_.find(std::string(sql));
   if (found == user_cache_.end()) {
     return {};
   }
-  statement stmt = std::move(found->second);
+  idle_user_statement idle = std::move(found->second);
   user_cache_.erase(found);
-  return stmt;
+  if (idle.schema_version != schema_version()) {
+    return {};  // finalized here; the caller prepares afresh
+  }
+  return std::move(idle.stmt);
 }
 
 void connection::give_back_user_statement(std::string_view sql, statement stmt) noexcept {
@@ -318,11 +330,12 @@ void connection::give_back_user_statement(std::string_view sql, statement stmt) 
   try {
     stmt.reset();
     stmt.clear_bindings();
+    const std::int64_t version = schema_version();
     if (user_cache_.size() >= 64) {
       user_cache_.clear();  // many distinct texts: start over (finalizes them)
     }
-    user_cache_.try_emplace(std::string(sql), std::move(stmt));
-  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory: the statement is finalized
+    user_cache_.try_emplace(std::string(sql), idle_user_statement{std::move(stmt), version});
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the statement is finalized, nothing is lost
   }
 }
 

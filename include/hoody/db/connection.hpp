@@ -124,6 +124,8 @@ class connection {
   /// statement that an earlier `give_back_user_statement` stored for exactly this text, or
   /// returns a null statement. Only text that passed the user-SQL guard and the one-statement
   /// rule may be given back (ops::prepare_user does both); it is reset with bindings cleared.
+  /// A schema change since it was given back (PRAGMA schema_version) drops it: its column list
+  /// (e.g. `SELECT *`) would be stale until its next step.
   statement take_user_statement(std::string_view sql);
   void give_back_user_statement(std::string_view sql, statement stmt) noexcept;
 
@@ -163,7 +165,12 @@ class connection {
   bool allow_attach_ = false;
   std::int64_t deadline_ms_ = 0;
   std::unordered_map<std::string, statement> cache_;
-  std::unordered_map<std::string, statement> user_cache_;  ///< ≤ 64 user statements, idle
+  struct idle_user_statement {
+    statement stmt;
+    std::int64_t schema_version = 0;  ///< reused only while the schema is unchanged
+  };
+  std::unordered_map<std::string, idle_user_statement> user_cache_;  ///< ≤ 64, reset
+  [[nodiscard]] std::int64_t schema_version();
   std::unordered_set<std::string> known_;
 };
 
