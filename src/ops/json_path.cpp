@@ -2,6 +2,7 @@
 #include "hoody/ops/json_path.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/ops/utf8.hpp"
 
 #include <charconv>
 
@@ -92,6 +93,10 @@ json_path parse_json_path(std::string_view text) {
   }
   if (s.empty()) {
     invalid_path(text, "empty");
+  }
+  if (!is_valid_utf8(text)) {
+    // Member names end up in the stored document, which must stay printable JSON.
+    invalid_path(text, "not valid UTF-8");
   }
   std::size_t i = 0;
   bool expect_segment = true;  // at start or after '.'

@@ -357,6 +357,8 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
   add("PUT kv: path through a scalar", "PUT", kv + "/cfg" + q + "&path=theme.mode.x", "1", 400);
   add("PUT kv: path unterminated bracket", "PUT", kv + "/cfg" + q + "&path=items%5B", "1", 400);
   add("PUT kv: path bracket not a number", "PUT", kv + "/cfg" + q + "&path=items%5Bx%5D", "1", 400);
+  add("PUT kv: path with invalid UTF-8 (fuzz finding)", "PUT", kv + "/cfg" + q + "&path=a%FF", "1",
+      400);
   add("PUT kv: path on a text value", "PUT", kv + "/hello" + q + "&path=a", "1", 400);
   add("PUT kv: path with deep leaf", "PUT", kv + "/cfg" + q + "&path=theme.mode",
       deep_array(100000), 400);
