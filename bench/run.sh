@@ -6,6 +6,8 @@
 #   BENCH_THREADS      wrk threads (default 2)
 #   BENCH_ONLY         space-separated workload names to run (default: all)
 #   BENCH_SKIP_SQLD=1  do not install/start sqld
+#   BENCH_ROUNDS       repeat every workload this many times, interleaved (default 1); the
+#                      table shows the median run of each workload (robust on a busy machine)
 # Prints one table and writes bench/results/latest.json. Peers that cannot start are skipped
 # and named in the output.
 set -euo pipefail
@@ -17,6 +19,7 @@ duration="${BENCH_DURATION:-5}"
 connections="${BENCH_CONNECTIONS:-1 16 64}"
 wrk_threads="${BENCH_THREADS:-2}"
 only="${BENCH_ONLY:-}"
+rounds="${BENCH_ROUNDS:-1}"
 cache="$here/.cache"
 results_dir="$here/results"
 rows=10000
@@ -166,6 +169,7 @@ group_totals() {
 
 out="$work/results.jsonl"
 : >"$out"
+for round in $(seq 1 "$rounds"); do
 for c in $connections; do
   t=$wrk_threads
   [ "$c" -lt "$t" ] && t=$c
@@ -185,15 +189,16 @@ for c in $connections; do
       group="$(python3 -c "import sys; a=[float(x) for x in sys.argv[1:]]; s,c=a[2]-a[0],a[3]-a[1]; print(round(s/c,2) if c else 'null')" \
         "$gs0" "$gc0" "$gs1" "$gc1")"
     fi
-    echo "{\"workload\":\"$name\",\"server\":\"$server\",\"connections\":$c,\"group_commit_avg\":$group,\"wrk\":$line}" >>"$out"
-    log "$name @ $c connections done"
+    echo "{\"workload\":\"$name\",\"server\":\"$server\",\"connections\":$c,\"round\":$round,\"group_commit_avg\":$group,\"wrk\":$line}" >>"$out"
+    log "$name @ $c connections done (round $round)"
   done
+done
 done
 
 skipped_json="$(printf '%s\n' "${skipped[@]:-}" | python3 -c 'import json,sys; print(json.dumps([l.strip() for l in sys.stdin if l.strip()]))')"
 cat >"$work/meta.json" <<EOF
 {"startup_ms": $startup_ms, "rss_idle_kib": $rss_idle, "rss_1000_conns_kib": $rss_conns,
- "duration_s": $duration, "wrk_threads": $wrk_threads, "skipped": $skipped_json,
+ "duration_s": $duration, "rounds": $rounds, "wrk_threads": $wrk_threads, "skipped": $skipped_json,
  "nproc": $(nproc), "cpu": "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')",
  "load_before": "$load_start", "binary": "$bin",
  "synchronous": "NORMAL"}
