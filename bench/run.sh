@@ -26,6 +26,10 @@ rows=10000
 load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
 
 [ -x "$bin" ] || { echo "bench: no server binary at $bin (make build, or set HOODY_BIN)"; exit 1; }
+cache_file="$(dirname "$bin")/CMakeCache.txt"
+if [ -f "$cache_file" ] && ! grep -q '^CMAKE_BUILD_TYPE:STRING=Release' "$cache_file"; then
+  echo "bench: WARNING: $bin is not a Release build ($(grep '^CMAKE_BUILD_TYPE' "$cache_file")); figures will be low" >&2
+fi
 command -v wrk >/dev/null || { echo "bench: wrk is not installed (make bench installs it)"; exit 1; }
 
 ulimit -n 8192 2>/dev/null || ulimit -n "$(ulimit -Hn)"
