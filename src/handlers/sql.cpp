@@ -216,6 +216,7 @@ void register_sql_routes(http::router& router) {
       throw;
     }
   };
+  post.error_fields = {{"reqIdx", -1}};  // request-level errors, as the spec says
   router.add(std::move(post));
   http::route create{http::verb::post,
                      p + "/db/create",

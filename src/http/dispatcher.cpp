@@ -50,6 +50,22 @@ std::string database_param(const request& req) {
   throw api_error(errc::bad_request, "missing db parameter");
 }
 
+// Errors raised before the handler ran carry the route's request-level fields.
+response pre_handler_error(const route& r, std::exception_ptr error) {
+  if (!r.error_fields.empty()) {
+    try {
+      std::rethrow_exception(error);
+    } catch (api_error& e) {
+      for (const auto& [key, value] : r.error_fields.items()) {
+        e.details().emplace(key, value);
+      }
+      return error_response(e);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): rendered below like any other exception
+    }
+  }
+  return response_for(error);
+}
+
 }  // namespace
 
 // The handler's output survives until the write commits; only then is it sent.
@@ -163,30 +179,30 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
   // Resolving the path and opening the database touch the disk: never on the I/O thread.
   exec_.post_blocking([this, p] {
     std::shared_ptr<db::database> database;
-    const route& r = *p->r;
+    const route& rt = *p->r;
     try {
       const std::string name = database_param(*p->req);
       p->file = db::resolve_db_path(name, svc_.paths);
       bool create = false;
-      if (r.db == db_use::create_if_flagged) {
+      if (rt.db == db_use::create_if_flagged) {
         create = create_requested(*p->req);
-      } else if (r.db == db_use::create_new) {
+      } else if (rt.db == db_use::create_new) {
         std::error_code ec;
         if (std::filesystem::exists(p->file, ec)) {
           throw api_error(errc::conflict, "database already exists");
         }
         create = true;
       }
-      if (create && r.precheck) {
+      if (create && rt.precheck) {
         std::error_code ec;
         if (!std::filesystem::exists(p->file, ec)) {
-          r.precheck(*p->req);  // a request that is bound to fail creates no file
+          rt.precheck(*p->req);  // a request that is bound to fail creates no file
         }
       }
       database = svc_.databases.open(p->file, create);
       remember_name(name, p->file);
     } catch (...) {
-      p->complete(response_for(std::current_exception()));
+      p->complete(pre_handler_error(rt, std::current_exception()));
       return;
     }
     submit(p, std::move(database));

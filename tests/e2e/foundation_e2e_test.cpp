@@ -156,6 +156,7 @@ TEST_F(served, traversal_separators_symlinks_and_memory_are_rejected) {
 TEST_F(served, missing_database_is_404_unless_creation_is_asked) {
   auto res = client.post(api + "/db?db=nope", tx({{{"query", "SELECT 1"}}}));
   EXPECT_EQ(res.status, 404);
+  EXPECT_EQ(res.json()["reqIdx"], -1) << "POST /db request-level errors carry reqIdx -1";
   EXPECT_FALSE(fs::exists(srv.data_dir() / "nope.db"));
   res = client.post(api + "/db?db=nope&create_db_if_missing=true&auto_create=false",
                     tx({{{"query", "SELECT 1"}}}));

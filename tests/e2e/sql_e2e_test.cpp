@@ -118,7 +118,7 @@ TEST_F(sql_e2e, select_as_statement_quirk) {
 TEST_F(sql_e2e, create_flags_and_missing_database) {
   const std::string fresh = db_ + "_fresh";
   const json body = {{"transaction", {{{"query", "SELECT 1 AS one"}}}}};
-  expect_error(c_->post(api + "/db?db=" + fresh, body), 404, -99);
+  expect_error(c_->post(api + "/db?db=" + fresh, body), 404, -1);  // request-level: reqIdx -1
   auto r = c_->post(api + "/db?db=" + fresh + "&create_db_if_missing=true&auto_create=false", body);
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["error"],

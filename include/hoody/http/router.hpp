@@ -68,6 +68,9 @@ struct route {
   /// Runs before the request would create a new database file (create_new, or a create flag on
   /// a missing file): throw to refuse the request without leaving an empty file behind.
   std::function<void(const request&)> precheck = {};
+  /// Fields added to errors raised before the handler runs (database resolution, precheck),
+  /// e.g. POST /db's request-level `{"reqIdx": -1}`.
+  nlohmann::json error_fields = nlohmann::json::object();
 };
 
 struct match_result {
