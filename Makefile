@@ -89,7 +89,7 @@ sanitize: deps
 	  ctest --test-dir build-asan -L 'unit|integration' --output-on-failure -j $(JOBS) --timeout 600
 	cmake -S . -B build-tsan $(SAN_FLAGS) -DHOODY_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target hoody_unit_tests hoody_integration_tests
-	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$(CURDIR)/tests/tsan.supp \
 	  ctest --test-dir build-tsan -L concurrency --output-on-failure -j $(JOBS) --timeout 600
 
 # libFuzzer targets (clang, ASan+UBSan): each runs FUZZ_SECONDS on its checked-in corpus.
