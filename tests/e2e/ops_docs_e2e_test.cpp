@@ -84,8 +84,7 @@ TEST(ops_docs_e2e, every_curl_example_in_docs_api_md_runs) {
   if (std::system("curl --version >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "curl is not installed";
   }
-  const auto doc =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "docs" / "api.md";
+  const auto doc = std::filesystem::path(HOODY_SOURCE_DIR) / "docs" / "api.md";
   const auto examples = curl_examples(doc);
   ASSERT_GE(examples.size(), 40U) << "examples not found in " << doc;
   server_process srv;

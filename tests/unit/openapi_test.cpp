@@ -119,8 +119,7 @@ TEST(json_to_yaml, emits_block_yaml) {
 }
 
 TEST(api_docs, docs_api_md_names_every_route) {
-  const auto file =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path() / "docs" / "api.md";
+  const auto file = std::filesystem::path(HOODY_SOURCE_DIR) / "docs" / "api.md";
   std::ifstream in(file);
   ASSERT_TRUE(in) << file;
   std::stringstream text;
