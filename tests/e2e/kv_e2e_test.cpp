@@ -1,5 +1,6 @@
 // End-to-end tests of the key-value store against the real binary: the spec's KV examples,
 // TTL + sweeper, CAS, JSON paths, atomic ops under concurrency, batches, bad input.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -19,21 +20,10 @@ using hoody::test::url_encode;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
-class kv_e2e : public ::testing::Test {
+class kv_e2e : public hoody::test::per_test_database {
  protected:
-  static void SetUpTestSuite() { srv_ = new server_process(); }
-  static void TearDownTestSuite() {
-    delete srv_;
-    srv_ = nullptr;
-  }
-  void SetUp() override {
-    c_ = std::make_unique<http_client>(srv_->port());
-    db_ = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    const auto r = c_->post(api + "/db/create?path=" + db_, json::object());
-    ASSERT_TRUE(r.status == 200 || r.status == 201) << r.status << " " << r.body;
-  }
   std::string kv(std::string_view key, const std::string& query = "") const {
     return api + "/kv/" + url_encode(key) + "?db=" + db_ + (query.empty() ? "" : "&" + query);
   }
@@ -57,13 +47,7 @@ class kv_e2e : public ::testing::Test {
       EXPECT_EQ(j["error"], text) << r.body;
     }
   }
-
-  static server_process* srv_;
-  std::unique_ptr<http_client> c_;
-  std::string db_;
 };
-
-server_process* kv_e2e::srv_ = nullptr;
 
 TEST_F(kv_e2e, config_document_with_paths) {
   const std::string key = "app:config/main";

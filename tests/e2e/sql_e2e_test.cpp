@@ -2,6 +2,7 @@
 // creation, GET /query (read-only, cacheable), query history, concurrency, bad input.
 #include "hoody/ops/base64.hpp"
 
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -22,23 +23,12 @@ using hoody::test::url_encode;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 const std::string read_only_text =
     "GET /query only accepts read-only SELECT/WITH queries; use POST /db for mutating SQL";
 
-class sql_e2e : public ::testing::Test {
+class sql_e2e : public hoody::test::per_test_database {
  protected:
-  static void SetUpTestSuite() { srv_ = new server_process(); }
-  static void TearDownTestSuite() {
-    delete srv_;
-    srv_ = nullptr;
-  }
-  void SetUp() override {
-    c_ = std::make_unique<http_client>(srv_->port());
-    db_ = std::string(::testing::UnitTest::GetInstance()->current_test_info()->name());
-    const auto r = c_->post(api + "/db/create?path=" + db_, json::object());
-    ASSERT_EQ(r.status, 201) << r.body;
-  }
   std::string db_url(const std::string& extra = "") const {
     return api + "/db?db=" + db_ + (extra.empty() ? "" : "&" + extra);
   }
@@ -75,13 +65,7 @@ class sql_e2e : public ::testing::Test {
   void make_users() {
     exec("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE)");
   }
-
-  static server_process* srv_;
-  std::unique_ptr<http_client> c_;
-  std::string db_;
 };
-
-server_process* sql_e2e::srv_ = nullptr;
 
 // --- spec examples ----------------------------------------------------------------------------
 
