@@ -63,6 +63,60 @@ verb to_verb(bhttp::verb v) {
   }
 }
 
+// A header line may not break the framing: names are tokens, values have no CR/LF.
+bool safe_header(std::string_view name, std::string_view value) {
+  const auto token = [](char ch) {
+    return ch > 0x20 && ch < 0x7f && ch != ':' && ch != '(' && ch != ')' && ch != ',' &&
+           ch != '/' && ch != ';' && ch != '<' && ch != '=' && ch != '>' && ch != '?' &&
+           ch != '@' && ch != '[' && ch != '\\' && ch != ']' && ch != '{' && ch != '}' && ch != '"';
+  };
+  return !name.empty() && std::all_of(name.begin(), name.end(), token) &&
+         value.find_first_of("\r\n") == std::string_view::npos &&
+         value.find('\0') == std::string_view::npos;
+}
+
+// Writes the whole response (status line, headers, body) into `out` in one go: one buffer, one
+// write. Content-Length is that of `res.body` even for HEAD, which sends no body; 1xx, 204 and
+// 304 carry neither.
+void serialize_response(const response& res, unsigned version, bool closing, bool head,
+                        std::string& out) {
+  const bool bodiless = res.status < 200 || res.status == 204 || res.status == 304;
+  out.clear();
+  out.reserve(160 + res.body.size());
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(res.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: ";
+  out += server_name();
+  if (!res.content_type.empty() && safe_header("Content-Type", res.content_type)) {
+    out += "\r\nContent-Type: ";
+    out += res.content_type;
+  }
+  for (const auto& [name, value] : res.headers) {
+    if (safe_header(name, value)) {
+      out += "\r\n";
+      out += name;
+      out += ": ";
+      out += value;
+    }
+  }
+  if (!bodiless) {
+    out += "\r\nContent-Length: ";
+    out += std::to_string(res.body.size());
+  }
+  if (closing) {
+    out += "\r\nConnection: close";
+  } else if (version == 10) {
+    out += "\r\nConnection: keep-alive";
+  }
+  out += "\r\n\r\n";
+  if (!head && !bodiless) {
+    out += res.body;
+  }
+}
+
 }  // namespace
 
 // State shared by the listener, every session and the shutdown logic.
@@ -81,6 +135,9 @@ struct server::impl {
     handlers::register_all_routes(routes);
     request_metrics.bind(routes);
     svc.metrics = &request_metrics;
+    for (unsigned i = 1; i < std::max(1U, cfg.io_threads); ++i) {
+      more_contexts.push_back(std::make_unique<net::io_context>(1));
+    }
   }
 
   static db::database_options database_options_from(const config& c) {
@@ -104,7 +161,12 @@ struct server::impl {
   services svc;
   dispatcher dispatch;
 
-  net::io_context ioc;
+  // One io_context per I/O thread: a connection lives on one thread, so its handlers need no
+  // strand and no other I/O thread is woken for it. `ioc` (the first thread's) also runs the
+  // acceptor, the signals and the timers; connections are spread round-robin over all of them.
+  net::io_context ioc{1};
+  std::vector<std::unique_ptr<net::io_context>> more_contexts;
+  std::size_t next_context = 0;  // used by the accept handler only
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer sweep_timer;
@@ -123,6 +185,10 @@ struct server::impl {
   std::atomic<std::size_t> open_sessions{0};
   net::steady_timer accept_retry{ioc};
 
+  net::io_context& context_for_next_connection() {
+    const std::size_t i = next_context++ % (more_contexts.size() + 1);
+    return i == 0 ? ioc : *more_contexts[i - 1];
+  }
   void do_accept();
   void start_shutdown();
   void schedule_sweep();
@@ -274,35 +340,25 @@ class session : public std::enable_shared_from_this<session> {
     }
     req.body = std::move(message.body());
     stream_.expires_never();  // the handler's own limits apply while it runs
+    // Answers computed on this thread (cache hits, routes without a database) are sent at
+    // once; answers from a database thread hop back to this connection's thread.
     srv_.dispatch.dispatch(std::move(req), [self = shared_from_this()](response res) {
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+      net::dispatch(self->stream_.get_executor(),
+                    [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
     });
   }
 
   void send(response res) {
-    auto out = std::make_shared<bhttp::response<bhttp::string_body>>(
-        static_cast<bhttp::status>(res.status), parser_ ? parser_->get().version() : 11);
-    out->set(bhttp::field::server, server_name());
-    if (!res.content_type.empty()) {
-      out->set(bhttp::field::content_type, res.content_type);
-    }
-    for (auto& [name, value] : res.headers) {
-      out->set(name, value);
-    }
     const bool closing = !keep_alive_ || srv_.stopping;
-    out->keep_alive(!closing);
+    const unsigned version = parser_ ? parser_->get().version() : 11;
     bytes_ = res.body.size();
-    out->body() = std::move(res.body);
-    out->prepare_payload();
-    if (method_ == bhttp::verb::head) {
-      out->body().clear();  // Content-Length stays that of the GET body
-    }
     status_ = res.status;
+    serialize_response(res, version, closing, method_ == bhttp::verb::head, out_);
     stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
-    bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, closing](
-                           beast::error_code ec, std::size_t) { self->on_write(ec, closing); });
+    net::async_write(stream_, net::buffer(out_),
+                     [self = shared_from_this(), closing](beast::error_code ec, std::size_t) {
+                       self->on_write(ec, closing);
+                     });
   }
 
   void on_write(beast::error_code ec, bool closing) {
@@ -340,6 +396,7 @@ class session : public std::enable_shared_from_this<session> {
   server::impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::string out_;  // the response being written; its capacity is reused by the next one
   bool idle_ = false;
   bool counted_ = false;  // this request is in srv_.active_requests until its response is out
   bool keep_alive_ = true;
@@ -397,32 +454,33 @@ class refusal : public std::enable_shared_from_this<refusal> {
 };
 
 void server::impl::do_accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) {
-        return;
-      }
-      // Typically EMFILE: retry shortly instead of spinning on the same pending connection.
-      spdlog::warn("accept failed: {}", ec.message());
-      accept_retry.expires_after(std::chrono::milliseconds(100));
-      accept_retry.async_wait([this](beast::error_code wec) {
-        if (!wec && !stopping) {
+  acceptor.async_accept(
+      context_for_next_connection(), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == net::error::operation_aborted || !acceptor.is_open()) {
+            return;
+          }
+          // Typically EMFILE: retry shortly instead of spinning on the same pending connection.
+          spdlog::warn("accept failed: {}", ec.message());
+          accept_retry.expires_after(std::chrono::milliseconds(100));
+          accept_retry.async_wait([this](beast::error_code wec) {
+            if (!wec && !stopping) {
+              do_accept();
+            }
+          });
+          return;
+        }
+        if (cfg.max_connections > 0 && open_sessions.load() >= cfg.max_connections) {
+          std::make_shared<refusal>(std::move(socket), cfg.max_connections)->run();
+        } else {
+          beast::error_code nd;
+          socket.set_option(tcp::no_delay(true), nd);
+          std::make_shared<session>(std::move(socket), *this)->run();
+        }
+        if (!stopping) {
           do_accept();
         }
       });
-      return;
-    }
-    if (cfg.max_connections > 0 && open_sessions.load() >= cfg.max_connections) {
-      std::make_shared<refusal>(std::move(socket), cfg.max_connections)->run();
-    } else {
-      beast::error_code nd;
-      socket.set_option(tcp::no_delay(true), nd);
-      std::make_shared<session>(std::move(socket), *this)->run();
-    }
-    if (!stopping) {
-      do_accept();
-    }
-  });
 }
 
 void server::impl::schedule_sweep() {
@@ -529,13 +587,15 @@ void server::run() {
   d.schedule_sweep();
   // Keeps the I/O threads running while a session waits on a database job with no I/O pending
   // (after shutdown closed the acceptor, nothing else would): its response must still be sent.
-  auto work = net::make_work_guard(d.ioc);
-
+  std::vector<net::io_context*> contexts{&d.ioc};
+  for (auto& context : d.more_contexts) {
+    contexts.push_back(context.get());
+  }
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
-  const unsigned count = std::max(1U, d.cfg.io_threads);
-  threads.reserve(count);
-  for (unsigned i = 0; i < count; ++i) {
-    threads.emplace_back([&d] { d.ioc.run(); });
+  for (auto* context : contexts) {
+    work.push_back(net::make_work_guard(*context));
+    threads.emplace_back([context] { context->run(); });
   }
 
   // Wait for a shutdown request, then for sessions to finish (bounded by the deadline).
@@ -554,7 +614,9 @@ void server::run() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  d.ioc.stop();
+  for (auto* context : contexts) {
+    context->stop();
+  }
   for (auto& t : threads) {
     t.join();
   }
