@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
   option(app, "--query-history-limit", cfg.query_history_limit,
          "Query history entries kept per database")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  option(app, "--read-cache-kib", cfg.read_cache_kib,
+         "KiB per open database for answers to hot KV reads, valid until the next commit (0 = off)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 22U));
 
   option(app, "--auth-token", cfg.auth_token,
          "Bearer token required for every request but /health and the web UI (empty = open)");

@@ -47,12 +47,17 @@ std::exception_ptr make_error(errc code, std::string message) {
 
 struct database::impl {
   impl(std::filesystem::path path, executors& exec_ref, database_options opts)
-      : file(std::move(path)), exec(exec_ref), options(std::move(opts)), strand(exec_ref) {}
+      : file(std::move(path)),
+        exec(exec_ref),
+        options(std::move(opts)),
+        strand(exec_ref),
+        reads(file, options.read_cache_bytes) {}
 
   std::filesystem::path file;
   executors& exec;
   database_options options;
   executors::strand strand;
+  read_cache reads;
 
   std::unique_ptr<connection> writer;  // used only on `strand`
 
@@ -326,6 +331,10 @@ void database::close() {
     d.idle_readers.clear();
   }
   d.writer.reset();  // checkpoints (TRUNCATE) and closes
+}
+
+read_cache& database::cache() noexcept {
+  return impl_->reads;
 }
 
 std::size_t database::write_queue_depth() const noexcept {

@@ -46,7 +46,29 @@ http::response get_key(http::context& ctx) {
   const bool safe =
       !type.empty() && type.size() <= 255 &&
       std::all_of(type.begin(), type.end(), [](char ch) { return ch >= 0x20 && ch <= 0x7e; });
-  return http::response::raw(entry->value.value, safe ? type : "application/octet-stream");
+  auto res = http::response::raw(entry->value.value, safe ? type : "application/octet-stream");
+  res.cacheable = true;
+  res.cache_expires_at_ms = entry->value.expires_at_ms;
+  return res;
+}
+
+// The read cache key of a plain GET (no time travel, no JSON path): table and key. Requests
+// with parameters the handler would refuse are not cached (the handler reports them).
+std::optional<std::string> get_key_cache_key(const http::request& req) {
+  if (req.has_query_param("at_timestamp")) {
+    return std::nullopt;
+  }
+  try {
+    if (kv_json_path_param(req)) {
+      return std::nullopt;
+    }
+    std::string out = kv_table_param(req);
+    out.push_back('\0');
+    out += req.path_param("key");
+    return out;
+  } catch (...) {
+    return std::nullopt;
+  }
 }
 
 http::response put_key(http::context& ctx) {
@@ -115,8 +137,14 @@ http::response list_keys(http::context& ctx) {
 
 void register_kv_routes(http::router& router) {
   const std::string base = std::string(api_prefix) + "/kv";
-  router.add({http::verb::get, base + "/{key}", http::access::read, http::db_use::existing,
-              "Read a key's raw value (path: a JSON leaf; at_timestamp: time travel)", get_key});
+  http::route get{http::verb::get,
+                  base + "/{key}",
+                  http::access::read,
+                  http::db_use::existing,
+                  "Read a key's raw value (path: a JSON leaf; at_timestamp: time travel)",
+                  get_key};
+  get.read_cache_key = get_key_cache_key;
+  router.add(std::move(get));
   router.add({http::verb::put, base + "/{key}", http::access::write,
               http::db_use::create_if_flagged,
               "Store a raw value (ttl, if_match compare-and-swap, path partial update)", put_key});

@@ -2,11 +2,13 @@
 
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
+#include "hoody/db/database.hpp"
 #include "hoody/db/database_cache.hpp"
 #include "hoody/db/db_path.hpp"
 #include "hoody/db/executors.hpp"
 #include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
+#include "hoody/ops/kv_schema.hpp"  // ops::unix_now_ms
 
 #include <chrono>
 #include <filesystem>
@@ -76,6 +78,8 @@ struct dispatcher::pending {
   std::filesystem::path file;
   response result;
   dispatcher::completion complete;
+  std::string cache_key;                     ///< set when the answer may be cached
+  std::optional<db::data_version> cache_at;  ///< version read before the read job was queued
 };
 
 namespace {
@@ -85,6 +89,44 @@ using pending = dispatcher::pending;
 void run_handler(pending& p, db::connection* conn) {
   context ctx{*p.req, *p.svc, conn, p.file};
   p.result = p.r->handler(ctx);
+}
+
+// A read route with a cache key: answers from the database's read cache when the entry is
+// still valid (no SQLite call: safe on the I/O thread). On a miss, notes the key and the
+// version so that the reader's answer can be stored.
+bool answer_from_cache(pending& p, db::database& database) {
+  if (p.r->mode != access::read || !p.r->read_cache_key) {
+    return false;
+  }
+  auto& cache = database.cache();
+  if (!cache.enabled()) {
+    return false;
+  }
+  auto key = p.r->read_cache_key(*p.req);
+  if (!key) {
+    return false;
+  }
+  const auto version = cache.version();
+  if (!version) {
+    db::read_cache::count_miss();
+    return false;
+  }
+  if (auto hit = cache.find(*key, *version, ops::unix_now_ms())) {
+    p.complete(response::raw(std::move(hit->body), std::move(hit->content_type)));
+    return true;
+  }
+  p.cache_key = std::move(*key);
+  p.cache_at = version;
+  return false;
+}
+
+void store_in_cache(const pending& p, db::database& database) {
+  const response& res = p.result;
+  if (!p.cache_at || res.status != 200 || !res.cacheable || !res.headers.empty()) {
+    return;
+  }
+  database.cache().store(p.cache_key, *p.cache_at,
+                         {res.body, res.content_type, res.cache_expires_at_ms});
 }
 
 }  // namespace
@@ -246,6 +288,9 @@ void dispatcher::remember_name(const std::string& name, const std::filesystem::p
 }
 
 void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database) {
+  if (answer_from_cache(*p, *database)) {
+    return;
+  }
   auto finish = [p](std::exception_ptr error) {
     p->complete(error ? response_for(error) : std::move(p->result));
   };
@@ -257,7 +302,13 @@ void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::d
     write();
     break;
   case access::read:
-    database->post_read([p](db::connection& conn) { run_handler(*p, &conn); }, finish);
+    database->post_read([p](db::connection& conn) { run_handler(*p, &conn); },
+                        [p, database, finish](std::exception_ptr error) {
+                          if (!error) {
+                            store_in_cache(*p, *database);
+                          }
+                          finish(error);
+                        });
     break;
   case access::exclusive:
     database->post_exclusive([p](db::connection& conn) { run_handler(*p, &conn); }, finish);

@@ -1,6 +1,7 @@
 #include "hoody/http/metrics.hpp"
 
 #include "hoody/db/database_cache.hpp"
+#include "hoody/db/read_cache.hpp"
 
 #include <cstdio>
 
@@ -213,6 +214,16 @@ std::string metrics::render(const db::database_cache* databases, double uptime_s
   header(out, "hoody_exclusive_jobs_total", "counter",
          "Writer jobs run outside a transaction (maintenance).");
   sample(out, "hoody_exclusive_jobs_total", "", static_cast<double>(totals.exclusive_jobs));
+
+  const auto reads = db::global_read_cache_totals();
+  header(out, "hoody_read_cache_hits_total", "counter",
+         "KV reads answered from a database's read cache (no SQLite call).");
+  sample(out, "hoody_read_cache_hits_total", "", static_cast<double>(reads.hits));
+  header(out, "hoody_read_cache_misses_total", "counter",
+         "Cacheable KV reads that ran on a reader (absent, stale or expired entry).");
+  sample(out, "hoody_read_cache_misses_total", "", static_cast<double>(reads.misses));
+  header(out, "hoody_read_cache_stores_total", "counter", "Answers stored in a read cache.");
+  sample(out, "hoody_read_cache_stores_total", "", static_cast<double>(reads.stores));
 
   header(out, "hoody_ttl_sweeps_total", "counter", "TTL sweeps run (one per open database).");
   sample(out, "hoody_ttl_sweeps_total", "",

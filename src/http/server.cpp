@@ -145,6 +145,7 @@ struct server::impl {
     o.conn.busy_timeout_ms = c.busy_timeout_ms;
     o.conn.synchronous = c.synchronous;
     o.query_timeout_ms = c.query_timeout_ms;
+    o.read_cache_bytes = c.read_cache_kib * 1024U;
     return o;
   }
 

@@ -33,6 +33,7 @@ struct config {
   std::int64_t query_timeout_ms = 30000;   ///< per request SQL time limit; 0 = none
   unsigned ttl_sweep_interval_s = 1;       ///< how often expired KV rows are deleted
   std::size_t query_history_limit = 1000;  ///< entries kept per database
+  std::size_t read_cache_kib = 2048;       ///< per open database: hot KV reads; 0 = off
   // Operations (docs/operations.md).
   std::string auth_token;              ///< Bearer token for everything; empty = no auth
   std::string read_only_token;         ///< Bearer token for GET/HEAD only; empty = none

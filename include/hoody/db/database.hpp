@@ -10,6 +10,7 @@
 #pragma once
 
 #include "hoody/db/connection.hpp"
+#include "hoody/db/read_cache.hpp"
 
 #include <array>
 #include <cstdint>
@@ -30,8 +31,9 @@ using done_fn = std::function<void(std::exception_ptr error)>;
 struct database_options {
   connection_options conn;  ///< shared by writer and readers (read_only is set per role)
   std::int64_t query_timeout_ms = 0;
-  std::size_t max_group = 256;    ///< write jobs per group commit
-  std::size_t max_queue = 10000;  ///< waiting write jobs; more → too_many_requests
+  std::size_t max_group = 256;       ///< write jobs per group commit
+  std::size_t max_queue = 10000;     ///< waiting write jobs; more → too_many_requests
+  std::size_t read_cache_bytes = 0;  ///< budget of the database's read cache; 0 = off
 };
 
 /// Upper bounds of the group-commit batch size histogram (an implicit +Inf bucket follows).
@@ -68,6 +70,8 @@ class database : public std::enable_shared_from_this<database> {
   void close();
 
   [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  /// Hot point-read answers, valid while the database is unchanged (see read_cache.hpp).
+  [[nodiscard]] read_cache& cache() noexcept;
   [[nodiscard]] std::size_t write_queue_depth() const noexcept;
   [[nodiscard]] std::int64_t last_used_ms() const noexcept;
   [[nodiscard]] std::uint64_t group_commits() const noexcept;

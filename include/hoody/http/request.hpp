@@ -58,6 +58,11 @@ struct response {
   std::string content_type = "application/json";
   std::string body;
   string_pairs headers;  ///< extra headers (ETag, Allow, Retry-After, ...)
+  /// Set by a handler whose answer (status, type, body; no extra headers) depends only on the
+  /// database's contents and the route's cache key: the dispatcher may keep it in the
+  /// database's read cache, until `cache_expires_at_ms` (Unix ms) when set.
+  bool cacheable = false;
+  std::optional<std::int64_t> cache_expires_at_ms;
 
   static response json(const nlohmann::json& value, int status = 200);
   static response raw(std::string body, std::string content_type, int status = 200);

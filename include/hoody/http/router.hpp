@@ -71,6 +71,10 @@ struct route {
   /// Fields added to errors raised before the handler runs (database resolution, precheck),
   /// e.g. POST /db's request-level `{"reqIdx": -1}`.
   nlohmann::json error_fields = nlohmann::json::object();
+  /// For `read` routes whose answers may come from the database's read cache: the cache key
+  /// of a request, or nullopt when this request must run the handler (e.g. time travel). Runs
+  /// on the I/O thread; must not throw. Only answers the handler marked `cacheable` are kept.
+  std::function<std::optional<std::string>(const request&)> read_cache_key = {};
 };
 
 struct match_result {
