@@ -9,10 +9,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <thread>
 
 namespace {
 
@@ -80,6 +82,13 @@ bool write_port_file(const std::filesystem::path& file, std::uint16_t port) {
 
 int main(int argc, char** argv) {
   hoody::config cfg;
+  // Thread defaults follow the machine: more threads than cores only add wake-ups and context
+  // switches (docs/performance.md). Readers stay at two or more so one slow query does not
+  // hold up every other read.
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  cfg.io_threads = cores;
+  cfg.read_threads = std::max(2U, cores);
+  cfg.write_threads = std::max(1U, cores / 2);
   CLI::App app{"hoody-sqlite: SQLite databases over HTTP (SQL, key-value store, time travel)",
                "hoody-sqlite"};
   app.set_version_flag("--version", std::string("hoody-sqlite ") + HOODY_VERSION);
@@ -91,10 +100,13 @@ int main(int argc, char** argv) {
   option(app, "--data-dir", cfg.data_dir, "Directory where bare database names resolve");
   flag(app, "--allow-any-absolute-db-path", cfg.allow_any_absolute_db_path,
        "Accept absolute database paths anywhere on the file system");
-  option(app, "--threads", cfg.io_threads, "HTTP I/O threads")->check(CLI::Range(1, 256));
-  option(app, "--read-threads", cfg.read_threads, "Threads (and reader connections) for reads")
+  option(app, "--threads", cfg.io_threads, "HTTP I/O threads (default: the number of cores)")
       ->check(CLI::Range(1, 256));
-  option(app, "--write-threads", cfg.write_threads, "Threads shared by the per-database writers")
+  option(app, "--read-threads", cfg.read_threads,
+         "Threads (and reader connections) for reads (default: cores, at least 2)")
+      ->check(CLI::Range(1, 256));
+  option(app, "--write-threads", cfg.write_threads,
+         "Threads shared by the per-database writers (default: cores / 2, at least 1)")
       ->check(CLI::Range(1, 256));
   option(app, "--log-level", cfg.log_level, "Log level")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

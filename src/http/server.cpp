@@ -596,7 +596,10 @@ void server::run() {
   std::vector<std::thread> threads;
   for (auto* context : contexts) {
     work.push_back(net::make_work_guard(*context));
-    threads.emplace_back([context] { context->run(); });
+    threads.emplace_back([context] {
+      pthread_setname_np(pthread_self(), "hoody-io");
+      context->run();
+    });
   }
 
   // Wait for a shutdown request, then for sessions to finish (bounded by the deadline).

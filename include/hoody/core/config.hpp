@@ -15,9 +15,9 @@ struct config {
   std::filesystem::path port_file;       ///< when set, the bound port is written there
   std::filesystem::path data_dir = ".";  ///< where bare database names resolve
   bool allow_any_absolute_db_path = false;
-  unsigned io_threads = 2;     ///< HTTP I/O threads
-  unsigned read_threads = 4;   ///< shared read pool (reader connections)
-  unsigned write_threads = 2;  ///< shared write pool (one strand per database)
+  unsigned io_threads = 2;     ///< HTTP I/O threads (main: the number of cores)
+  unsigned read_threads = 2;   ///< shared read pool, reader connections (main: cores, ≥ 2)
+  unsigned write_threads = 1;  ///< shared write pool, one strand per database (main: cores / 2)
   std::string log_level = "info";
   bool access_log = true;
   std::size_t max_body_bytes = 16U * 1024U * 1024U;
