@@ -37,10 +37,18 @@ def main():
         r["_rps"] = w["requests"] / (w["duration_us"] / 1e6) if w["duration_us"] else 0.0
         groups.setdefault((r["workload"], r["connections"]), []).append(r)
     rows = []
+    failed = []
     for key, group in groups.items():
         group.sort(key=lambda r: r["_rps"])
-        median = dict(group[len(group) // 2])
+        # A round that completed no request failed (the server stalled or died): it is reported,
+        # and the median is taken over the rounds that worked.
+        ok = [g for g in group if g["wrk"]["requests"] > 0]
+        if len(ok) < len(group):
+            failed.append(f"{key[0]} @ {key[1]}: {len(group) - len(ok)} of {len(group)} round(s)")
+        pick = ok or group
+        median = dict(pick[len(pick) // 2])
         median["rounds_rps"] = [round(g["_rps"]) for g in group]
+        median["failed_rounds"] = len(group) - len(ok)
         median["errors_all_rounds"] = sum(g["wrk"]["socket_errors"] + g["wrk"]["http_errors"]
                                           for g in group)
         rows.append(median)
@@ -107,12 +115,15 @@ def main():
           f"{meta.get('rounds', 1)} round(s), median shown")
     if meta["skipped"]:
         print("skipped peers: " + ", ".join(meta["skipped"]))
+    if failed:
+        print("FAILED rounds (no request completed; see bench/results/logs/): " + "; ".join(failed))
     print()
     print("targets (64 connections):")
     for t in targets:
         state = "n/a" if t["met"] is None else ("met" if t["met"] else "MISSED")
         print(f"  {state:<6} {t['target']}: {t['value']}")
-    json.dump({"meta": meta, "results": rows, "targets": targets}, open(sys.argv[3], "w"), indent=1)
+    json.dump({"meta": meta, "results": rows, "targets": targets, "failed_rounds": failed},
+              open(sys.argv[3], "w"), indent=1)
     print(f"\nwritten: {sys.argv[3]}")
 
 

