@@ -75,14 +75,15 @@ bool safe_header(std::string_view name, std::string_view value) {
          value.find('\0') == std::string_view::npos;
 }
 
-// Writes the whole response (status line, headers, body) into `out` in one go: one buffer, one
-// write. Content-Length is that of `res.body` even for HEAD, which sends no body; 1xx, 204 and
-// 304 carry neither.
-void serialize_response(const response& res, unsigned version, bool closing, bool head,
-                        std::string& out) {
-  const bool bodiless = res.status < 200 || res.status == 204 || res.status == 304;
+// 1xx, 204 and 304 responses carry no body and no Content-Length.
+bool bodiless(int status) {
+  return status < 200 || status == 204 || status == 304;
+}
+
+// Writes the status line and the headers into `out` (cleared first; its capacity is reused).
+// Content-Length is that of `res.body`, also for HEAD, which then sends no body.
+void serialize_head(const response& res, unsigned version, bool closing, std::string& out) {
   out.clear();
-  out.reserve(160 + res.body.size());
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   out += std::to_string(res.status);
   out += ' ';
@@ -102,7 +103,7 @@ void serialize_response(const response& res, unsigned version, bool closing, boo
       out += value;
     }
   }
-  if (!bodiless) {
+  if (!bodiless(res.status)) {
     out += "\r\nContent-Length: ";
     out += std::to_string(res.body.size());
   }
@@ -112,9 +113,6 @@ void serialize_response(const response& res, unsigned version, bool closing, boo
     out += "\r\nConnection: keep-alive";
   }
   out += "\r\n\r\n";
-  if (!head && !bodiless) {
-    out += res.body;
-  }
 }
 
 }  // namespace
@@ -354,15 +352,21 @@ class session : public std::enable_shared_from_this<session> {
     const unsigned version = parser_ ? parser_->get().version() : 11;
     bytes_ = res.body.size();
     status_ = res.status;
-    serialize_response(res, version, closing, method_ == bhttp::verb::head, out_);
+    serialize_head(res, version, closing, out_);
+    const bool send_body = method_ != bhttp::verb::head && !bodiless(res.status);
+    body_ = send_body ? std::move(res.body) : std::string();
     stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
-    net::async_write(stream_, net::buffer(out_),
+    // Head and body in one gathered write (one sendmsg for small responses); the body is not
+    // copied.
+    const std::array<net::const_buffer, 2> buffers{net::buffer(out_), net::buffer(body_)};
+    net::async_write(stream_, buffers,
                      [self = shared_from_this(), closing](beast::error_code ec, std::size_t) {
                        self->on_write(ec, closing);
                      });
   }
 
   void on_write(beast::error_code ec, bool closing) {
+    body_ = std::string();  // a large result is not kept alive by an idle keep-alive connection
     if (counted_) {
       counted_ = false;
       srv_.active_requests.fetch_sub(1);
@@ -397,7 +401,8 @@ class session : public std::enable_shared_from_this<session> {
   server::impl& srv_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::string out_;  // the response being written; its capacity is reused by the next one
+  std::string out_;   // status line and headers being written; capacity reused by the next one
+  std::string body_;  // the body being written (moved from the response, released after)
   bool idle_ = false;
   bool counted_ = false;  // this request is in srv_.active_requests until its response is out
   bool keep_alive_ = true;
