@@ -3,9 +3,12 @@
 // `dispatch` matches the route (404 / 405 with Allow), resolves the database parameter off the
 // I/O thread (path rules, cache open; a name resolved < 1 s ago whose database is open skips
 // that hop: no disk access), then runs the handler where the route's `access` says:
-// inline (none), on a reader, or on the database's writer (group-committed). `complete` is called
-// exactly once, on a database or I/O thread; the caller hops back to its own executor. Every
-// exception becomes a JSON error response here (through response_render), never a crash.
+// inline (none), on a reader, or on the database's writer (group-committed). A `read` route with
+// a `read_cache_key` is first looked up in the database's read cache (db/read_cache.hpp: no
+// SQLite call, so possibly on the I/O thread); a reader's `cacheable` answer is stored there.
+// `complete` is called exactly once, on a database or I/O thread; the caller hops back to its own
+// executor. Every exception becomes a JSON error response here (through response_render), never
+// a crash.
 #pragma once
 
 #include "hoody/http/access_control.hpp"
