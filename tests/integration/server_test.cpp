@@ -132,6 +132,47 @@ TEST_F(server_test, health_reports_cache_and_pid) {
   EXPECT_EQ(cache, body["cache"]);
 }
 
+// The response framing written by the session itself (not Beast): exact wire bytes.
+TEST_F(server_test, wire_format_of_responses) {
+  {
+    http_client c(port());
+    const std::string all = c.raw_until_close(
+        "GET /api/v1/sqlite/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(all.rfind("HTTP/1.1 200 OK\r\n", 0), 0U) << all;
+    EXPECT_NE(all.find("\r\nServer: hoody-sqlite/"), std::string::npos);
+    EXPECT_NE(all.find("\r\nContent-Type: application/json\r\n"), std::string::npos);
+    EXPECT_NE(all.find("\r\nConnection: close\r\n"), std::string::npos);
+    const auto head_end = all.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos);
+    const std::string body = all.substr(head_end + 4);
+    EXPECT_NE(all.find("\r\nContent-Length: " + std::to_string(body.size()) + "\r\n"),
+              std::string::npos)
+        << all;
+    EXPECT_EQ(nlohmann::json::parse(body)["status"], "ok");
+  }
+  {
+    // HTTP/1.0 with keep-alive: answered as 1.0 and kept open (two answers on one connection).
+    http_client c(port());
+    const std::string all = c.raw_until_close(
+        "GET /api/v1/sqlite/health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+        "GET /api/v1/sqlite/health HTTP/1.0\r\n\r\n");
+    ASSERT_EQ(all.rfind("HTTP/1.0 200 OK\r\n", 0), 0U) << all;
+    EXPECT_NE(all.find("\r\nConnection: keep-alive\r\n"), std::string::npos) << all;
+    EXPECT_NE(all.find("HTTP/1.0 200 OK\r\n", 10), std::string::npos) << all;
+  }
+  {
+    // 304: no body and no Content-Length; the connection stays usable.
+    http_client c(port());
+    const auto etag = c.get("/").header("etag");
+    ASSERT_FALSE(etag.empty());
+    const std::string all = c.raw_until_close(
+        "GET / HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + etag + "\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(all.rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0U) << all;
+    EXPECT_EQ(all.find("Content-Length"), std::string::npos) << all;
+    EXPECT_EQ(all.substr(all.find("\r\n\r\n") + 4), "") << all;
+  }
+}
+
 TEST_F(server_test, web_ui_is_served_from_the_binary) {
   http_client c(port());
   const auto res = c.get("/");
