@@ -299,17 +299,21 @@ class session : public std::enable_shared_from_this<session> {
       return;
     }
     keep_alive_ = false;
+    response res;
     if (ec == bhttp::error::body_limit) {
-      send(error_response(api_error(errc::payload_too_large,
-                                    "request body exceeds the limit of " +
-                                        std::to_string(srv_.cfg.max_body_bytes) + " bytes")));
+      res = error_response(api_error(errc::payload_too_large,
+                                     "request body exceeds the limit of " +
+                                         std::to_string(srv_.cfg.max_body_bytes) + " bytes"));
     } else if (ec == bhttp::error::header_limit) {
-      auto res = error_response(api_error(errc::bad_request, "request headers are too large"));
+      res = error_response(api_error(errc::bad_request, "request headers are too large"));
       res.status = 431;
-      send(std::move(res));
     } else {
-      send(error_response(api_error(errc::bad_request, "malformed HTTP request: " + ec.message())));
+      res = error_response(api_error(errc::bad_request, "malformed HTTP request: " + ec.message()));
     }
+    // Refused before the dispatcher saw it: counted here, as an unmatched route.
+    srv_.request_metrics.request_started();
+    srv_.request_metrics.record(nullptr, res.status, 0);
+    send(std::move(res));
   }
 
   void on_read(beast::error_code ec, std::size_t /*bytes*/) {
@@ -477,6 +481,8 @@ void server::impl::do_accept() {
           return;
         }
         if (cfg.max_connections > 0 && open_sessions.load() >= cfg.max_connections) {
+          request_metrics.request_started();  // counted as an unmatched request answered 503
+          request_metrics.record(nullptr, 503, 0);
           std::make_shared<refusal>(std::move(socket), cfg.max_connections)->run();
         } else {
           beast::error_code nd;

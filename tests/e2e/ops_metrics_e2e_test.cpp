@@ -78,4 +78,54 @@ TEST(ops_metrics_e2e, counters_move_with_traffic) {
       1);
 }
 
+// Requests refused by the HTTP session before any route ran (body too large, malformed, over
+// --max-connections) are counted too, as unmatched.
+std::string unmatched(int status) {
+  return R"(hoody_http_requests_total{method="",route="unmatched",status=")" +
+         std::to_string(status) + R"("})";
+}
+
+// /metrics from a fresh connection, retried while the server still counts closing connections.
+std::string scrape_when(std::uint16_t port, const std::string& series) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    http_client c(port);
+    const auto r = c.get("/metrics");
+    if (r.status == 200) {
+      text = r.body;
+      if (value_of(text, series) >= 1) {
+        break;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return text;
+}
+
+TEST(ops_metrics_e2e, session_refusals_are_counted) {
+  {
+    server_process srv({"--max-body-bytes", "16"});
+    {
+      http_client big(srv.port());
+      EXPECT_EQ(big.request("POST", api + "/db?db=x", std::string(64, 'a')).status, 413);
+    }
+    {
+      http_client bad(srv.port());
+      EXPECT_EQ(bad.raw("NOT HTTP AT ALL\r\n\r\n").status, 400);
+    }
+    const auto text = scrape_when(srv.port(), unmatched(400));
+    EXPECT_EQ(value_of(text, unmatched(413)), 1) << text;
+    EXPECT_EQ(value_of(text, unmatched(400)), 1) << text;
+  }
+  server_process srv({"--max-connections", "1"});
+  {
+    http_client first(srv.port());
+    ASSERT_EQ(first.get(api + "/health").status, 200);  // holds the only slot (keep-alive)
+    http_client second(srv.port());
+    EXPECT_EQ(second.get(api + "/health").status, 503);
+  }
+  const auto text = scrape_when(srv.port(), unmatched(503));
+  EXPECT_GE(value_of(text, unmatched(503)), 1) << text;
+}
+
 }  // namespace
