@@ -1,12 +1,18 @@
 // In-process server on port 0, spoken to over real sockets: the HTTP core's generic behaviour.
 #include "hoody/http/server.hpp"
 
+#include "hoody/db/read_cache.hpp"
+
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 using hoody::test::http_client;
@@ -171,6 +177,51 @@ TEST_F(server_test, wire_format_of_responses) {
     EXPECT_EQ(all.find("Content-Length"), std::string::npos) << all;
     EXPECT_EQ(all.substr(all.find("\r\n\r\n") + 4), "") << all;
   }
+}
+
+// Reads through the read cache while a writer commits: every reader sees the values in commit
+// order (never an older value after a newer one) and ends on the last one. Runs under TSan
+// (concurrency label) with the cache's lookups on the I/O threads.
+TEST_F(server_test, cached_reads_follow_concurrent_writes_in_order) {
+  const std::string key = "/api/v1/sqlite/kv/counter?db=cache";
+  {
+    http_client w(port());
+    ASSERT_EQ(w.put(key + "&create_db_if_missing=true", "0").status, 200);
+  }
+  constexpr int last = 300;
+  const auto hits_before = hoody::db::global_read_cache_totals().hits;
+  std::atomic<bool> done{false};
+  std::vector<std::thread> readers;
+  std::atomic<int> violations{0};
+  for (int r = 0; r < 3; ++r) {
+    readers.emplace_back([&] {
+      http_client c(port());
+      int seen = 0;
+      while (!done.load()) {
+        const auto res = c.get(key);
+        const int value = res.status == 200 ? std::stoi(res.body) : -1;
+        if (value < seen) {
+          violations.fetch_add(1);
+        }
+        seen = std::max(seen, value);
+      }
+      if (std::stoi(c.get(key).body) != last) {
+        violations.fetch_add(1);
+      }
+    });
+  }
+  {
+    http_client w(port());
+    for (int i = 1; i <= last; ++i) {
+      ASSERT_EQ(w.put(key, std::to_string(i)).status, 200);
+    }
+  }
+  done = true;
+  for (auto& t : readers) {
+    t.join();
+  }
+  EXPECT_EQ(violations.load(), 0);
+  EXPECT_GT(hoody::db::global_read_cache_totals().hits, hits_before) << "the cache was used";
 }
 
 TEST_F(server_test, web_ui_is_served_from_the_binary) {
