@@ -93,6 +93,14 @@ void metrics::record(const route* r, int status, std::int64_t micros) noexcept {
       index = static_cast<std::size_t>(r - first);
     }
   }
+  count(index, status, micros);
+}
+
+void metrics::record_refused(int status) noexcept {
+  count(slots_.size() - 1, status, 0);  // unmatched; never counted in flight
+}
+
+void metrics::count(std::size_t index, int status, std::int64_t micros) noexcept {
   slot& s = *slots_[index];
   if (status >= min_status && status <= max_status) {
     s.statuses[static_cast<std::size_t>(status - min_status)].fetch_add(1,

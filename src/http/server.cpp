@@ -310,9 +310,7 @@ class session : public std::enable_shared_from_this<session> {
     } else {
       res = error_response(api_error(errc::bad_request, "malformed HTTP request: " + ec.message()));
     }
-    // Refused before the dispatcher saw it: counted here, as an unmatched route.
-    srv_.request_metrics.request_started();
-    srv_.request_metrics.record(nullptr, res.status, 0);
+    srv_.request_metrics.record_refused(res.status);  // the dispatcher never saw it
     send(std::move(res));
   }
 
@@ -424,12 +422,11 @@ class session : public std::enable_shared_from_this<session> {
 class refusal : public std::enable_shared_from_this<refusal> {
  public:
   refusal(tcp::socket&& socket, std::size_t limit) : stream_(std::move(socket)) {
-    const std::string body = R"({"error":"too many open connections (limit )" +
-                             std::to_string(limit) + R"(); retry later","code":"UNAVAILABLE"})";
-    message_ =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: " + std::string(server_name()) +
-        "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-        "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" + body;
+    auto res =
+        error_response(api_error(errc::unavailable, "too many open connections (limit " +
+                                                        std::to_string(limit) + "); retry later"));
+    serialize_head(res, 11, /*closing=*/true, message_);
+    message_ += res.body;
   }
 
   void run() {
@@ -481,8 +478,7 @@ void server::impl::do_accept() {
           return;
         }
         if (cfg.max_connections > 0 && open_sessions.load() >= cfg.max_connections) {
-          request_metrics.request_started();  // counted as an unmatched request answered 503
-          request_metrics.record(nullptr, 503, 0);
+          request_metrics.record_refused(503);
           std::make_shared<refusal>(std::move(socket), cfg.max_connections)->run();
         } else {
           beast::error_code nd;

@@ -247,11 +247,7 @@ std::int64_t apply_rollback(db::connection& conn, std::string_view table, const 
                          " version = excluded.version");
   db::statement_reset_guard guard(up);
   up.bind_text(1, key);
-  if (is_textual_content_type(after->content_type)) {
-    up.bind_text(2, after->value);
-  } else {
-    up.bind_blob(2, std::string_view(after->value));
-  }
+  bind_kv_value(up, 2, after->value, after->content_type);
   up.bind_text(3, after->content_type);
   up.bind_optional_int64(4, after->expires_at_ms);
   up.bind_int64(5, now_ms);
@@ -446,14 +442,20 @@ void add_gap_fields(nlohmann::json& out, const std::vector<std::string>& gap_key
   out["candidate_truncated"] = truncated;
 }
 
+// The table's live keys under `prefix` as of `timestamp_s` (list and snapshot reads).
+table_walk walk_table_at(db::connection& conn, std::string_view table, double timestamp_s,
+                         std::string_view prefix, std::int64_t limit) {
+  const std::int64_t cutoff = cutoff_ms_for_seconds(timestamp_s);
+  validate_kv_table_name(table);
+  return walk_table(conn, table, cutoff, prefix,
+                    clamp_limit(limit, default_list_limit, max_list_limit));
+}
+
 }  // namespace
 
 nlohmann::json kv_list_at(db::connection& conn, std::string_view table, double at_timestamp_s,
                           std::string_view prefix, std::int64_t limit) {
-  const std::int64_t cutoff = cutoff_ms_for_seconds(at_timestamp_s);
-  validate_kv_table_name(table);
-  const table_walk w = walk_table(conn, table, cutoff, prefix,
-                                  clamp_limit(limit, default_list_limit, max_list_limit));
+  const table_walk w = walk_table_at(conn, table, at_timestamp_s, prefix, limit);
   nlohmann::json keys = nlohmann::json::array();
   for (const auto& [key, s] : w.present) {
     keys.push_back(key);
@@ -467,10 +469,7 @@ nlohmann::json kv_list_at(db::connection& conn, std::string_view table, double a
 
 nlohmann::json kv_table_snapshot(db::connection& conn, std::string_view table, double timestamp_s,
                                  std::string_view prefix, std::int64_t limit) {
-  const std::int64_t cutoff = cutoff_ms_for_seconds(timestamp_s);
-  validate_kv_table_name(table);
-  const table_walk w = walk_table(conn, table, cutoff, prefix,
-                                  clamp_limit(limit, default_list_limit, max_list_limit));
+  const table_walk w = walk_table_at(conn, table, timestamp_s, prefix, limit);
   nlohmann::json items = nlohmann::json::array();
   for (const auto& [key, s] : w.present) {
     items.push_back({{"key", key},

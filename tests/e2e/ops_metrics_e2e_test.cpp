@@ -1,12 +1,11 @@
 // GET /metrics: Prometheus text at the site root whose counters move with traffic.
 #include "support/http_client.hpp"
+#include "support/metrics_text.hpp"
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <regex>
-#include <sstream>
 #include <thread>
 
 namespace {
@@ -17,16 +16,7 @@ using nlohmann::json;
 
 const std::string api = "/api/v1/sqlite";
 
-// The value of the sample `series` (name with labels exactly as rendered), or 0 when absent.
-double value_of(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind(series + " ", 0) == 0) {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return 0;
-}
+const auto& value_of = hoody::test::metric_value;
 
 TEST(ops_metrics_e2e, counters_move_with_traffic) {
   server_process srv({"--ttl-sweep-interval", "1"});

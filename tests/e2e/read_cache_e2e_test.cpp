@@ -2,13 +2,13 @@
 // write — through the KV API, through SQL, or by another process on the file — is ever hidden.
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/metrics_text.hpp"
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <chrono>
-#include <regex>
 #include <thread>
 
 namespace {
@@ -21,13 +21,8 @@ using namespace std::chrono_literals;
 double metric(http_client& c, const std::string& name) {
   const auto r = c.get("/metrics");
   EXPECT_EQ(r.status, 200);
-  const std::regex line("\n" + name + " ([0-9.e+]+)");
-  std::smatch m;
-  if (!std::regex_search(r.body, m, line)) {
-    ADD_FAILURE() << "no metric " << name;
-    return -1;
-  }
-  return std::stod(m[1]);
+  EXPECT_TRUE(hoody::test::has_metric(r.body, name)) << "no metric " << name;
+  return hoody::test::metric_value(r.body, name);
 }
 
 class read_cache_e2e : public ::testing::Test {

@@ -78,11 +78,7 @@ class tt_db {
                                 " (key, value, content_type, expires_at, created_at, updated_at, "
                                 "version) VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)");
       ins.bind_text(1, key);
-      if (ops::is_textual_content_type(after->content_type)) {
-        ins.bind_text(2, after->value);
-      } else {
-        ins.bind_blob(2, std::string_view(after->value));
-      }
+      ops::bind_kv_value(ins, 2, after->value, after->content_type);
       ins.bind_text(3, after->content_type);
       ins.bind_optional_int64(4, after->expires_at_ms);
       ins.bind_int64(5, ts_ms);

@@ -39,6 +39,9 @@ class metrics {
   void request_started() noexcept;
   /// One finished request: `r` null for unmatched requests (404/405, preflight, 401 on them).
   void record(const route* r, int status, std::int64_t micros) noexcept;
+  /// A request the HTTP layer answered before dispatch (413, 431, 400, 503 over the connection
+  /// limit): counted as unmatched, never in flight.
+  void record_refused(int status) noexcept;
 
   void record_ttl_sweep(std::uint64_t rows_deleted) noexcept;
   void record_history_prune(std::uint64_t ops_deleted) noexcept;
@@ -48,6 +51,8 @@ class metrics {
 
  private:
   struct slot;
+  /// Adds one finished request to `slots_[index]` (status and latency).
+  void count(std::size_t index, int status, std::int64_t micros) noexcept;
   const router* routes_ = nullptr;
   std::vector<std::unique_ptr<slot>> slots_;  ///< one per route, then one for "unmatched"
   std::atomic<std::int64_t> in_flight_{0};
