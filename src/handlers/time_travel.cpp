@@ -130,12 +130,8 @@ http::response table_rollback(http::context& ctx) {
   const auto& req = ctx.req;
   ops::table_rollback_request r;
   r.to_timestamp_s = required_seconds(req, "to_timestamp");
-  const auto confirm = req.query_param("confirm");
-  std::string c = confirm.value_or("");
-  for (auto& ch : c) {
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
-  r.apply = (c == "yes" || c == "true" || c == "1") && !req.flag("dry_run", false);
+  // Only the exact literal `yes` applies; anything else (true, 1, YES, empty) is a preview.
+  r.apply = req.query_param("confirm") == "yes" && !req.flag("dry_run", false);
   if (!is_blank(req.body)) {
     const json body = req.json_body();
     if (!body.is_object()) {

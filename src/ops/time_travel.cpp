@@ -16,7 +16,7 @@
 namespace hoody::ops {
 namespace {
 
-constexpr std::int64_t default_list_limit = 1000;
+constexpr std::int64_t default_list_limit = 100;  // table snapshot and list-at, as GET /kv
 constexpr std::int64_t max_list_limit = 10'000;
 constexpr std::int64_t default_history_limit = 50;
 constexpr std::int64_t max_history_limit = 1000;
@@ -520,8 +520,14 @@ nlohmann::json kv_history(db::connection& conn, std::string_view table, std::str
                      {"timestamp_ms", r.ts}});
     }
   }
+  // Gaps inside the page: writes made with history=false left an untracked marker there.
+  const bool gaps = std::any_of(ops.begin(), ops.end(), [](const nlohmann::json& op) {
+    return op["operation"]["op"] == "untracked";
+  });
   nlohmann::json out = {{"key", key}, {"count", ops.size()}};
   out["operations"] = std::move(ops);
+  out["has_gaps"] = gaps;
+  out["gap_keys"] = gaps ? nlohmann::json::array({key}) : nlohmann::json::array();
   out["success"] = true;
   return out;
 }
