@@ -50,7 +50,7 @@ TEST_F(ops_maintenance_e2e, quick_check_answers_ok) {
   EXPECT_EQ(r.json()["success"], true);
   EXPECT_EQ(r.json()["op"], "quick_check");
   EXPECT_EQ(r.json()["ok"], true);
-  EXPECT_EQ(r.json()["result"], json::array({"ok"}));
+  EXPECT_EQ(r.json()["result"], "ok");
 }
 
 TEST_F(ops_maintenance_e2e, checkpoint_truncate_runs_outside_the_group_commit) {

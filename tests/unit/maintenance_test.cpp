@@ -38,7 +38,7 @@ class maintenance_test : public ::testing::Test {
 TEST_F(maintenance_test, quick_check_reports_ok) {
   const auto r = ops::quick_check(*conn);
   EXPECT_TRUE(r["ok"].get<bool>());
-  EXPECT_EQ(r["result"], nlohmann::json::array({"ok"}));
+  EXPECT_EQ(r["result"], "ok");  // as published; a failed check lists the problems instead
 }
 
 TEST_F(maintenance_test, checkpoint_truncate_empties_the_wal) {
