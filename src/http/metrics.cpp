@@ -127,6 +127,24 @@ void metrics::record_history_prune(std::uint64_t ops_deleted) noexcept {
   pruned_ops_.fetch_add(ops_deleted, std::memory_order_relaxed);
 }
 
+metrics::totals metrics::request_totals() const noexcept {
+  totals out;
+  for (const auto& s : slots_) {
+    out.requests += s->count.load(std::memory_order_relaxed);
+    for (std::size_t i = 0; i < status_slots; ++i) {
+      const auto status = static_cast<int>(i) + min_status;
+      if (status >= 400) {
+        const auto n = s->statuses[i].load(std::memory_order_relaxed);
+        (status >= 500 ? out.server_errors : out.client_errors) += n;
+      }
+    }
+  }
+  out.in_flight = in_flight_.load(std::memory_order_relaxed);
+  out.ttl_rows_deleted = ttl_rows_.load(std::memory_order_relaxed);
+  out.history_ops_pruned = pruned_ops_.load(std::memory_order_relaxed);
+  return out;
+}
+
 std::string metrics::render(const db::database_cache* databases, double uptime_s) const {
   std::string out;
   out.reserve(16384);

@@ -46,6 +46,17 @@ class metrics {
   void record_ttl_sweep(std::uint64_t rows_deleted) noexcept;
   void record_history_prune(std::uint64_t ops_deleted) noexcept;
 
+  /// Sums over every route, for GET /health's `counters`.
+  struct totals {
+    std::uint64_t requests = 0;       ///< finished requests
+    std::uint64_t client_errors = 0;  ///< answered 4xx
+    std::uint64_t server_errors = 0;  ///< answered 5xx
+    std::int64_t in_flight = 0;
+    std::uint64_t ttl_rows_deleted = 0;
+    std::uint64_t history_ops_pruned = 0;
+  };
+  [[nodiscard]] totals request_totals() const noexcept;
+
   /// The whole exposition text (`databases` may be null in tests).
   [[nodiscard]] std::string render(const db::database_cache* databases, double uptime_s) const;
 
