@@ -9,6 +9,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 namespace hoody::db {
@@ -39,6 +40,9 @@ void record_group(std::size_t size) noexcept {
   g_totals.sizes[bucket].fetch_add(1, std::memory_order_relaxed);
 }
 
+constexpr std::size_t deferred_batch = 256;     // deferred jobs that trigger a write of their own
+constexpr std::int64_t deferred_age_ms = 1000;  // ... or the age of the oldest of them
+
 std::exception_ptr make_error(errc code, std::string message) {
   return std::make_exception_ptr(api_error(code, std::move(message)));
 }
@@ -68,6 +72,10 @@ struct database::impl {
   std::deque<write_request> queue;
   bool draining = false;
   bool closed = false;
+  std::vector<job_fn> deferred;        // guarded by queue_mutex
+  std::int64_t deferred_since_ms = 0;  // steady ms of the oldest deferred job
+  bool deferred_flush_posted = false;  // a no-op write is queued for them
+  bool writable = true;
 
   std::atomic<std::int64_t> last_used{steady_now_ms()};
   std::atomic<std::uint64_t> groups{0};
@@ -98,15 +106,60 @@ struct database::impl {
     idle_readers.push_back(std::move(conn));
   }
 
+  std::vector<job_fn> take_deferred() {
+    std::lock_guard lock(queue_mutex);
+    deferred_flush_posted = false;
+    return std::exchange(deferred, {});
+  }
+
+  // Runs deferred jobs inside the open transaction, each in its own savepoint; a failing one
+  // is dropped. False when a failure ended the whole transaction (nothing else ran in it yet).
+  static bool run_deferred(connection& conn, std::vector<job_fn>& jobs) {
+    for (auto& job : jobs) {
+      try {
+        savepoint sp(conn, "hoody_deferred");
+        job(conn);
+        sp.release();
+      } catch (...) {
+        conn.forget_schema();
+        if (!conn.in_transaction()) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  // Deferred jobs alone in a transaction of their own (at close); failures drop them.
+  void run_deferred_transaction(std::vector<job_fn>& jobs) {
+    assert(strand.running_in_this_thread());
+    connection& conn = *writer;
+    try {
+      conn.exec("BEGIN IMMEDIATE");
+      if (run_deferred(conn, jobs)) {
+        conn.exec("COMMIT");
+      }
+    } catch (...) {  // NOLINT(bugprone-empty-catch): bookkeeping only; nothing was acknowledged
+    }
+    if (conn.in_transaction()) {
+      try {
+        conn.exec("ROLLBACK");
+      } catch (...) {  // NOLINT(bugprone-empty-catch)
+      }
+    }
+  }
+
   // Runs `batch` as one transaction, each job in a savepoint. A job that fails is rolled back
   // alone; if its failure rolled back the whole transaction (SQLite does that for some errors,
-  // e.g. SQLITE_FULL), the surviving jobs are re-run in a fresh transaction.
+  // e.g. SQLITE_FULL), the surviving jobs are re-run in a fresh transaction. Deferred jobs run
+  // first, once.
   std::vector<std::exception_ptr> run_group(std::vector<write_request>& batch) {
     assert(strand.running_in_this_thread());
     std::vector<std::exception_ptr> errors(batch.size());
     std::vector<bool> failed(batch.size(), false);
     connection& conn = *writer;
-    const bool single = batch.size() == 1;
+    std::vector<job_fn> extra = take_deferred();
+    const bool single = batch.size() == 1 && extra.empty();
     for (;;) {
       bool lost_transaction = false;
       try {
@@ -116,6 +169,13 @@ struct database::impl {
           error = error ? error : std::current_exception();
         }
         return errors;
+      }
+      if (!extra.empty()) {
+        const bool kept = run_deferred(conn, extra);
+        extra.clear();
+        if (!kept) {
+          continue;  // the transaction ended before any job ran: begin again without them
+        }
       }
       for (std::size_t i = 0; i < batch.size() && !lost_transaction; ++i) {
         if (failed[i]) {
@@ -239,6 +299,7 @@ database::database(std::filesystem::path file, executors& exec, database_options
   connection_options writer_options = impl_->options.conn;
   writer_options.read_only = false;
   impl_->writer = std::make_unique<connection>(file_, writer_options);
+  impl_->writable = sqlite3_db_readonly(impl_->writer->handle(), "main") == 0;
 }
 
 database::~database() {
@@ -307,6 +368,51 @@ void database::enqueue_write(job_fn job, done_fn done, bool touch, bool exclusiv
   d.strand.post([self = shared_from_this()] { self->impl_->drain(self); });
 }
 
+void database::defer_write(job_fn job) {
+  auto& d = *impl_;
+  bool flush = false;
+  {
+    std::lock_guard lock(d.queue_mutex);
+    if (d.closed || d.deferred.size() >= d.options.max_queue) {
+      return;
+    }
+    const auto now = steady_now_ms();
+    if (d.deferred.empty()) {
+      d.deferred_since_ms = now;
+    }
+    d.deferred.push_back(std::move(job));
+    flush = !d.deferred_flush_posted &&
+            (d.deferred.size() >= deferred_batch || now - d.deferred_since_ms >= deferred_age_ms);
+  }
+  if (flush) {
+    flush_deferred();
+  }
+}
+
+void database::flush_deferred() {
+  {
+    std::lock_guard lock(impl_->queue_mutex);
+    if (impl_->deferred.empty() || impl_->deferred_flush_posted) {
+      return;
+    }
+    impl_->deferred_flush_posted = true;
+  }
+  // The group that runs this no-op write runs the deferred jobs first. If it cannot be queued,
+  // a later defer_write or flush tries again.
+  post_write([](connection&) {},
+             [weak = weak_from_this()](std::exception_ptr error) {
+               if (auto self = weak.lock(); self && error) {
+                 std::lock_guard lock(self->impl_->queue_mutex);
+                 self->impl_->deferred_flush_posted = false;
+               }
+             },
+             false);
+}
+
+bool database::writable() const noexcept {
+  return impl_->writable;
+}
+
 void database::close() {
   auto& d = *impl_;
   {
@@ -324,6 +430,19 @@ void database::close() {
     std::lock_guard lock(d.queue_mutex);
     if (d.queue.empty() && !d.draining) {
       break;
+    }
+  }
+  // What is still deferred is written before the writer closes.
+  if (auto rest = d.take_deferred(); !rest.empty()) {
+    if (d.strand.running_in_this_thread()) {
+      d.run_deferred_transaction(rest);
+    } else {
+      std::promise<void> written;
+      d.strand.post([&d, &rest, &written] {
+        d.run_deferred_transaction(rest);
+        written.set_value();
+      });
+      written.get_future().wait();
     }
   }
   {

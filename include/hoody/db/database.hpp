@@ -7,6 +7,9 @@
 // transaction, each job inside its own SAVEPOINT (a failing job rolls back alone), and completes
 // each job only after COMMIT returned. Completions run on the pool thread that ran the job; the
 // caller hops back to its own executor. No job ever runs on an HTTP I/O thread.
+// Deferred writes (`defer_write`: bookkeeping such as the query history) ride along: each group
+// runs them first, in savepoints of their own, so they cost no commit of their own while other
+// writes flow; otherwise a no-op write is posted for them once they are 1 s old or 256 queue.
 #pragma once
 
 #include "hoody/db/connection.hpp"
@@ -64,6 +67,14 @@ class database : public std::enable_shared_from_this<database> {
   /// transaction and never group-committed (VACUUM INTO, wal_checkpoint). The job manages its
   /// own statements; `done` gets its error. Uses the same queue bound as post_write.
   void post_exclusive(job_fn job, done_fn done);
+  /// Queues `job` for a later write transaction (see the file comment): never alone on a
+  /// request's path, never acknowledged. A failing deferred job is dropped; so are jobs queued
+  /// past `max_queue` or after close. `close()` runs those still queued.
+  void defer_write(job_fn job);
+  /// Posts a write that runs the deferred jobs now, if any are queued.
+  void flush_deferred();
+  /// False when the file cannot be written (read-only file or file system): writes will fail.
+  [[nodiscard]] bool writable() const noexcept;
 
   /// Waits for queued writes, closes readers and the writer (with a WAL checkpoint).
   /// Must not be called from this database's own strand or the read pool.
