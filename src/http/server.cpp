@@ -154,7 +154,7 @@ struct server::impl {
   config cfg;
   db::executors exec;
   db::database_cache databases;
-  ops::query_history_store history;
+  ops::memory_query_history history;
   router routes;
   metrics request_metrics;
   services svc;

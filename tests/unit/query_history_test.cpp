@@ -1,5 +1,8 @@
-// Unit tests for the in-memory query history (hoody/ops/query_history.hpp).
+// Unit tests for the query history (hoody/ops/query_history.hpp): the `_query_history` table
+// and the in-memory stand-in for databases the server cannot write.
 #include "hoody/ops/query_history.hpp"
+
+#include "support/temp_db.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +11,7 @@
 
 namespace {
 
-using hoody::ops::query_history_store;
+using hoody::ops::memory_query_history;
 using hoody::ops::query_record;
 
 query_record rec(std::string sql, double ms, bool ok, const char* source = "db") {
@@ -26,82 +29,84 @@ query_record rec(std::string sql, double ms, bool ok, const char* source = "db")
   return r;
 }
 
-TEST(query_history, list_newest_first_with_limit) {
-  query_history_store s(100);
+TEST(query_history, memory_list_newest_first_with_limit) {
+  memory_query_history s(100);
   for (int i = 0; i < 5; ++i) {
     s.record("a", rec("q" + std::to_string(i), i, true));
   }
   s.record("b", rec("other", 1, true));
-  auto l = s.list("a", 3);
-  EXPECT_EQ(l["count"], 3);
-  EXPECT_EQ(l["total"], 5);
-  EXPECT_EQ(l["entries"][0]["sql"], "q4");
-  EXPECT_EQ(l["entries"][0]["index"], 0);
-  EXPECT_EQ(l["entries"][0]["id"], 5);
-  EXPECT_EQ(l["entries"][2]["sql"], "q2");
-  EXPECT_TRUE(l["entries"][0]["error"].is_null());
-  EXPECT_EQ(l["entries"][0]["source"], "db");
-  EXPECT_EQ(s.list("missing", 10)["total"], 0);
+  const auto l = s.list("a", 3);
+  ASSERT_EQ(l.entries.size(), 3U);
+  EXPECT_EQ(l.total, 5);
+  EXPECT_EQ(l.entries[0].rec.sql, "q4");
+  EXPECT_EQ(l.entries[0].id, 5);
+  EXPECT_EQ(l.entries[2].rec.sql, "q2");
+  EXPECT_FALSE(l.entries[0].rec.error);
+  EXPECT_EQ(s.list("missing", 10).total, 0);
 }
 
-TEST(query_history, retention_cap_drops_oldest) {
-  query_history_store s(3);
+TEST(query_history, memory_cap_drops_oldest) {
+  memory_query_history s(3);
   for (int i = 0; i < 10; ++i) {
     s.record("a", rec("q" + std::to_string(i), 1, true));
   }
-  auto l = s.list("a", 100);
-  EXPECT_EQ(l["total"], 3);
-  EXPECT_EQ(l["entries"][2]["sql"], "q7");
+  const auto l = s.list("a", 100);
+  EXPECT_EQ(l.total, 3);
+  EXPECT_EQ(l.entries[2].rec.sql, "q7");
 }
 
-TEST(query_history, long_sql_is_cut) {
-  query_history_store s(3);
-  s.record("a", rec(std::string(100000, 'x'), 1, true));
-  EXPECT_LE(s.list("a", 1)["entries"][0]["sql"].get<std::string>().size(),
-            query_history_store::max_sql_bytes + 4);
+TEST(query_history, long_sql_is_cut_on_a_utf8_boundary) {
+  std::string sql(hoody::ops::max_history_sql_bytes - 1, 'x');
+  sql += "é and more";  // the cut falls inside "é"
+  const std::string cut = hoody::ops::clip_history_sql(sql);
+  EXPECT_EQ(cut, std::string(hoody::ops::max_history_sql_bytes - 1, 'x') + "…");
+  EXPECT_EQ(hoody::ops::clip_history_sql("short"), "short");
 }
 
-TEST(query_history, remove_and_clear) {
-  query_history_store s(100);
+TEST(query_history, memory_remove_by_id_and_clear) {
+  memory_query_history s(100);
   for (int i = 0; i < 4; ++i) {
-    s.record("a", rec("q" + std::to_string(i), 1, true));
+    s.record("a", rec("q" + std::to_string(i), 1, true));  // ids 1..4
   }
-  EXPECT_TRUE(s.remove("a", 1));  // q2
-  auto l = s.list("a", 10);
-  EXPECT_EQ(l["total"], 3);
-  EXPECT_EQ(l["entries"][0]["sql"], "q3");
-  EXPECT_EQ(l["entries"][1]["sql"], "q1");
-  EXPECT_FALSE(s.remove("a", 3));
-  EXPECT_FALSE(s.remove("zzz", 0));
-  EXPECT_EQ(s.clear("a"), 3U);
-  EXPECT_EQ(s.clear("a"), 0U);
-  EXPECT_EQ(s.list("a", 10)["total"], 0);
+  EXPECT_TRUE(s.remove("a", 2));  // q1, by id
+  const auto l = s.list("a", 10);
+  EXPECT_EQ(l.total, 3);
+  EXPECT_EQ(l.entries[0].rec.sql, "q3");
+  EXPECT_EQ(l.entries[1].rec.sql, "q2");
+  EXPECT_EQ(l.entries[2].rec.sql, "q0");
+  EXPECT_FALSE(s.remove("a", 2));  // gone
+  EXPECT_FALSE(s.remove("a", 99));
+  EXPECT_FALSE(s.remove("zzz", 1));
+  EXPECT_EQ(s.clear("a"), 3);
+  EXPECT_EQ(s.clear("a"), 0);
+  EXPECT_EQ(s.list("a", 10).total, 0);
 }
 
-TEST(query_history, stats) {
-  query_history_store s(100);
+TEST(query_history, summary) {
+  std::vector<hoody::ops::query_history_entry> entries;
   for (int i = 1; i <= 20; ++i) {
-    s.record("a", rec("q", i, i % 5 != 0, i % 2 == 0 ? "query" : "db"));
+    entries.push_back({i, rec("q", i, i % 5 != 0, i % 2 == 0 ? "query" : "db")});
   }
-  auto st = s.stats("a");
-  EXPECT_EQ(st["count"], 20);
-  EXPECT_EQ(st["error_count"], 4);
-  EXPECT_EQ(st["success_count"], 16);
-  EXPECT_DOUBLE_EQ(st["avg_duration_ms"].get<double>(), 10.5);
-  EXPECT_DOUBLE_EQ(st["max_duration_ms"].get<double>(), 20);
-  EXPECT_DOUBLE_EQ(st["p50_duration_ms"].get<double>(), 10);
-  EXPECT_DOUBLE_EQ(st["p95_duration_ms"].get<double>(), 19);
-  EXPECT_EQ(st["by_source"]["db"]["count"], 10);
-  EXPECT_EQ(st["by_source"]["query"]["count"], 10);
-  EXPECT_EQ(st["by_source"]["query"]["errors"], 2);
-  EXPECT_EQ(st["total_rows"], 40);
-  auto empty = s.stats("none");
-  EXPECT_EQ(empty["count"], 0);
-  EXPECT_DOUBLE_EQ(empty["p95_duration_ms"].get<double>(), 0);
+  const auto st = hoody::ops::summarize(entries);
+  EXPECT_EQ(st.count, 20);
+  EXPECT_EQ(st.error_count, 4);
+  EXPECT_EQ(st.success_count, 16);
+  EXPECT_DOUBLE_EQ(st.avg_duration_ms, 10.5);
+  EXPECT_DOUBLE_EQ(st.max_duration_ms, 20);
+  EXPECT_DOUBLE_EQ(st.p50_duration_ms, 10);
+  EXPECT_DOUBLE_EQ(st.p95_duration_ms, 19);
+  EXPECT_EQ(st.db.count, 10);
+  EXPECT_EQ(st.query.count, 10);
+  EXPECT_EQ(st.query.errors, 2);
+  EXPECT_EQ(st.total_rows, 40);
+  const auto empty = hoody::ops::summarize({});
+  EXPECT_EQ(empty.count, 0);
+  EXPECT_DOUBLE_EQ(empty.p95_duration_ms, 0);
+  EXPECT_FALSE(empty.oldest_timestamp_ms);
 }
 
-TEST(query_history, concurrent_records) {
-  query_history_store s(100000);
+TEST(query_history, memory_concurrent_records) {
+  memory_query_history s(100000);
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&s] {
@@ -113,8 +118,55 @@ TEST(query_history, concurrent_records) {
   for (auto& th : threads) {
     th.join();
   }
-  EXPECT_EQ(s.list("a", 1)["total"], 8000);
-  EXPECT_EQ(s.list("a", 1)["entries"][0]["id"], 8000);
+  EXPECT_EQ(s.list("a", 1).total, 8000);
+  EXPECT_EQ(s.list("a", 1).entries[0].id, 8000);
+}
+
+TEST(query_history, table_append_list_delete_clear) {
+  hoody::test::temp_db db;
+  auto& conn = db.writer();
+  EXPECT_EQ(hoody::ops::list_query_history(conn, 10).total, 0);  // no table yet
+  EXPECT_FALSE(hoody::ops::delete_query_history_entry(conn, 1));
+  for (int i = 0; i < 5; ++i) {
+    hoody::ops::append_query_history(conn, rec("q" + std::to_string(i), i, i != 3), 100);
+  }
+  auto page = hoody::ops::list_query_history(conn, 2);
+  ASSERT_EQ(page.entries.size(), 2U);
+  EXPECT_EQ(page.total, 5);
+  EXPECT_EQ(page.entries[0].id, 5);
+  EXPECT_EQ(page.entries[0].rec.sql, "q4");
+  EXPECT_EQ(page.entries[1].rec.error.value_or(""), "boom");
+  EXPECT_TRUE(hoody::ops::delete_query_history_entry(conn, 4));
+  EXPECT_FALSE(hoody::ops::delete_query_history_entry(conn, 4));
+  // Ids are never reused (AUTOINCREMENT): the next entry is 6, not 5 or 4.
+  hoody::ops::delete_query_history_entry(conn, 5);
+  hoody::ops::append_query_history(conn, rec("next", 1, true), 100);
+  EXPECT_EQ(hoody::ops::list_query_history(conn, 1).entries[0].id, 6);
+  EXPECT_EQ(hoody::ops::summarize_query_history(conn).count, 4);
+  EXPECT_EQ(hoody::ops::clear_query_history(conn), 4);
+  EXPECT_EQ(hoody::ops::list_query_history(conn, 10).total, 0);
+}
+
+TEST(query_history, table_keeps_the_newest_cap_entries) {
+  hoody::test::temp_db db;
+  auto& conn = db.writer();
+  for (int i = 0; i < 50; ++i) {
+    hoody::ops::append_query_history(conn, rec("q" + std::to_string(i), 1, true), 10);
+  }
+  const auto page = hoody::ops::list_query_history(conn, 100);
+  EXPECT_EQ(page.total, 10);
+  EXPECT_EQ(page.entries.back().rec.sql, "q40");
+  EXPECT_EQ(page.entries.front().rec.sql, "q49");
+}
+
+TEST(query_history, table_recreated_after_a_user_drops_it) {
+  hoody::test::temp_db db;
+  auto& conn = db.writer();
+  hoody::ops::append_query_history(conn, rec("a", 1, true), 10);
+  conn.exec("DROP TABLE _query_history");
+  conn.forget_schema();  // what the server does after user SQL wrote
+  hoody::ops::append_query_history(conn, rec("b", 1, true), 10);
+  EXPECT_EQ(hoody::ops::list_query_history(conn, 10).total, 1);
 }
 
 }  // namespace

@@ -11,7 +11,7 @@ namespace hoody::db {
 class database_cache;
 }
 namespace hoody::ops {
-class query_history_store;
+class memory_query_history;
 }
 namespace hoody::http {
 class metrics;
@@ -23,7 +23,7 @@ struct services {
   const config& cfg;
   db::path_policy paths;
   db::database_cache& databases;
-  ops::query_history_store& query_history;
+  ops::memory_query_history& query_history;  ///< for databases the server cannot write
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   http::metrics* metrics = nullptr;  ///< set by the server; lock-free recorders (metrics.hpp)
 };
