@@ -274,7 +274,12 @@
         throw new ApiError(String(msg), res.status, body);
       }
       if (!parsed.ok) throw new ApiError('The server sent a response that is not JSON', res.status, null);
-      return parsed.value;
+      const v = parsed.value;
+      // POST /db answers a failed statement with 200 {reqIdx, error, code}: it rolled back.
+      if (v && typeof v === 'object' && typeof v.error === 'string' && typeof v.reqIdx === 'number') {
+        throw new ApiError(v.error, res.status, v);
+      }
+      return v;
     } finally {
       setBusy(-1);
     }
@@ -1010,7 +1015,6 @@
     body.append(h('p', { class: 'muted small' }, total !== null && total > entries.length ? 'Newest ' + entries.length + ' of ' + total + ' entries' : plural(entries.length, 'entry').replace(/entrys$/, 'entries')));
     const ol = h('ol', { class: 'history-list' });
     entries.forEach((e, pos) => {
-      const idx = e.index !== undefined && e.index !== null ? e.index : pos;
       const ok = e.success !== false && !e.error;
       const sql = typeof e.sql === 'string' ? e.sql : (e.query || e.statement || '');
       const meta = h('div', { class: 'history-meta' },
@@ -1020,14 +1024,14 @@
         e.duration_ms !== undefined && e.duration_ms !== null ? h('span', { class: 'muted' }, Number(e.duration_ms).toFixed(Number(e.duration_ms) < 10 ? 2 : 0) + ' ms') : null,
         e.rows !== undefined && e.rows !== null ? h('span', { class: 'muted' }, plural(Number(e.rows), 'row')) : null,
         Number(e.statements) > 1 ? h('span', { class: 'muted' }, e.statements + ' statements') : null);
-      const li = h('li', { class: 'card history-item', dataset: { index: String(idx) } },
+      const li = h('li', { class: 'card history-item', dataset: { id: String(e.id), index: String(pos) } },
         meta,
         h('pre', { class: 'code history-sql' }, sql),
         !ok && e.error ? h('p', { class: 'error-text small' }, String(e.error)) : null,
         h('div', { class: 'btn-row' },
           h('button', { type: 'button', class: 'btn small primary rerun', onclick: () => rerun(sql) }, 'Re-run'),
           h('button', { type: 'button', class: 'btn small edit', onclick: () => { editor().value = sql; saveEditor(); navigate({ view: 'sql' }); editor().focus(); } }, 'Edit'),
-          h('button', { type: 'button', class: 'btn small danger delete', onclick: () => deleteHistory(idx, e.id) }, 'Delete')));
+          h('button', { type: 'button', class: 'btn small danger delete', onclick: () => deleteHistory(e.id) }, 'Delete')));
       ol.append(li);
     });
     body.append(ol);
@@ -1041,20 +1045,13 @@
     runSql();
   }
 
-  /** Deletes by position (the API's index); newer runs shift positions, so re-resolve by id first. */
-  async function deleteHistory(idx, id) {
+  /** Deletes one entry by its id (DELETE /history/{id}); an entry already gone answers 404. */
+  async function deleteHistory(id) {
     try {
-      if (id !== undefined && id !== null) {
-        const data = await api('GET', '/history', { query: { db: state.db, limit: 1000 } });
-        const entries = Array.isArray(data.entries) ? data.entries : Array.isArray(data.history) ? data.history : [];
-        const pos = entries.findIndex((x) => x && x.id === id);
-        if (pos < 0) { toast('That entry is already gone', 'info'); loadHistory(); return; }
-        idx = entries[pos].index !== undefined && entries[pos].index !== null ? entries[pos].index : pos;
-      }
-      await api('DELETE', '/history/' + encodeURIComponent(idx), { query: { db: state.db } });
+      await api('DELETE', '/history/' + encodeURIComponent(id), { query: { db: state.db } });
       toast('History entry deleted', 'ok');
     } catch (e) {
-      toast('Could not delete: ' + errMessage(e), 'error');
+      toast(e && e.status === 404 ? 'That entry is already gone' : 'Could not delete: ' + errMessage(e), e && e.status === 404 ? 'info' : 'error');
     }
     loadHistory();
   }

@@ -4,13 +4,15 @@
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/db/connection.hpp"
+#include "hoody/handlers/history.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/http/response_render.hpp"
 #include "hoody/ops/kv_schema.hpp"
-#include "hoody/ops/query_history.hpp"
 #include "hoody/ops/utf8.hpp"
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <string_view>
 
 namespace hoody::handlers {
@@ -18,22 +20,17 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-std::int64_t unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 /// Times one SQL request and records it in the query history whatever its outcome.
 class history_recorder {
  public:
   history_recorder(http::context& ctx, const char* source) : ctx_(ctx), start_(clock_type::now()) {
     rec_.source = source;
-    rec_.timestamp_ms = unix_ms();
+    rec_.timestamp_ms = ops::unix_now_ms();
   }
 
   void set_sql(std::string sql, std::size_t statements) {
     rec_.sql = std::move(sql);
-    rec_.statements = statements;
+    rec_.statements = static_cast<std::int64_t>(statements);
   }
   void succeeded(std::int64_t rows) {
     rec_.success = true;
@@ -50,7 +47,7 @@ class history_recorder {
   void commit() {
     rec_.duration_ms =
         std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
-    ctx_.svc.query_history.record(ctx_.db_file.string(), std::move(rec_));
+    record_query(ctx_, std::move(rec_));
   }
 
   http::context& ctx_;
@@ -104,6 +101,20 @@ http::response post_db(http::context& ctx) {
     rec.succeeded(out.rows);
     return http::response::raw(std::move(out.body), "application/json");
   });
+}
+
+/// Once the body parsed, a failing statement is data, not an HTTP error: `{"reqIdx": i, "error",
+/// "code"}` with 200 (its transaction rolled back). Request-level errors (reqIdx -1) and the
+/// server's own conditions (5xx: busy, timeout, disk full, shutting down) keep their status.
+std::optional<http::response> statement_error_response(const api_error& e) {
+  const auto idx = e.details().find("reqIdx");
+  if (idx == e.details().end() || !idx->is_number_integer() || idx->get<std::int64_t>() < 0 ||
+      status_of(e.code()) >= 500) {
+    return std::nullopt;
+  }
+  http::response res = http::error_response(e);
+  res.status = 200;
+  return res;
 }
 
 /// A strong validator for a response body (FNV-1a 64).
@@ -210,6 +221,7 @@ void register_sql_routes(http::router& router) {
   // unless parsing named the failing item.
   post.precheck = [](const http::request& req) { (void)ops::parse_sql_request(req.json_body()); };
   post.error_fields = {{"reqIdx", -1}};  // request-level errors, as the spec says
+  post.render_error = statement_error_response;
   router.add(std::move(post));
   http::route create{http::verb::post,
                      p + "/db/create",

@@ -68,6 +68,21 @@ response pre_handler_error(const route& r, std::exception_ptr error) {
   return response_for(error);
 }
 
+// Errors raised by the handler: the route may render them itself (route::render_error).
+response handler_error(const route& r, std::exception_ptr error) {
+  if (r.render_error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const api_error& e) {
+      if (auto res = r.render_error(e)) {
+        return std::move(*res);
+      }
+    } catch (...) {  // NOLINT(bugprone-empty-catch): rendered below like any other exception
+    }
+  }
+  return response_for(error);
+}
+
 }  // namespace
 
 // The handler's output survives until the write commits; only then is it sent.
@@ -76,6 +91,7 @@ struct dispatcher::pending {
   const route* r = nullptr;
   services* svc = nullptr;
   std::filesystem::path file;
+  std::shared_ptr<db::database> database;  ///< set by submit
   response result;
   dispatcher::completion complete;
   std::string cache_key;                     ///< set when the answer may be cached
@@ -87,7 +103,7 @@ namespace {
 using pending = dispatcher::pending;
 
 void run_handler(pending& p, db::connection* conn) {
-  context ctx{*p.req, *p.svc, conn, p.file};
+  context ctx{*p.req, *p.svc, conn, p.file, p.database.get()};
   p.result = p.r->handler(ctx);
 }
 
@@ -291,8 +307,9 @@ void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::d
   if (answer_from_cache(*p, *database)) {
     return;
   }
+  p->database = database;
   auto finish = [p](std::exception_ptr error) {
-    p->complete(error ? response_for(error) : std::move(p->result));
+    p->complete(error ? handler_error(*p->r, error) : std::move(p->result));
   };
   auto write = [p, database, finish] {
     database->post_write([p](db::connection& conn) { run_handler(*p, &conn); }, finish);

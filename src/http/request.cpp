@@ -12,6 +12,21 @@
 namespace hoody::http {
 namespace {
 
+/// Builds the document like nlohmann's own DOM parser, but refuses numbers it cannot keep
+/// exactly: an integer literal beyond the 64-bit range would silently become a double.
+class exact_number_parser : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+ public:
+  using json_sax_dom_parser::json_sax_dom_parser;
+
+  bool number_float(double value, const std::string& literal) {
+    if (literal.find_first_of(".eE") == std::string::npos) {
+      throw api_error(errc::bad_request,
+                      "integer out of range: " + literal + " exceeds the 64-bit integer range");
+    }
+    return json_sax_dom_parser::number_float(value, literal);
+  }
+};
+
 int hex_value(char ch) {
   if (ch >= '0' && ch <= '9') {
     return ch - '0';
@@ -205,11 +220,16 @@ nlohmann::json request::json_body() const {
     throw api_error(errc::invalid_json, "Invalid JSON body: nested deeper than " +
                                             std::to_string(max_json_depth) + " levels");
   }
+  nlohmann::json out;
+  exact_number_parser sax(out);
   try {
-    return nlohmann::json::parse(body);
+    nlohmann::json::sax_parse(body, &sax);
   } catch (const nlohmann::json::parse_error&) {
     throw api_error(errc::invalid_json, "Invalid JSON body");
+  } catch (const nlohmann::json::out_of_range&) {  // a float literal beyond double (1e400)
+    throw api_error(errc::bad_request, "number out of range: beyond the range of a double");
   }
+  return out;
 }
 
 response response::json(const nlohmann::json& value, int status) {

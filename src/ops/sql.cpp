@@ -19,8 +19,13 @@ namespace {
 using ojson = nlohmann::ordered_json;
 using json = nlohmann::json;
 
-[[noreturn]] void fail(errc code, std::string message, std::int64_t req_idx) {
-  throw api_error(code, std::move(message), {{"reqIdx", req_idx}});
+/// A request that does not parse is refused as a whole (4xx, `reqIdx` -1); the item at fault,
+/// when there is one, is named in the message. `reqIdx` >= 0 is kept for statements that ran.
+[[noreturn]] void fail(errc code, std::string message, std::int64_t item) {
+  if (item >= 0) {
+    message = "transaction[" + std::to_string(item) + "]: " + message;
+  }
+  throw api_error(code, std::move(message), {{"reqIdx", -1}});
 }
 
 // --- lexing: only to classify statements SQLite has already prepared -------------------------
@@ -462,17 +467,23 @@ columns column_names(const db::statement& stmt) {
 }
 
 struct rows_read {
+  columns cols;
   ojson rows = ojson::array();
   std::size_t count = 0;
   bool truncated = false;
 };
 
-/// Steps `stmt` collecting up to `cap` rows; `truncated` when another row was available.
-rows_read read_rows(db::statement& stmt, const columns& cols, result_format format,
-                    std::size_t cap) {
+/// Steps `stmt` collecting up to `cap` rows; `truncated` when another row was available. The
+/// column list is read after the first step: a statement prepared before another connection (or
+/// another process) changed the schema is re-prepared by that step, and its columns before it
+/// are the old ones (`SELECT *` after `ALTER TABLE ADD COLUMN`).
+rows_read read_rows(db::statement& stmt, result_format format, std::size_t cap) {
   rows_read out;
+  bool more = stmt.step();
+  out.cols = column_names(stmt);
+  const columns& cols = out.cols;
   const int ncol = static_cast<int>(cols.keys.size());
-  while (stmt.step()) {
+  for (; more; more = stmt.step()) {
     if (out.count >= cap) {
       out.truncated = true;
       break;
@@ -538,6 +549,7 @@ class runner {
         ojson failed = ojson::object();
         failed["success"] = false;
         failed["error"] = e.what();
+        failed["code"] = std::string(wire_name_of(e.code()));
         results.push_back(std::move(failed));
       }
     }
@@ -586,13 +598,12 @@ class runner {
     result["success"] = true;
     if (item.type == sql_item::kind::query) {
       bind_values(stmt, item.values);
-      const columns cols = column_names(stmt);
       const std::size_t left = sql_limits::max_request_result_rows - result_rows_;
       rows_read rows =
-          read_rows(stmt, cols, request_.format, std::min(sql_limits::max_result_rows, left));
+          read_rows(stmt, request_.format, std::min(sql_limits::max_result_rows, left));
       result_rows_ += rows.count;
       rows_ += static_cast<std::int64_t>(rows.count);
-      result["resultHeaders"] = cols.headers;
+      result["resultHeaders"] = std::move(rows.cols.headers);
       result[request_.format == result_format::map ? "resultSet" : "resultSetList"] =
           std::move(rows.rows);
       if (rows.truncated) {
@@ -847,11 +858,11 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
   if (!only_trivia(tail) || !read_only_form(conn, stmt, sql)) {
     refuse_read_only();
   }
-  const columns cols = column_names(stmt);
-  rows_read rows = read_rows(stmt, cols, result_format::map, sql_limits::max_result_rows);
+  rows_read rows = read_rows(stmt, result_format::map, sql_limits::max_result_rows);
   conn.give_back_user_statement(sql, std::move(stmt));
   ojson body = ojson::object();
-  body["columns"] = cols.headers;
+  body["success"] = true;
+  body["columns"] = std::move(rows.cols.headers);
   body["resultSet"] = std::move(rows.rows);
   body["rowCount"] = rows.count;
   body["truncated"] = rows.truncated;

@@ -144,7 +144,7 @@ TEST_F(sql_e2e, get_query_shape_encodings_and_etag) {
   exec("INSERT INTO users (name, email) VALUES ('Alice', 'a@x'), ('Bob', NULL)");
   const std::string sql = "SELECT id, name, email FROM users ORDER BY id";
   const json expected = json::parse(
-      R"J({"columns":["id","name","email"],"resultSet":[{"id":1,"name":"Alice","email":"a@x"},{"id":2,"name":"Bob","email":null}],"rowCount":2,"truncated":false})J");
+      R"J({"success":true,"columns":["id","name","email"],"resultSet":[{"id":1,"name":"Alice","email":"a@x"},{"id":2,"name":"Bob","email":null}],"rowCount":2,"truncated":false})J");
   auto r = c_->get(query_url(sql));  // URL-safe, unpadded
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json(), expected);
@@ -198,7 +198,8 @@ TEST_F(sql_e2e, mixed_transaction_no_fail_and_rollback) {
   EXPECT_EQ(r[2]["resultSet"], json::parse(R"J([{"n":3}])J"));
   EXPECT_EQ(r[3]["success"], false);
   EXPECT_TRUE(r[3]["error"].is_string());
-  EXPECT_EQ(r[3].size(), 2U);
+  EXPECT_EQ(r[3]["code"], "CONFLICT");
+  EXPECT_EQ(r[3].size(), 3U);
   EXPECT_EQ(r[4], json({{"success", true}, {"rowsUpdated", 3}}));
   EXPECT_EQ(r[5]["resultSet"], json::parse(R"J([{"name":"a"},{"name":"b"},{"name":"c"}])J"));
   EXPECT_EQ(scalar("SELECT count(*) FROM users"), 3);
@@ -210,7 +211,7 @@ TEST_F(sql_e2e, mixed_transaction_no_fail_and_rollback) {
   failing["transaction"][3].erase("noFail");
   const auto before = rows("SELECT * FROM users ORDER BY id");
   auto e = tx(failing);
-  expect_error(e, 409, 3, "UNIQUE");
+  expect_error(e, 200, 3, "UNIQUE");  // a failed statement is data: 200, rolled back
   EXPECT_EQ(rows("SELECT * FROM users ORDER BY id"), before);
 }
 
@@ -250,7 +251,7 @@ TEST_F(sql_e2e, int64_extremes_and_types_round_trip) {
   expect_error(
       c_->request("POST", db_url(),
                   R"J({"transaction":[{"query":"SELECT ?","values":[9223372036854775808]}]})J"),
-      400, 0, "int64");
+      400, -1, "int64");
 }
 
 // --- Done when 4: GET /query refuses writes ----------------------------------------------------
@@ -341,33 +342,33 @@ TEST_F(sql_e2e, bad_input_catalogue) {
     return raw(R"J({"transaction":[{"statement":"INSERT INTO users (name) VALUES ('z')"},)J" +
                second + "]}");
   };
-  expect_error(item(R"J({"query":"SELECT 1","statement":"SELECT 1"})J"), 400, 1, "exactly one");
-  expect_error(item(R"J({"values":[1]})J"), 400, 1, "exactly one");
-  expect_error(item(R"J({"statement":"SELECT ?","values":[1],"valuesBatch":[[1]]})J"), 400, 1,
+  expect_error(item(R"J({"query":"SELECT 1","statement":"SELECT 1"})J"), 400, -1, "exactly one");
+  expect_error(item(R"J({"values":[1]})J"), 400, -1, "exactly one");
+  expect_error(item(R"J({"statement":"SELECT ?","values":[1],"valuesBatch":[[1]]})J"), 400, -1,
                "valuesBatch");
-  expect_error(item(R"J({"query":"SELECT ?","valuesBatch":[[1]]})J"), 400, 1, "valuesBatch");
-  expect_error(item(R"J({"statement":"SELECT ?","values":[[1]]})J"), 400, 1, "unsupported");
-  expect_error(item(R"J({"statement":"SELECT ?","values":[{"a":1}]})J"), 400, 1, "unsupported");
-  expect_error(item(R"J({"statement":"SELECT ?","values":"x"})J"), 400, 1);
-  expect_error(item(R"J({"statement":"SELECT ?","noFail":"yes"})J"), 400, 1);
-  expect_error(item(R"J({"statement":"SELECT ?, ?","values":[1]})J"), 400, 1, "expects 2");
-  expect_error(item(R"J({"statement":"SELECT ?","values":[1, 2]})J"), 400, 1, "expects 1");
-  expect_error(item(R"J({"statement":"SELECT ?"})J"), 400, 1, "no values");
-  expect_error(item(R"J({"statement":"SELECT :a","values":{"b":1}})J"), 400, 1, ":a");
-  expect_error(item(R"J({"statement":"SELEKT 1"})J"), 400, 1, "syntax error");
-  expect_error(item(R"J({"query":"SELECT * FROM nope"})J"), 400, 1, "no such table");
+  expect_error(item(R"J({"query":"SELECT ?","valuesBatch":[[1]]})J"), 400, -1, "valuesBatch");
+  expect_error(item(R"J({"statement":"SELECT ?","values":[[1]]})J"), 400, -1, "unsupported");
+  expect_error(item(R"J({"statement":"SELECT ?","values":[{"a":1}]})J"), 400, -1, "unsupported");
+  expect_error(item(R"J({"statement":"SELECT ?","values":"x"})J"), 400, -1);
+  expect_error(item(R"J({"statement":"SELECT ?","noFail":"yes"})J"), 400, -1);
+  expect_error(item(R"J({"statement":"SELECT ?, ?","values":[1]})J"), 200, 1, "expects 2");
+  expect_error(item(R"J({"statement":"SELECT ?","values":[1, 2]})J"), 200, 1, "expects 1");
+  expect_error(item(R"J({"statement":"SELECT ?"})J"), 200, 1, "no values");
+  expect_error(item(R"J({"statement":"SELECT :a","values":{"b":1}})J"), 200, 1, ":a");
+  expect_error(item(R"J({"statement":"SELEKT 1"})J"), 200, 1, "syntax error");
+  expect_error(item(R"J({"query":"SELECT * FROM nope"})J"), 200, 1, "no such table");
   expect_error(item(R"J({"statement":"INSERT INTO users (name, email) VALUES ('q', 'a@x')"})J"),
-               409, 1, "UNIQUE");
-  expect_error(item(R"J({"statement":"INSERT INTO users (name) VALUES (NULL)"})J"), 409, 1,
+               200, 1, "UNIQUE");
+  expect_error(item(R"J({"statement":"INSERT INTO users (name) VALUES (NULL)"})J"), 200, 1,
                "NOT NULL");
-  expect_error(item(R"J({"statement":"DELETE FROM users; DROP TABLE users"})J"), 400, 1,
+  expect_error(item(R"J({"statement":"DELETE FROM users; DROP TABLE users"})J"), 200, 1,
                "one SQL statement");
   for (const char* control : {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT a", "RELEASE a"}) {
-    expect_error(item(json({{"statement", control}}).dump()), 400, 1,
+    expect_error(item(json({{"statement", control}}).dump()), 200, 1,
                  "transaction control statements are not allowed");
   }
-  expect_error(item(R"J({"statement":"ATTACH 'x.db' AS x"})J"), 400, 1, "ATTACH");
-  expect_error(item(R"J({"statement":"PRAGMA query_only = 1"})J"), 400, 1, "query_only");
+  expect_error(item(R"J({"statement":"ATTACH 'x.db' AS x"})J"), 200, 1, "ATTACH");
+  expect_error(item(R"J({"statement":"PRAGMA query_only = 1"})J"), 200, 1, "query_only");
   // Oversize: too many items, too many batch rows.
   json items = json::array();
   for (int i = 0; i < 10001; ++i) {
@@ -378,8 +379,8 @@ TEST_F(sql_e2e, bad_input_catalogue) {
   for (int i = 0; i < 100001; ++i) {
     batch.push_back({1});
   }
-  expect_error(tx({{"transaction", {{{"statement", "SELECT ?"}, {"valuesBatch", batch}}}}}), 413, 0,
-               "valuesBatch");
+  expect_error(tx({{"transaction", {{{"statement", "SELECT ?"}, {"valuesBatch", batch}}}}}), 413,
+               -1, "valuesBatch");
   EXPECT_EQ(rows("SELECT * FROM users"), before);
   // The writer connection is still writable (a statement item forces the writer).
   EXPECT_EQ(c_->post(db_url(), json::parse(R"J({"transaction":[{"statement":"SELECT 1"},
@@ -495,7 +496,7 @@ TEST_F(sql_e2e, query_history_across_endpoints) {
   ASSERT_EQ(r.status, 200) << r.body;
   make_users();                                                                      // db, ok
   exec("INSERT INTO users (name) VALUES ('a')");                                     // db, ok
-  expect_error(tx({{"transaction", {{{"query", "SELECT * FROM nope"}}}}}), 400, 0);  // db, error
+  expect_error(tx({{"transaction", {{{"query", "SELECT * FROM nope"}}}}}), 200, 0);  // db, error
   ASSERT_EQ(c_->get(query_url("SELECT name FROM users")).status, 200);               // query, ok
   ASSERT_EQ(c_->get(query_url("DELETE FROM users")).status, 400);                    // query, error
   ok({{"transaction", {{{"query", "SELECT 1"}}, {{"query", "SELECT 2"}}}}});  // db on a reader
@@ -507,7 +508,6 @@ TEST_F(sql_e2e, query_history_across_endpoints) {
   EXPECT_EQ(list["count"], 6);
   const auto& e = list["entries"];
   ASSERT_EQ(e.size(), 6U);
-  EXPECT_EQ(e[0]["index"], 0);
   EXPECT_EQ(e[0]["sql"], "SELECT 1;\nSELECT 2");
   EXPECT_EQ(e[0]["statements"], 2);
   EXPECT_EQ(e[0]["source"], "db");
@@ -546,14 +546,15 @@ TEST_F(sql_e2e, query_history_across_endpoints) {
   }
   EXPECT_GE(st["max_duration_ms"].get<double>(), st["p50_duration_ms"].get<double>());
 
-  // Delete one (index 1 = the refused DELETE), then out of range, then clear.
-  r = c_->del(api + "/history/1?db=" + db_);
+  // Delete one by its id (the refused DELETE), then an unknown id, then clear.
+  const auto refused = e[1]["id"].get<std::int64_t>();
+  r = c_->del(api + "/history/" + std::to_string(refused) + "?db=" + db_);
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(r.json(), json({{"success", true}, {"deleted", true}}));
+  EXPECT_EQ(r.json(), json({{"success", true}, {"deleted", true}, {"id", refused}}));
   list = c_->get(h).json();
   EXPECT_EQ(list["total"], 5);
   EXPECT_EQ(list["entries"][1]["sql"], "SELECT name FROM users");
-  EXPECT_EQ(c_->del(api + "/history/5?db=" + db_).status, 404);
+  EXPECT_EQ(c_->del(api + "/history/" + std::to_string(refused) + "?db=" + db_).status, 404);
   EXPECT_EQ(c_->del(api + "/history/x?db=" + db_).status, 400);
   EXPECT_EQ(c_->get(api + "/history/stats?db=" + db_).json()["error_count"], 1);
   r = c_->del(h);

@@ -309,7 +309,14 @@ TEST(sql_parse, bad_input_catalogue) {
             body_err);
   const json ok = {{"query", "SELECT 1"}};
   auto item_err = [&](const json& item) { return parse_error({{"transaction", {ok, item}}}); };
-  const P at1{errc::bad_request, 1};
+  // A request that does not parse is refused whole: reqIdx -1, the item named in the message.
+  const P at1{errc::bad_request, -1};
+  try {
+    (void)ops::parse_sql_request({{"transaction", {ok, json(5)}}});
+    ADD_FAILURE() << "no error";
+  } catch (const api_error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("transaction[1]: ", 0), 0U) << e.what();
+  }
   EXPECT_EQ(item_err(json(5)), at1);
   EXPECT_EQ(item_err({{"query", "SELECT 1"}, {"statement", "SELECT 1"}}), at1);
   EXPECT_EQ(item_err(json::parse(R"J({"values":[1]})J")), at1);
@@ -345,7 +352,7 @@ TEST(sql_parse, caps) {
     batch.push_back(json::array());
   }
   EXPECT_EQ(parse_error({{"transaction", {{{"statement", "x"}, {"valuesBatch", batch}}}}}),
-            (std::pair<errc, std::int64_t>{errc::payload_too_large, 0}));
+            (std::pair<errc, std::int64_t>{errc::payload_too_large, -1}));
   batch.erase(batch.begin());
   json many = json::array();
   for (int i = 0; i < 11; ++i) {

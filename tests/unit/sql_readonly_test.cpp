@@ -43,7 +43,7 @@ TEST_F(sql_readonly, select_shape) {
   EXPECT_EQ(
       res,
       json::parse(
-          R"J({"columns":["id","name","b"],"resultSet":[{"id":1,"name":"a","b":{"base64":"AP8="}},{"id":2,"name":"b","b":null}],"rowCount":2,"truncated":false})J"));
+          R"J({"success":true,"columns":["id","name","b"],"resultSet":[{"id":1,"name":"a","b":{"base64":"AP8="}},{"id":2,"name":"b","b":null}],"rowCount":2,"truncated":false})J"));
   EXPECT_EQ(query("WITH x AS (SELECT 1 AS v) SELECT v FROM x")["rowCount"], 1);
   EXPECT_EQ(query("VALUES (1), (2)")["rowCount"], 2);
   EXPECT_EQ(query("SELECT 1;  -- done")["rowCount"], 1);

@@ -18,11 +18,13 @@
 
 namespace hoody::db {
 class connection;
-}
+class database;
+}  // namespace hoody::db
 
 namespace hoody {
 struct services;
-}
+class api_error;
+}  // namespace hoody
 
 namespace hoody::http {
 
@@ -48,8 +50,9 @@ enum class db_use {
 struct context {
   const request& req;
   services& svc;
-  db::connection* conn = nullptr;  ///< set for read/write routes
-  std::filesystem::path db_file;   ///< canonical database file, when the route takes one
+  db::connection* conn = nullptr;    ///< set for read/write routes
+  std::filesystem::path db_file;     ///< canonical database file, when the route takes one
+  db::database* database = nullptr;  ///< the open database of `db_file` (deferred writes)
 };
 
 using handler_fn = std::function<response(context&)>;
@@ -75,6 +78,10 @@ struct route {
   /// of a request, or nullopt when this request must run the handler (e.g. time travel). Runs
   /// on the I/O thread; must not throw. Only answers the handler marked `cacheable` are kept.
   std::function<std::optional<std::string>(const request&)> read_cache_key = {};
+  /// Renders an error the handler raised in place of the standard error response when it
+  /// returns one (POST /db: a statement that failed after the body parsed is data, answered
+  /// 200 once the work rolled back). The handler's work is rolled back either way.
+  std::function<std::optional<response>(const api_error&)> render_error = {};
 };
 
 struct match_result {

@@ -45,7 +45,7 @@ struct sql_request {
 };
 
 /// Validates and parses a POST /db body. Throws api_error 400 (413 for the caps) carrying
-/// `reqIdx` (-1 for body-level problems, the item index otherwise).
+/// `reqIdx` -1: a request that does not parse is refused whole (the message names the item).
 [[nodiscard]] sql_request parse_sql_request(const nlohmann::json& body);
 
 /// The SQL of a request for the query history: item texts joined with ";\n".
@@ -62,8 +62,9 @@ struct sql_outcome {
 };
 
 /// Runs every item of `request` in order on `conn`, each inside its own savepoint. A failing
-/// item without noFail throws its api_error with `reqIdx` added (the caller's transaction then
-/// rolls back); a failing noFail item is reported in place.
+/// item without noFail throws its api_error with `reqIdx` >= 0 added (the caller's transaction
+/// then rolls back; POST /db answers it with HTTP 200, see `statement_error_response`); a
+/// failing noFail item is reported in place as `{"success": false, "error", "code"}`.
 [[nodiscard]] sql_outcome execute_sql_request(db::connection& conn, const sql_request& request);
 
 /// GET /query's `sql` parameter: base64 (standard or URL-safe, padding optional) that decodes
