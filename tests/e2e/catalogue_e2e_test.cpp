@@ -685,11 +685,11 @@ json fingerprint(http_client& c, const fs::path& data_dir, const fs::path& outsi
     if (name == "_query_history") {
       continue;
     }
-    auto rows = c.post(api + "/db?db=main",
-                       json{{"resultFormat", "list"},
-                            {"transaction",
-                             {{{"query", "SELECT * FROM \"" + name + "\"" + where +
-                                             " ORDER BY rowid"}}}}});
+    auto rows =
+        c.post(api + "/db?db=main",
+               json{{"resultFormat", "list"},
+                    {"transaction",
+                     {{{"query", "SELECT * FROM \"" + name + "\"" + where + " ORDER BY rowid"}}}}});
     EXPECT_EQ(rows.status, 200) << rows.body;
     fp["table:" + name] = rows.json()["results"][0]["resultSetList"];
   }

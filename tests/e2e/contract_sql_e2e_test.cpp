@@ -59,7 +59,9 @@ class contract_sql_e2e : public hoody::test::per_test_database {
   std::string q(const std::string& extra = "") const {
     return "?db=" + db_ + (extra.empty() ? "" : "&" + extra);
   }
-  http_response tx(const json& items) { return c_->post(api + "/db" + q(), {{"transaction", items}}); }
+  http_response tx(const json& items) {
+    return c_->post(api + "/db" + q(), {{"transaction", items}});
+  }
   json select(const std::string& sql) {
     const auto r = tx({{{"query", sql}}});
     EXPECT_EQ(r.status, 200) << r.body;
@@ -83,13 +85,15 @@ TEST_F(contract_sql_e2e, table_rollback_applies_only_with_the_literal_yes) {
   ASSERT_EQ(c_->put(api + "/kv/k" + q(), "2").status, 200);
   for (const std::string confirm : {"confirm=true", "confirm=1", "confirm=YES", "confirm=no",
                                     "confirm=", "confirm=yes%20", "confirm=Yes"}) {
-    const auto r = c_->post(api + "/kv/rollback" + q("to_timestamp=" + t + "&" + confirm), json::object());
+    const auto r =
+        c_->post(api + "/kv/rollback" + q("to_timestamp=" + t + "&" + confirm), json::object());
     ASSERT_EQ(r.status, 200) << confirm << ": " << r.body;
     EXPECT_EQ(r.json()["dry_run"], true) << confirm;
     EXPECT_EQ(r.json()["applied"], false) << confirm;
     EXPECT_EQ(c_->get(api + "/kv/k" + q()).body, "2") << confirm << " changed the value";
   }
-  const auto r = c_->post(api + "/kv/rollback" + q("to_timestamp=" + t + "&confirm=yes"), json::object());
+  const auto r =
+      c_->post(api + "/kv/rollback" + q("to_timestamp=" + t + "&confirm=yes"), json::object());
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["applied"], true);
   EXPECT_EQ(c_->get(api + "/kv/k" + q()).body, "1");
@@ -145,8 +149,9 @@ TEST_F(contract_sql_e2e, every_read_describes_the_rows_it_returns_after_a_schema
   // ... and by another connection (another process would do the same): drop and re-create.
   {
     raw_sqlite other(file());
-    other.exec("DROP TABLE t; CREATE TABLE t (z TEXT, y INTEGER, x REAL); "
-               "INSERT INTO t VALUES ('new', 7, 1.5)");
+    other.exec(
+        "DROP TABLE t; CREATE TABLE t (z TEXT, y INTEGER, x REAL); "
+        "INSERT INTO t VALUES ('new', 7, 1.5)");
   }
   for (int i = 0; i < 12; ++i) {  // every reader, not only the first one asked
     r = select("SELECT * FROM t");
@@ -168,8 +173,9 @@ TEST_F(contract_sql_e2e, every_read_describes_the_rows_it_returns_after_a_schema
 // --- POST /db errors ------------------------------------------------------------------------
 
 TEST_F(contract_sql_e2e, statement_errors_are_http_200_and_roll_back) {
-  ASSERT_EQ(tx({{{"statement", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"}}}).status,
-            200);
+  ASSERT_EQ(
+      tx({{{"statement", "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"}}}).status,
+      200);
   const auto expect_statement_error = [&](const json& items, std::int64_t idx, const char* code) {
     const auto r = tx(items);
     EXPECT_EQ(r.status, 200) << r.body;
@@ -215,7 +221,8 @@ TEST_F(contract_sql_e2e, integers_beyond_int64_are_refused_never_rounded) {
        {"18446744073709551616", "9223372036854775808", "-9223372036854775809",
         "123456789012345678901234567890", "1e400", "-1e400"}) {
     for (const std::string body :
-         {R"J({"transaction":[{"statement":"INSERT INTO n VALUES (?)","values":[)J" + literal + "]}]}",
+         {R"J({"transaction":[{"statement":"INSERT INTO n VALUES (?)","values":[)J" + literal +
+              "]}]}",
           R"J({"transaction":[{"statement":"INSERT INTO n VALUES (?)","valuesBatch":[[1],[)J" +
               literal + "]]}]}",
           R"J({"transaction":[{"statement":"INSERT INTO n VALUES (:v)","values":{"v":)J" + literal +
@@ -246,8 +253,8 @@ TEST(contract_history_e2e, kept_in_the_database_across_restarts_and_processes) {
     http_client c(srv.port());
     ASSERT_EQ(c.post(api + "/db/create?path=h", json::object()).status, 201);
     for (int i = 0; i < 3; ++i) {
-      const auto r = c.post(api + "/db?db=h",
-                            {{"transaction", {{{"query", "SELECT " + std::to_string(i)}}}}});
+      const auto r =
+          c.post(api + "/db?db=h", {{"transaction", {{{"query", "SELECT " + std::to_string(i)}}}}});
       ASSERT_EQ(r.status, 200);
     }
     const auto bad = c.post(api + "/db?db=h", {{"transaction", {{{"query", "SELEC"}}}}});
@@ -266,8 +273,9 @@ TEST(contract_history_e2e, kept_in_the_database_across_restarts_and_processes) {
     EXPECT_EQ(other.scalar("SELECT count(*) FROM _query_history"), 4);
     EXPECT_EQ(other.scalar("SELECT count(*) FROM _query_history WHERE success = 0"), 1);
     // ... and shared: another process's entry shows in the list.
-    other.exec("INSERT INTO _query_history (sql, source, timestamp_ms, duration_ms, success, "
-               "error, rows, statements) VALUES ('SELECT 42', 'db', 1, 0.5, 1, NULL, 1, 1)");
+    other.exec(
+        "INSERT INTO _query_history (sql, source, timestamp_ms, duration_ms, success, "
+        "error, rows, statements) VALUES ('SELECT 42', 'db', 1, 0.5, 1, NULL, 1, 1)");
   }
   server_process srv({"--query-history-limit", "5"}, dir.path());
   http_client c(srv.port());
@@ -276,7 +284,8 @@ TEST(contract_history_e2e, kept_in_the_database_across_restarts_and_processes) {
   EXPECT_EQ(list["entries"][0]["sql"], "SELECT 42");
   // The cap: the newest 5 ids are kept.
   for (int i = 0; i < 10; ++i) {
-    c.get(api + "/query?db=h&sql=" + hoody::ops::base64_encode("SELECT " + std::to_string(100 + i)));
+    c.get(api +
+          "/query?db=h&sql=" + hoody::ops::base64_encode("SELECT " + std::to_string(100 + i)));
   }
   list = c.get(api + "/history?db=h&limit=100").json();
   EXPECT_EQ(list["total"], 5);
@@ -359,8 +368,9 @@ TEST_F(contract_sql_e2e, quick_check_query_success_snapshot_limit_and_history_ga
   r = c_->get(api + "/kv/snapshot" + q("timestamp=" + now));
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json()["items"].size(), 100U);
-  EXPECT_EQ(c_->get(api + "/kv/snapshot" + q("timestamp=" + now + "&limit=150")).json()["items"].size(),
-            150U);
+  EXPECT_EQ(
+      c_->get(api + "/kv/snapshot" + q("timestamp=" + now + "&limit=150")).json()["items"].size(),
+      150U);
   // Per-key history carries has_gaps / gap_keys at the top.
   ASSERT_EQ(c_->put(api + "/kv/g" + q(), "1").status, 200);
   auto h = c_->get(api + "/kv/g/history" + q()).json();
