@@ -228,6 +228,9 @@ async function sdkTier() {
       const e2 = await rejects(sdk.database.executeTransaction({ transaction: [{ statement: 'INSERT INTO t VALUES (?)', valuesBatch: [[1], [big]] }] }, { db }), 400);
       assert.equal(typeof e2.response.reqIdx, 'number', 'reqIdx (valuesBatch)');
     }
+    // 1e400 cannot come out of JSON.stringify: a string body is sent verbatim by the SDK.
+    const e3 = await rejects(sdk.database.executeTransaction('{"transaction":[{"statement":"INSERT INTO t VALUES (?)","values":[1e400]}]}', { db }), 400);
+    assert.equal(typeof e3.response.reqIdx, 'number', 'reqIdx (1e400)');
     const n = await sqlOk(db, [{ query: 'SELECT count(*) AS n FROM t' }]);
     assert.equal(n.results[0].resultSet[0].n, 0);
   });
@@ -609,6 +612,13 @@ async function sdkTier() {
     await sdk.kv.set('undo-me', '"x2"', { db });
     await sdk.kv.rollback('undo-me', { db });
     assert.equal((await sdk.kv.get('undo-me', { db })).data, 'x1', 'steps defaults to 1');
+  });
+
+  test('KvStoreService.get at_timestamp inside a history=false gap: ApiError 409 "time-travel chain gap"', async () => {
+    const db = 'app';
+    await sdk.kv.set('gap-read', '1', { db });
+    await sdk.kv.set('gap-read', '2', { db, history: false });
+    await rejects(sdk.kv.get('gap-read', { db, at_timestamp: Math.floor(Date.now() / 1000) }), 409, 'time-travel chain gap');
   });
 
   test('KvStoreService.getHistory: top-level has_gaps / gap_keys', async () => {
