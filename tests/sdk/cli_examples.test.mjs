@@ -632,7 +632,7 @@ function partial(actual, expected, where) {
 async function verify(r, exp, ctx, where) {
   const status = exp.status;
   if (status !== undefined) assert.equal(r.status, status, `${where}: status (${r.text.slice(0, 300)})`);
-  else if (!exp.check) assert.ok(r.status >= 200 && r.status < 300, `${where}: ${r.status} ${r.text.slice(0, 300)}`);
+  else assert.ok(r.status >= 200 && r.status < 300, `${where}: ${r.status} ${r.text.slice(0, 300)}`);
   if (exp.error !== undefined) assert.equal(r.json?.error, exp.error, `${where}: error text`);
   if (exp.type !== undefined) assert.match(r.headers.get('content-type') || '', exp.type, `${where}: content type`);
   if (exp.text !== undefined) assert.equal(r.text, exp.text, `${where}: body`);

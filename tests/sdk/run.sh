@@ -22,6 +22,12 @@ if ! command -v node >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs
 fi
 
+major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$major" -lt 18 ]; then
+  echo "tests/sdk needs Node 18 or newer (the SDK is built for Node 20); found $(node --version)" >&2
+  exit 1
+fi
+
 files=(cli_examples.test.mjs)
 if [ -f "$HOODY_SDK_DIR/dist-ts/generated/http-client.js" ]; then
   files+=(sdk.test.mjs)

@@ -642,9 +642,11 @@ async function sdkTier() {
       await sdk.database.create({ path: db, init_kv: true });
       await sdk.kv.set('a', '"a1"', { db });
       await sdk.kv.set('b', '"b1"', { db });
-      const shortWritten = Date.now();
       await sdk.kv.set('short', '"gone soon"', { db, ttl: 1 });
-      const t1 = Math.floor(Date.now() / 1000);
+      // t1 = the second of the server's timestamp of that write: a, b and short are visible at
+      // t1, short has not expired by its end (expires 1 s after the write), later writes are not.
+      const shortWritten = (await sdk.kv.getHistory('short', { db })).data.operations[0].timestamp * 1000;
+      const t1 = Math.floor(shortWritten / 1000);
       await nextSecond(t1);
       await sdk.kv.set('a', '"a2"', { db });
       await sdk.kv.delete('b', { db });
