@@ -18,7 +18,7 @@ BUILD_PACKAGES := cmake ninja-build g++ pkg-config ccache libboost1.81-dev libsq
 TEST_PACKAGES  := curl
 BENCH_PACKAGES := wrk nginx-light redis-server webdis curl python3
 
-.PHONY: all deps test-deps build run test test-unit test-integration test-e2e test-browser \
+.PHONY: all deps test-deps build run test test-unit test-integration test-e2e test-sdk test-browser \
         format format-check screenshots bench clean crash-test sanitize fuzz fuzz-smoke
 
 all: build
@@ -47,13 +47,20 @@ build: deps $(BUILD_DIR)/build.ninja
 run: build
 	./$(BUILD_DIR)/hoody-sqlite $(RUN_ARGS)
 
-# Every tier: formatting, unit, integration, e2e (real binary on real ports), browser (Chromium).
+# Every tier: formatting, unit, integration, e2e (real binary on real ports), the official SDK and
+# the published CLI examples (tests/sdk), browser (Chromium).
 test: test-deps build format-check
 	ctest --test-dir $(BUILD_DIR) -L 'unit|integration|e2e' --output-on-failure -j $(JOBS) --timeout 300
+	$(MAKE) --no-print-directory test-sdk
 	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/browser/run.sh
 
 test-unit test-integration test-e2e: build
 	ctest --test-dir $(BUILD_DIR) -L $(subst test-,,$@) --output-on-failure -j $(JOBS)
+
+# The official SDK from ../shared/hoody-sdk (HOODY_SDK_DIR) and every server example of the
+# published CLI help, replayed, against the real binary (node --test; see docs/testing.md).
+test-sdk: build
+	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/sdk/run.sh
 
 test-browser: test-deps build
 	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/browser/run.sh
