@@ -24,7 +24,7 @@ bool in_table(const http::context& ctx) {
 /// reader run of these read_then_write routes hands over at once.
 void require_writer(const http::context& ctx) {
   if (in_table(ctx) && ctx.conn->read_only()) {
-    throw http::needs_writer{};
+    throw db::requires_writer{};
   }
 }
 

@@ -10,8 +10,10 @@
 #include "hoody/ops/kv_schema.hpp"
 #include "hoody/ops/utf8.hpp"
 
+#include <any>
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <optional>
 #include <string_view>
 
@@ -56,13 +58,13 @@ class history_recorder {
 };
 
 /// Runs `body` (which may set the recorder's SQL) and records success or failure. A
-/// `needs_writer` hand-over is not an outcome: the writer run records it.
+/// hand-over to the writer is not an outcome: the writer run records it.
 template <typename Fn>
 http::response recorded(http::context& ctx, const char* source, Fn&& body) {
   history_recorder rec(ctx, source);
   try {
     return body(rec);
-  } catch (const http::needs_writer&) {
+  } catch (const db::requires_writer&) {
     throw;
   } catch (const api_error& e) {
     rec.failed(e.what());
@@ -73,8 +75,11 @@ http::response recorded(http::context& ctx, const char* source, Fn&& body) {
   }
 }
 
-http::response post_db(http::context& ctx) {
-  return recorded(ctx, "db", [&ctx](history_recorder& rec) {
+/// The body of POST /db, parsed once: the reader run parses it, the writer run (if the
+/// transaction writes) finds it in the context's carry.
+const ops::sql_request& parsed_request(http::context& ctx) {
+  using parsed = std::shared_ptr<const ops::sql_request>;
+  if (!ctx.carry->has_value()) {
     nlohmann::json body;
     try {
       body = ctx.req.json_body();
@@ -82,22 +87,16 @@ http::response post_db(http::context& ctx) {
       e.details()["reqIdx"] = -1;
       throw;
     }
-    const ops::sql_request request = ops::parse_sql_request(body);
+    *ctx.carry = parsed(std::make_shared<const ops::sql_request>(ops::parse_sql_request(body)));
+  }
+  return *std::any_cast<const parsed&>(*ctx.carry);
+}
+
+http::response post_db(http::context& ctx) {
+  return recorded(ctx, "db", [&ctx](history_recorder& rec) {
+    const ops::sql_request& request = parsed_request(ctx);
     rec.set_sql(ops::joined_sql(request), request.items.size());
-    ops::sql_outcome out;
-    try {
-      out = ops::execute_sql_request(*ctx.conn, request);
-    } catch (const ops::requires_writer&) {
-      throw http::needs_writer{};
-    } catch (...) {
-      if (!ctx.conn->read_only()) {
-        ctx.conn->forget_schema();  // the failed work is rolled back, but be conservative
-      }
-      throw;
-    }
-    if (out.wrote) {
-      ctx.conn->forget_schema();  // user DDL may have dropped or changed server tables
-    }
+    ops::sql_outcome out = ops::execute_sql_request(*ctx.conn, request);
     rec.succeeded(out.rows);
     return http::response::raw(std::move(out.body), "application/json");
   });

@@ -92,6 +92,7 @@ struct dispatcher::pending {
   services* svc = nullptr;
   std::filesystem::path file;
   std::shared_ptr<db::database> database;  ///< set by submit
+  std::any carry;                          ///< context::carry, kept from reader to writer run
   response result;
   dispatcher::completion complete;
   std::string cache_key;                     ///< set when the answer may be cached
@@ -103,7 +104,7 @@ namespace {
 using pending = dispatcher::pending;
 
 void run_handler(pending& p, db::connection* conn) {
-  context ctx{*p.req, *p.svc, conn, p.file, p.database.get()};
+  context ctx{*p.req, *p.svc, conn, p.file, p.database.get(), &p.carry};
   p.result = p.r->handler(ctx);
 }
 
@@ -336,7 +337,7 @@ void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::d
                           if (error) {
                             try {
                               std::rethrow_exception(error);
-                            } catch (const needs_writer&) {
+                            } catch (const db::requires_writer&) {
                               write();
                               return;
                             } catch (...) {  // NOLINT(bugprone-empty-catch): reported below

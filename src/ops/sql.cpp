@@ -558,7 +558,6 @@ class runner {
     sql_outcome out;
     out.body = dump(body);
     out.rows = rows_;
-    out.wrote = writer_;
     return out;
   }
 
@@ -569,18 +568,18 @@ class runner {
                  std::vector<std::optional<api_error>>& errors) {
     for (const auto& item : request_.items) {
       if (item.type != sql_item::kind::query) {
-        throw requires_writer{};
+        throw db::requires_writer{};
       }
     }
     for (std::size_t i = 0; i < request_.items.size(); ++i) {
       const std::string& sql = request_.items[i].sql;
       if (const auto p = parse_pragma(sql); p && !read_pragma(*p)) {
-        throw requires_writer{};
+        throw db::requires_writer{};
       }
       try {
         db::statement stmt = prepare_user(conn_, sql, i);
         if (!read_only_form(conn_, stmt, sql)) {
-          throw requires_writer{};
+          throw db::requires_writer{};
         }
         prepared[i] = std::move(stmt);
       } catch (const api_error& e) {
@@ -817,6 +816,14 @@ std::string joined_sql(const sql_request& request) {
 }
 
 sql_outcome execute_sql_request(db::connection& conn, const sql_request& request) {
+  struct forget_schema_after {
+    db::connection& conn;
+    ~forget_schema_after() {
+      if (!conn.read_only()) {
+        conn.forget_schema();  // user DDL may have dropped or changed the server's tables
+      }
+    }
+  } forget{conn};
   return runner(conn, request).run();
 }
 

@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto request = hoody::ops::parse_sql_request(doc);
     (void)hoody::ops::execute_sql_request(c, request);
   } catch (const hoody::api_error&) {
-  } catch (const hoody::ops::requires_writer&) {
+  } catch (const hoody::db::requires_writer&) {
   }
   c.set_deadline(0);
   if (c.in_transaction()) {

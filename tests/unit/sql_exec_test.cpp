@@ -21,6 +21,7 @@ TEST_F(sql_exec, spec_example_exact_shape) {
   const json body = json::parse(
       R"J({"transaction":[{"statement":"INSERT INTO users (name, email) VALUES (?, ?)","values":["Alice","alice@example.com"]},{"query":"SELECT * FROM users WHERE email = ?","values":["alice@example.com"]}]})J");
   const auto req = ops::parse_sql_request(body);
+  writer_->mark_schema_known("kv:kv_store");
   writer_->exec("BEGIN IMMEDIATE");
   const auto result = ops::execute_sql_request(*writer_, req);
   writer_->exec("COMMIT");
@@ -28,7 +29,7 @@ TEST_F(sql_exec, spec_example_exact_shape) {
       result.body,
       R"J({"results":[{"success":true,"rowsUpdated":1},{"success":true,"resultHeaders":["id","name","email"],"resultSet":[{"id":1,"name":"Alice","email":"alice@example.com"}]}]})J");
   EXPECT_EQ(result.rows, 2);
-  EXPECT_TRUE(result.wrote);
+  EXPECT_FALSE(writer_->schema_known("kv:kv_store"));  // user SQL on the writer: facts forgotten
 }
 
 TEST_F(sql_exec, type_fidelity_round_trip) {
@@ -251,13 +252,13 @@ TEST_F(sql_exec, reader_runs_queries_and_defers_writes) {
   run({{"transaction", {{{"statement", "INSERT INTO users (name) VALUES ('a')"}}}}});
   auto res = run_reader({{"transaction", {{{"query", "SELECT name FROM users"}}}}});
   EXPECT_EQ(res["results"][0]["resultSet"][0]["name"], "a");
-  EXPECT_THROW(run_reader({{"transaction", {{{"statement", "SELECT 1"}}}}}), ops::requires_writer);
+  EXPECT_THROW(run_reader({{"transaction", {{{"statement", "SELECT 1"}}}}}), db::requires_writer);
   EXPECT_THROW(run_reader({{"transaction",
                             {{{"query", "SELECT 1"}},
                              {{"query", "INSERT INTO users (name) VALUES ('b') RETURNING id"}}}}}),
-               ops::requires_writer);
+               db::requires_writer);
   EXPECT_THROW(run_reader({{"transaction", {{{"query", "PRAGMA user_version = 3"}}}}}),
-               ops::requires_writer);
+               db::requires_writer);
   // On the writer the same RETURNING query works.
   res = run(
       {{"transaction", {{{"query", "INSERT INTO users (name) VALUES ('b') RETURNING id, name"}}}}});

@@ -20,6 +20,10 @@
 
 namespace hoody::db {
 
+/// Thrown by work on a reader connection that turns out to need the writer (before it changed
+/// anything). The dispatcher re-runs `read_then_write` routes on the writer when it sees it.
+struct requires_writer {};
+
 /// Throws the api_error for a failed SQLite call (`rc`) on `handle` (may be null).
 [[noreturn]] void throw_sqlite(int rc, sqlite3* handle, std::string_view context = {});
 

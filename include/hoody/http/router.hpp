@@ -10,6 +10,7 @@
 
 #include "hoody/http/request.hpp"
 
+#include <any>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -33,7 +34,7 @@ enum class access {
   none,             ///< no database: runs on the I/O thread (must not block)
   read,             ///< on a read-only connection from the read pool
   write,            ///< on the database's writer (one at a time, inside a transaction)
-  read_then_write,  ///< on a reader; if the handler throws `needs_writer`, re-run on the writer
+  read_then_write,  ///< on a reader; if the handler throws db::requires_writer, on the writer
   exclusive,        ///< on the database's writer strand, alone and OUTSIDE any transaction
                     ///< (VACUUM INTO, wal_checkpoint); in queue order with other writes
 };
@@ -53,12 +54,12 @@ struct context {
   db::connection* conn = nullptr;    ///< set for read/write routes
   std::filesystem::path db_file;     ///< canonical database file, when the route takes one
   db::database* database = nullptr;  ///< the open database of `db_file` (deferred writes)
+  /// What a `read_then_write` handler keeps from its reader run for its writer run (e.g. the
+  /// parsed POST /db body); empty on the first run.
+  std::any* carry = nullptr;
 };
 
 using handler_fn = std::function<response(context&)>;
-
-/// Thrown by a `read_then_write` handler on a reader when the work turns out to write.
-struct needs_writer {};
 
 struct route {
   verb method = verb::get;

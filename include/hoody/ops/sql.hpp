@@ -2,7 +2,8 @@
 //
 // Parsing is pure (any thread). Execution runs on the connection the dispatcher hands out, inside
 // its transaction (never begins or commits one); on a read-only connection it throws
-// `requires_writer` before running anything that could write. No Asio/Beast here.
+// db::requires_writer before running anything that could write (a `statement` item, or a query
+// that is not provably read-only). No Asio/Beast here.
 #pragma once
 
 #include "hoody/db/connection.hpp"
@@ -51,17 +52,14 @@ struct sql_request {
 /// The SQL of a request for the query history: item texts joined with ";\n".
 [[nodiscard]] std::string joined_sql(const sql_request& request);
 
-/// Thrown by `execute_sql_request` on a read-only connection when the request must run on the
-/// writer (a `statement` item, or a query that is not provably read-only). Nothing ran.
-struct requires_writer {};
-
 struct sql_outcome {
   std::string body;       ///< the JSON response text `{"results":[...]}`
   std::int64_t rows = 0;  ///< rows returned plus rows changed
-  bool wrote = false;     ///< ran on a writable connection
 };
 
-/// Runs every item of `request` in order on `conn`, each inside its own savepoint. A failing
+/// Runs every item of `request` in order on `conn`, each inside its own savepoint. On the
+/// writer, user SQL may have changed the server's own tables, so the connection's schema facts
+/// are forgotten afterwards (success or failure). A failing
 /// item without noFail throws its api_error with `reqIdx` >= 0 added (the caller's transaction
 /// then rolls back; POST /db answers it with HTTP 200, see `statement_error_response`); a
 /// failing noFail item is reported in place as `{"success": false, "error", "code"}`.
