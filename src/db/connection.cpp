@@ -26,6 +26,20 @@ int int_size(std::size_t size) {
   return static_cast<int>(size);
 }
 
+/// The fault seam (fault_plan): counts one SQLite call and throws when it is the armed one.
+/// countdown < 0 afterwards records that it fired.
+void count_call(fault_plan* plan, sqlite3* handle) {
+  if (plan == nullptr || plan->countdown <= 0 || --plan->countdown > 0) {
+    return;
+  }
+  plan->countdown = -1;
+  if (plan->lose_transaction && handle != nullptr && sqlite3_get_autocommit(handle) == 0) {
+    sqlite3_exec(handle, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  throw api_error(to_errc(plan->rc), std::string("injected fault: ") + sqlite3_errstr(plan->rc),
+                  {{"sqlite_code", plan->rc}});
+}
+
 }  // namespace
 
 void throw_sqlite(int rc, sqlite3* handle, std::string_view context) {
@@ -49,13 +63,14 @@ void throw_sqlite(int rc, sqlite3* handle, std::string_view context) {
 // --- statement ----------------------------------------------------------------------------
 
 statement::statement(statement&& other) noexcept
-    : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+    : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_), faults_(other.faults_) {}
 
 statement& statement::operator=(statement&& other) noexcept {
   if (this != &other) {
     sqlite3_finalize(stmt_);
     stmt_ = std::exchange(other.stmt_, nullptr);
     db_ = other.db_;
+    faults_ = other.faults_;
   }
   return *this;
 }
@@ -66,6 +81,7 @@ statement::~statement() {
 
 bool statement::step() {
   assert(on_db_thread());
+  count_call(faults_, db_);
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) {
     return true;
@@ -260,6 +276,7 @@ void connection::exec(std::string_view sql) {
     stmt.run();
     return;
   }
+  count_call(&faults_, db_);
   const std::string text(sql);
   char* error = nullptr;
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
@@ -271,6 +288,7 @@ void connection::exec(std::string_view sql) {
 
 statement connection::prepare(std::string_view sql, std::string_view* tail) {
   assert(on_db_thread());
+  count_call(&faults_, db_);
   sqlite3_stmt* stmt = nullptr;
   const char* rest = nullptr;
   const int rc = sqlite3_prepare_v3(db_, sql.data(), int_size(sql.size()), 0, &stmt, &rest);
@@ -282,7 +300,7 @@ statement connection::prepare(std::string_view sql, std::string_view* tail) {
     const auto used = static_cast<std::size_t>(rest - sql.data());
     *tail = sql.substr(used);
   }
-  return statement{stmt, db_};
+  return statement{stmt, db_, &faults_};
 }
 
 statement& connection::cached(const std::string& sql) {
@@ -298,7 +316,7 @@ statement& connection::cached(const std::string& sql) {
     sqlite3_finalize(stmt);
     throw_sqlite(rc, db_);
   }
-  return cache_.emplace(sql, statement{stmt, db_}).first->second;
+  return cache_.emplace(sql, statement{stmt, db_, &faults_}).first->second;
 }
 
 std::int64_t connection::schema_version() {

@@ -24,6 +24,18 @@ namespace hoody::db {
 /// anything). The dispatcher re-runs `read_then_write` routes on the writer when it sees it.
 struct requires_writer {};
 
+/// Countdown fault injection, the test seam of this layer (after Beast's test::fail_count and
+/// SQLite's faultsimConfig). Armed on a connection, its `countdown`-th SQLite call from then on
+/// (a statement step, an exec or a prepare; counting from 1) fails with `rc` instead of running.
+/// With `lose_transaction` the failing call first rolls the open transaction back, as SQLite
+/// itself does for SQLITE_FULL, SQLITE_IOERR or SQLITE_NOMEM. Disarmed: one integer test per
+/// call.
+struct fault_plan {
+  int countdown = 0;  ///< 0 = disarmed
+  int rc = SQLITE_IOERR;
+  bool lose_transaction = false;
+};
+
 /// Throws the api_error for a failed SQLite call (`rc`) on `handle` (may be null).
 [[noreturn]] void throw_sqlite(int rc, sqlite3* handle, std::string_view context = {});
 
@@ -31,7 +43,8 @@ struct requires_writer {};
 class statement {
  public:
   statement() = default;
-  statement(sqlite3_stmt* stmt, sqlite3* owner) noexcept : stmt_(stmt), db_(owner) {}
+  statement(sqlite3_stmt* stmt, sqlite3* owner, fault_plan* faults = nullptr) noexcept
+      : stmt_(stmt), db_(owner), faults_(faults) {}
   statement(statement&& other) noexcept;
   statement& operator=(statement&& other) noexcept;
   statement(const statement&) = delete;
@@ -80,6 +93,7 @@ class statement {
  private:
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
+  fault_plan* faults_ = nullptr;  ///< the owning connection's (null for foreign statements)
 };
 
 /// Resets a cached statement (and clears its bindings) when a scope ends.
@@ -148,6 +162,11 @@ class connection {
   /// preparation of user SQL only; server-owned SQL uses savepoints. See `user_sql_scope`.
   void set_user_sql_guard(bool enabled, bool allow_attach = false);
 
+  /// Arms (countdown > 0) or disarms the fault seam; see fault_plan. Tests only.
+  void inject_faults(const fault_plan& plan) noexcept { faults_ = plan; }
+  /// True once an injected fault fired (until the next inject_faults).
+  [[nodiscard]] bool fault_fired() const noexcept { return faults_.countdown < 0; }
+
   /// Aborts running statements once `deadline_ms` (steady clock, ms) passes; 0 disables.
   void set_deadline(std::int64_t deadline_ms) noexcept;
 
@@ -168,6 +187,7 @@ class connection {
   bool guard_enabled_ = false;
   bool allow_attach_ = false;
   std::int64_t deadline_ms_ = 0;
+  fault_plan faults_;
   std::unordered_map<std::string, statement> cache_;
   struct idle_user_statement {
     statement stmt;
