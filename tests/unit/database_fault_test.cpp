@@ -4,9 +4,8 @@
 // database.cpp's run_group is reached this way: a failing job statement, savepoint and release,
 // BEGIN, COMMIT, and the re-run after a lost transaction. After each run: a job that was
 // acknowledged has its row, a job that failed left nothing, and the file is intact.
-#include "hoody/db/database.hpp"
-
 #include "hoody/core/error.hpp"
+#include "hoody/db/database.hpp"
 #include "hoody/db/executors.hpp"
 
 #include "support/server_process.hpp"
@@ -80,11 +79,12 @@ class database_fault_test : public ::testing::TestWithParam<bool> {
     auto released = release.get_future().share();
     std::promise<void> blocked;
     // A blocker holds the strand so that the three jobs queue up and run as one group.
-    db->post_write([&](connection&) {
-      blocked.set_value();
-      released.wait();
-    },
-                   [](std::exception_ptr) {});
+    db->post_write(
+        [&](connection&) {
+          blocked.set_value();
+          released.wait();
+        },
+        [](std::exception_ptr) {});
     blocked.get_future().wait();
     connection* writer = nullptr;
     bool armed = false;  // job 0 runs again when a lost transaction is re-run: arm only once

@@ -2,7 +2,7 @@
 //
 // Every failure that reaches a client is an `api_error`: a stable code, a client-safe message and
 // optional extra JSON fields (e.g. `reqIdx`). `status_of`/`wire_name_of` are the single mapping
-// table from code to HTTP status and wire name; only http/response.cpp renders errors.
+// table from code to HTTP status and wire name; only http/response_render.cpp renders errors.
 // Thread-safety: plain value types; safe everywhere.
 #pragma once
 

@@ -2,7 +2,8 @@
 //
 // A `connection` is used by one thread at a time: the owning database's write strand (the writer)
 // or one read-pool thread (a reader). It is never touched from an HTTP I/O thread; every entry
-// point asserts that in debug builds (see `assert_not_io_thread`). SQLite failures are thrown as
+// point asserts `db::on_db_thread()`, in every build type (CMakeLists.txt keeps assertions on).
+// SQLite failures are thrown as
 // `hoody::api_error`, mapped from the extended result code by `db::to_errc` (sqlite_errc.hpp).
 #pragma once
 

@@ -2,7 +2,7 @@
 //
 // One shared read pool (reader jobs) and one shared write pool on which every database has its
 // own strand (one writer per database). `on_db_thread()` is true only on these pools' threads;
-// connection entry points assert it in debug builds so SQLite never runs on an I/O thread.
+// connection entry points assert it (in every build type) so SQLite never runs on an I/O thread.
 #pragma once
 
 #include <functional>
