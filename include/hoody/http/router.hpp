@@ -50,6 +50,7 @@ enum class db_use {
   none,               ///< the route takes no database
   existing,           ///< must exist: missing → 404 DATABASE_NOT_FOUND
   create_if_flagged,  ///< created when create_db_if_missing / auto_create is true
+  create_always,      ///< created when missing (POST /kv/batch/set, as the official CLI says)
   create_new,         ///< must not exist (409), created (POST /db/create)
 };
 
