@@ -117,51 +117,52 @@ void router::add(route r) {
 match_result router::match(verb method, std::string_view raw_path) const {
   const auto parts = split_path(raw_path);
   match_result result;
-  struct candidate {
-    std::size_t index;
-    match_score score;
-  };
-  std::vector<candidate> matches;
-  bool literal_match = false;
-  for (std::size_t i = 0; i < routes_.size(); ++i) {
-    if (const auto score = match_pattern(patterns_[i], parts, nullptr)) {
-      matches.push_back({i, *score});
-      literal_match = literal_match || score->captures == 0;
-    }
-  }
-  if (matches.empty()) {
-    return result;
-  }
   // A route without captures shadows every parameter route for every verb ("/kv/snapshot" is
   // never the key "snapshot"). Otherwise each verb takes its most specific route, so that a
   // trailing "/history" is the sub-route for GET but part of the key for PUT.
-  const candidate* best = nullptr;
-  const candidate* best_get = nullptr;  // HEAD falls back to GET
-  for (const auto& c : matches) {
-    if (literal_match && c.score.captures != 0) {
+  bool any = false;
+  bool literal_match = false;
+  for (const auto& p : patterns_) {
+    if (const auto score = match_pattern(p, parts, nullptr)) {
+      any = true;
+      literal_match = literal_match || score->captures == 0;
+    }
+  }
+  if (!any) {
+    return result;
+  }
+  std::size_t best = routes_.size();
+  std::size_t best_get = routes_.size();  // HEAD falls back to GET
+  match_score best_score;
+  match_score best_get_score;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    const auto score = match_pattern(patterns_[i], parts, nullptr);
+    if (!score || (literal_match && score->captures != 0)) {
       continue;
     }
-    const route& r = routes_[c.index];
+    const route& r = routes_[i];
     if (std::find(result.allowed.begin(), result.allowed.end(), r.method) == result.allowed.end()) {
       result.allowed.push_back(r.method);
     }
-    if (r.method == method && (best == nullptr || better(c.score, best->score))) {
-      best = &c;
+    if (r.method == method && (best == routes_.size() || better(*score, best_score))) {
+      best = i;
+      best_score = *score;
     }
-    if (r.method == verb::get && (best_get == nullptr || better(c.score, best_get->score))) {
-      best_get = &c;
+    if (r.method == verb::get && (best_get == routes_.size() || better(*score, best_get_score))) {
+      best_get = i;
+      best_get_score = *score;
     }
   }
-  if (best == nullptr && method == verb::head) {
+  if (best == routes_.size() && method == verb::head) {
     best = best_get;
   }
   if (std::find(result.allowed.begin(), result.allowed.end(), verb::get) != result.allowed.end() &&
       std::find(result.allowed.begin(), result.allowed.end(), verb::head) == result.allowed.end()) {
     result.allowed.push_back(verb::head);
   }
-  if (best != nullptr) {
-    result.found = &routes_[best->index];
-    match_pattern(patterns_[best->index], parts, &result.params);
+  if (best != routes_.size()) {
+    result.found = &routes_[best];
+    match_pattern(patterns_[best], parts, &result.params);
   }
   return result;
 }
