@@ -38,7 +38,8 @@ class contract_kv : public hoody::test::per_test_database {
     EXPECT_EQ(r.status, status) << r.body;
     const json j = json::parse(r.body, nullptr, false);
     ASSERT_TRUE(j.is_object()) << r.body;
-    EXPECT_EQ(j.value("error", ""), text) << r.body;
+    ASSERT_TRUE(j.contains("error")) << r.body;
+    EXPECT_EQ(j["error"], text) << r.body;
   }
   std::set<std::string> listed_keys() {
     std::set<std::string> out;
@@ -402,3 +403,141 @@ TEST_F(contract_kv, absolute_path_outside_the_data_dir_is_refused_with_its_name)
 }
 
 }  // namespace
+
+// ---- the CLI's examples (CLI-HELP-db-kv.md) for kv arrays, kv batch and kv list, replayed
+// -------- What `hoody kv …` sends: the key in the path, --db/--table/--path/--index/--no-history
+// as query parameters, --body as the raw JSON body. `/data/app.db` becomes `<data-dir>/app.db` (an
+// absolute path inside the data directory, accepted without the flag).
+
+TEST(contract_kv_cli, arrays_batch_and_list_examples_replay) {
+  hoody::test::server_process srv;
+  hoody::test::http_client c(srv.port());
+  const std::string db = url_encode((fs::canonical(srv.data_dir()) / "app.db").string());
+  ASSERT_EQ(c.request("POST", api + "/db/create?path=app&init_kv=true").status, 201);
+  struct example {
+    const char* cli;
+    std::string method;
+    std::string key;    ///< path tail after /kv/ (a key and sub-route, or batch/…)
+    std::string query;  ///< beyond db
+    std::string body;
+    std::string seed;   ///< the key's value before (PUT), or empty: the key is deleted first
+    std::string after;  ///< the key's value afterwards (JSON), or empty: not checked
+  };
+  const std::vector<example> examples{
+      {"arrays push mykey --body '\"d\"'", "POST", "mykey/push", "", R"("d")", "", R"(["d"])"},
+      {"arrays push mykey --body '{\"id\":7,\"name\":\"x\"}'", "POST", "mykey/push", "",
+       R"({"id":7,"name":"x"})", "", R"([{"id":7,"name":"x"}])"},
+      {"arrays push mykey --path addr.items --body '5'", "POST", "mykey/push", "path=addr.items",
+       "5", "", R"({"addr":{"items":[5]}})"},
+      {"arrays push mykey --table sessions --body '\"s1\"'", "POST", "mykey/push", "table=sessions",
+       R"("s1")", "", R"(["s1"])"},
+      {"arrays pop mykey", "POST", "mykey/pop", "", "", "[1,2]", "[1]"},
+      {"arrays delete mykey --index 0 --body 'null'", "POST", "mykey/remove", "index=0", "null",
+       R"(["a","b"])", R"(["b"])"},
+      {"arrays delete mykey --index 0 --body '{}'", "POST", "mykey/remove", "index=0", "{}",
+       "[1,2]", "[2]"},
+      {"arrays delete mykey --index 2 --body '{}'", "POST", "mykey/remove", "index=2", "{}",
+       "[0,1,2,3]", "[0,1,3]"},
+      {"arrays delete mykey --path addr.items --index 0 --body '{}'", "POST", "mykey/remove",
+       "path=addr.items&index=0", "{}", R"({"addr":{"items":[9,8]}})", R"({"addr":{"items":[8]}})"},
+      {"arrays delete mykey --table sessions --index 1 --body '{}'", "POST", "mykey/remove",
+       "table=sessions&index=1", "{}", R"(["a","b"])", R"(["a"])"},
+      {"arrays delete mykey --index 0 --body '{}' --no-history", "POST", "mykey/remove",
+       "index=0&history=false", "{}", "[1]", "[]"},
+      {"arrays push tags --body '\"urgent\"'", "POST", "tags/push", "", R"("urgent")", "",
+       R"(["urgent"])"},
+      {"arrays push events --body '{\"type\":\"login\",\"ts\":1}'", "POST", "events/push", "",
+       R"({"type":"login","ts":1})", "", R"([{"type":"login","ts":1}])"},
+      {"arrays push profile --path addr.items --body '42'", "POST", "profile/push",
+       "path=addr.items", "42", R"({"addr":{}})", R"({"addr":{"items":[42]}})"},
+      {"arrays push queue --body '[1,2]'", "POST", "queue/push", "", "[1,2]", "", "[[1,2]]"},
+      {"arrays push session:1 --table sessions --body '\"s1\"'", "POST", "session%3A1/push",
+       "table=sessions", R"("s1")", "", R"(["s1"])"},
+      {"arrays push audit --no-history --body '\"ev\"'", "POST", "audit/push", "history=false",
+       R"("ev")", "", R"(["ev"])"},
+      {"arrays pop tasks", "POST", "tasks/pop", "", "", "[1,2,3]", "[1,2]"},
+      {"arrays pop tasks --table jobs", "POST", "tasks/pop", "table=jobs", "", R"(["j"])", "[]"},
+      {"arrays pop config --path features", "POST", "config/pop", "path=features", "",
+       R"({"features":["a","b"]})", R"({"features":["a"]})"},
+      {"arrays pop queue --no-history", "POST", "queue/pop", "history=false", "", "[1]", "[]"},
+      {"batch set b1,b2", "POST", "batch/set", "",
+       R"({"items":[{"key":"b1","value":"v1"},{"key":"b2","value":"v2"}]})", "", ""},
+      {"batch get b1,b2,missing", "POST", "batch/get", "", R"({"keys":["b1","b2","missing"]})", "",
+       ""},
+      {"batch delete b1,b2", "POST", "batch/delete", "", R"({"keys":["b1","b2"]})", "", ""},
+      {"batch set user:1 (JSON string + content_type)", "POST", "batch/set", "",
+       R"({"items":[{"key":"user:1","value":"{\"name\":\"alice\"}","content_type":"application/json"}]})",
+       "", ""},
+      {"batch set --table users u1 ttl 3600", "POST", "batch/set", "table=users",
+       R"({"items":[{"key":"u1","value":"alice","ttl":3600}]})", "", ""},
+      {"batch get --table users u1,u2", "POST", "batch/get", "table=users",
+       R"({"keys":["u1","u2"]})", "", ""},
+      {"batch set key-only items", "POST", "batch/set", "",
+       R"({"items":[{"key":"feature:beta"},{"key":"feature:dark"}]})", "", ""},
+      {"batch set --table sessions s1", "POST", "batch/set", "table=sessions",
+       R"({"items":[{"key":"s1","value":"v1"}]})", "", ""},
+      {"batch delete session:1..3", "POST", "batch/delete", "",
+       R"({"keys":["session:1","session:2","session:3"]})", "", ""},
+      {"batch delete --table sessions a,b", "POST", "batch/delete", "table=sessions",
+       R"({"keys":["a","b"]})", "", ""},
+      {"batch delete only:one", "POST", "batch/delete", "", R"({"keys":["only:one"]})", "", ""},
+  };
+  const auto target = [&](const std::string& tail, const std::string& query) {
+    return api + "/kv/" + tail + "?db=" + db + (query.empty() ? "" : "&" + query);
+  };
+  for (const auto& ex : examples) {
+    SCOPED_TRACE(ex.cli);
+    std::string table_q;
+    if (const auto t = ex.query.find("table="); t != std::string::npos) {
+      table_q = ex.query.substr(t, ex.query.find('&', t) - t);
+    }
+    const std::string key = ex.key.substr(0, ex.key.rfind('/'));
+    if (!ex.key.starts_with("batch/")) {
+      if (ex.seed.empty()) {
+        (void)c.request("DELETE", target(key, table_q));
+      } else {
+        ASSERT_EQ(c.request("PUT", target(key, table_q), ex.seed).status, 200);
+      }
+    }
+    const auto r = c.request(ex.method, target(ex.key, ex.query), ex.body);
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.json()["success"], true) << r.body;
+    if (!ex.after.empty()) {
+      EXPECT_EQ(c.get(target(key, table_q)).json(), json::parse(ex.after));
+    }
+  }
+  EXPECT_EQ(c.get(api + "/kv/user%3A1?db=app&path=name").body, R"("alice")");
+  auto r = c.request("POST", target("batch/get", "table=users"), R"({"keys":["u1","u2"]})");
+  EXPECT_EQ(r.json()["results"]["u1"]["value"], "alice");
+  EXPECT_TRUE(r.json()["results"]["u2"].is_null());
+  // kv batch set --db app.db (the shorthand name: the same file)
+  r = c.request("POST", api + "/kv/batch/set?db=app.db",
+                R"({"items":[{"key":"k1","value":"v1"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["count"], 1);
+  EXPECT_EQ(c.get(target("k1", "")).body, "v1");
+
+  // kv list: default, --prefix, --limit/--offset, --at-timestamp, --table.
+  r = c.get(api + "/kv?db=" + db);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_GE(r.json()["items"].size(), 8U);
+  r = c.get(api + "/kv?db=" + db + "&prefix=feature%3A");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["items"].size(), 2U);
+  EXPECT_EQ(r.json()["items"][0]["key"], "feature:beta");
+  r = c.get(api + "/kv?db=" + db + "&limit=50&offset=100");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["items"], json::array());
+  EXPECT_EQ(r.json()["offset"], 100);
+  r = c.get(api + "/kv?db=" + db + "&at_timestamp=1719000000");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(r.json().contains("items")) << "the time-travel envelope";
+  r = c.get(api + "/kv?db=" + db + "&table=sessions");
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::set<std::string> keys;
+  const json page = r.json();
+  for (const auto& row : page["items"]) {
+    keys.insert(row["key"].get<std::string>());
+  }
+  EXPECT_EQ(keys, (std::set<std::string>{"mykey", "s1", "session:1"}));
+}
