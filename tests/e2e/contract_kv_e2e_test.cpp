@@ -400,6 +400,11 @@ TEST_F(contract_kv, absolute_path_outside_the_data_dir_is_refused_with_its_name)
   }
   EXPECT_FALSE(fs::exists(elsewhere));
   EXPECT_FALSE(fs::exists(fs::path(dir).parent_path() / "x.db"));
+  // Inside, but in a directory that does not exist: a bad path, not a failed open.
+  auto r = c_->put(
+      api + "/kv/k?db=" + url_encode(dir + "/nosub/x.db") + "&create_db_if_missing=true", "1");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json()["code"], "INVALID_DB_PATH");
 }
 
 }  // namespace

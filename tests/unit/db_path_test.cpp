@@ -88,6 +88,10 @@ TEST_F(db_path, absolute_paths_inside_the_data_dir_need_no_flag) {
   EXPECT_EQ(resolve_db_path(dir.path().string() + "//notes.db", policy), dir.path() / "notes.db");
   // Verbatim: no ".db" is appended to an absolute path.
   EXPECT_EQ(resolve_db_path((dir.path() / "notes").string(), policy), dir.path() / "notes");
+  EXPECT_EQ(error_of((dir.path() / "nosub" / "x.db").string(), policy), errc::invalid_db_path);
+  EXPECT_EQ(error_of((outside.path() / "nosub" / "x.db").string(), path_policy{dir.path(), true}),
+            errc::invalid_db_path)
+      << "also with the flag: a missing directory is a bad path, not a failed open";
   fs::create_directory(dir.path() / "sub");
   EXPECT_EQ(resolve_db_path((dir.path() / "sub" / "x.db").string(), policy),
             dir.path() / "sub" / "x.db");
