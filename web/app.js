@@ -1074,9 +1074,10 @@
 
   function kvPath(key, suffix) { return '/kv/' + encodeURIComponent(key) + (suffix || ''); }
 
+  // GET /kv answers {"items": [{key, value, content_type, size, updated_at, expires_at}], "has_more", ...}.
   function normalizeKeys(data) {
-    const arr = Array.isArray(data.keys) ? data.keys : Array.isArray(data.items) ? data.items : Array.isArray(data) ? data : [];
-    return arr.map((k) => (typeof k === 'string' ? { key: k } : Object.assign({}, k, { key: k.key !== undefined ? String(k.key) : String(k.name || '') })));
+    const arr = data && Array.isArray(data.items) ? data.items : [];
+    return arr.map((k) => Object.assign({}, k, { key: String(k.key) }));
   }
 
   async function enterKv(reload, keyChanged) {
@@ -1116,7 +1117,7 @@
     const keys = normalizeKeys(data);
     kv.items = append ? kv.items.concat(keys) : keys;
     kv.offset = kv.items.length;
-    kv.more = typeof data.has_more === 'boolean' ? data.has_more : keys.length >= KV_LIMIT;
+    kv.more = data.has_more === true;
     kv.loadedFor = db;
     renderKvList();
   }

@@ -61,17 +61,30 @@ fs::path resolve_db_path(std::string_view name, const path_policy& policy) {
     reject("database name is too long");
   }
   if (name.front() == '/') {
-    if (!policy.allow_absolute) {
-      reject(
-          "absolute database paths are not allowed (start the server with "
-          "--allow-any-absolute-db-path)");
-    }
     std::error_code ec;
     auto file = fs::weakly_canonical(fs::path(name).lexically_normal(), ec);
     if (ec || file.filename().empty()) {
       reject("invalid absolute database path");
     }
-    return file;
+    const std::string outside =
+        "absolute database paths outside " + policy.data_dir.string() + " are disallowed";
+    if (!policy.allow_absolute && (!is_inside(file, policy.data_dir) || file == policy.data_dir)) {
+      reject(outside);
+    }
+    // SQLite creates files, not directories: say so instead of failing to open.
+    if (!fs::is_directory(file.parent_path(), ec)) {
+      reject("the directory of the database does not exist: " + file.parent_path().string());
+    }
+    if (policy.allow_absolute) {
+      return file;
+    }
+    // Inside the data directory (where it may name the same file as a bare name), wherever its
+    // symbolic links lead.
+    const fs::path target = final_target(file);
+    if (!is_inside(target, policy.data_dir) || target == policy.data_dir) {
+      reject(outside);
+    }
+    return target;
   }
   std::string_view bare = name;
   if (bare.starts_with("./")) {

@@ -46,19 +46,23 @@ std::int64_t delta_param(const http::request& req) {
   return 1;
 }
 
-/// The `{"value": item}` body, or nullopt when the body is empty / has no `value`.
-std::optional<json> value_body(const http::request& req) {
-  if (req.body.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return std::nullopt;
+bool blank(std::string_view body) {
+  return body.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+/// The array element a push/remove body names: the whole body (any JSON), except that an
+/// object whose only member is `value` is the product page's envelope and is unwrapped.
+json element_body(const http::request& req) {
+  json body = req.json_body();
+  if (body.is_object() && body.size() == 1 && body.contains("value")) {
+    return std::move(body["value"]);
   }
-  const json body = req.json_body();
-  if (!body.is_object()) {
-    throw api_error(errc::bad_request, "Body must be a JSON object {\"value\": item}");
-  }
-  if (!body.contains("value")) {
-    return std::nullopt;
-  }
-  return body["value"];
+  return body;
+}
+
+/// The JSON `path` of the array operations: bare dotted (`$.items` is the member "$").
+std::optional<ops::json_path> array_path_param(const http::request& req) {
+  return kv_json_path_param(req, ops::json_path_root::literal);
 }
 
 http::response counter(http::context& ctx, std::string_view op) {
@@ -84,12 +88,12 @@ http::response push(http::context& ctx) {
   const auto& req = ctx.req;
   const std::string key = req.path_param("key");
   const std::string table = kv_table_param(req);
-  const auto path = kv_json_path_param(req);
-  auto item = value_body(req);
-  if (!item) {
-    throw api_error(errc::bad_request, "push needs a body {\"value\": item}");
+  const auto path = array_path_param(req);
+  if (blank(req.body)) {
+    throw api_error(errc::bad_request, "push needs a body: the JSON element to append");
   }
-  const auto r = ops::kv_push(*ctx.conn, kv_scope_of(ctx, table), key, std::move(*item), path);
+  auto item = element_body(req);
+  const auto r = ops::kv_push(*ctx.conn, kv_scope_of(ctx, table), key, std::move(item), path);
   return http::response::json(array_result(key, r, false));
 }
 
@@ -97,7 +101,7 @@ http::response pop(http::context& ctx) {
   const auto& req = ctx.req;
   const std::string key = req.path_param("key");
   const std::string table = kv_table_param(req);
-  const auto path = kv_json_path_param(req);
+  const auto path = array_path_param(req);
   const auto r = ops::kv_pop(*ctx.conn, kv_scope_of(ctx, table), key, path);
   return http::response::json(array_result(key, r, true));
 }
@@ -106,9 +110,13 @@ http::response remove(http::context& ctx) {
   const auto& req = ctx.req;
   const std::string key = req.path_param("key");
   const std::string table = kv_table_param(req);
-  const auto path = kv_json_path_param(req);
+  const auto path = array_path_param(req);
   const auto index = req.int_param("index", INT64_MIN, INT64_MAX);
-  const auto value = value_body(req);
+  // With `index` the body is ignored (the CLI sends `null` or `{}` as a placeholder).
+  std::optional<json> value;
+  if (!index && !blank(req.body)) {
+    value = element_body(req);
+  }
   const auto r = ops::kv_remove(*ctx.conn, kv_scope_of(ctx, table), key, value, index, path);
   return http::response::json(array_result(key, r, true));
 }
@@ -116,7 +124,7 @@ http::response remove(http::context& ctx) {
 }  // namespace
 
 void register_atomic_routes(http::router& router) {
-  const std::string base = std::string(api_prefix) + "/kv/{key}";
+  const std::string base = std::string(api_prefix) + "/kv/{key+}";
   router.add({http::verb::post, base + "/incr", http::access::write,
               http::db_use::create_if_flagged,
               "Atomically add delta (default 1) to an integer; creates it at 0",
@@ -127,11 +135,14 @@ void register_atomic_routes(http::router& router) {
               [](http::context& ctx) { return counter(ctx, "decr"); }});
   router.add({http::verb::post, base + "/push", http::access::write,
               http::db_use::create_if_flagged,
-              "Append {\"value\": item} to a JSON array; creates []", push});
+              "Append the body (one JSON element; {\"value\": x} unwrapped) to a JSON array; "
+              "creates []",
+              push});
   router.add({http::verb::post, base + "/pop", http::access::write, http::db_use::existing,
               "Remove and return the last element of a JSON array", pop});
   router.add({http::verb::post, base + "/remove", http::access::write, http::db_use::existing,
-              "Remove the first element equal to {\"value\": item}, or the one at index", remove});
+              "Remove the element at index (body ignored), or the first one equal to the body",
+              remove});
 }
 
 }  // namespace hoody::handlers

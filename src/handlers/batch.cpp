@@ -38,10 +38,17 @@ void register_batch_routes(http::router& router) {
               "Read up to 100 keys: {\"keys\": [...]} → {\"results\": {key: {value, "
               "content_type} | null}}",
               batch_get});
-  router.add({http::verb::post, base + "/set", http::access::write, http::db_use::create_if_flagged,
-              "Write up to 100 keys in one transaction: {\"items\": [{key, value, "
-              "content_type?, ttl?}]} or {\"batch\": [{key, value}]}",
-              batch_set});
+  http::route set{http::verb::post,
+                  base + "/set",
+                  http::access::write,
+                  http::db_use::create_always,
+                  "Write up to 100 keys in one transaction (creates a missing database): "
+                  "{\"items\": [{key, value?, content_type?, ttl?}]} or {\"batch\": [{key, "
+                  "value}]}",
+                  batch_set};
+  // A body that is bound to fail creates no database file.
+  set.precheck = [](const http::request& req) { (void)ops::parse_batch_set_body(req.json_body()); };
+  router.add(std::move(set));
   router.add({http::verb::post, base + "/delete", http::access::write, http::db_use::existing,
               "Delete up to 100 keys in one transaction: {\"keys\": [...]}", batch_delete});
 }

@@ -138,17 +138,17 @@ http::response list_keys(http::context& ctx) {
 void register_kv_routes(http::router& router) {
   const std::string base = std::string(api_prefix) + "/kv";
   http::route get{http::verb::get,
-                  base + "/{key}",
+                  base + "/{key+}",
                   http::access::read,
                   http::db_use::existing,
                   "Read a key's raw value (path: a JSON leaf; at_timestamp: time travel)",
                   get_key};
   get.read_cache_key = get_key_cache_key;
   router.add(std::move(get));
-  router.add({http::verb::put, base + "/{key}", http::access::write,
+  router.add({http::verb::put, base + "/{key+}", http::access::write,
               http::db_use::create_if_flagged,
               "Store a raw value (ttl, if_match compare-and-swap, path partial update)", put_key});
-  router.add({http::verb::delete_, base + "/{key}", http::access::write, http::db_use::existing,
+  router.add({http::verb::delete_, base + "/{key+}", http::access::write, http::db_use::existing,
               "Delete a key", delete_key});
   router.add({http::verb::get, base, http::access::read, http::db_use::existing,
               "List keys (prefix, limit, offset; at_timestamp: time travel)", list_keys});

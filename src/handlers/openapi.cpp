@@ -162,12 +162,23 @@ const std::map<std::string, route_doc>& route_docs() {
     d["GET " + api("/kv")] = {
         json::array({param("prefix", "string", "Literal key prefix"),
                      param("limit", "integer", "1-10,000 (default 100)"),
-                     param("offset", "integer", "Keys to skip"),
+                     param("offset", "integer", "Rows to skip (a row offset, not a page)"),
                      param("at_timestamp", "number", "Unix seconds: keys live at that time")}),
         nullptr,
-        json{{"200", ok("Keys", object_of({{"keys", array_of(type("object"))},
+        json{{"200", ok("Keys", object_of({{"items",
+                                            array_of(object_of({{"key", type("string")},
+                                                                {"value", type("string")},
+                                                                {"truncated", type("boolean")},
+                                                                {"encoding", type("string")},
+                                                                {"content_type", type("string")},
+                                                                {"size", type("integer")},
+                                                                {"updated_at", type("integer")},
+                                                                {"expires_at", type("integer")},
+                                                                {"created_at", type("integer")}}))},
                                            {"count", type("integer")},
                                            {"total", type("integer")},
+                                           {"limit", type("integer")},
+                                           {"offset", type("integer")},
                                            {"has_more", type("boolean")},
                                            {"success", type("boolean")}}))}},
         "kv"};
@@ -184,7 +195,8 @@ const std::map<std::string, route_doc>& route_docs() {
                                          {"value", json::object()},
                                          {"length", type("integer")},
                                          {"op_number", type("integer")}});
-    const json value_body = json_body(object_of({{"value", json::object()}}));
+    // push: the whole body is the element (any JSON); {"value": x} is unwrapped.
+    const json value_body = json_body(json::object());
     d["POST " + api("/kv/{key}/incr")] = {counter_params, nullptr,
                                           json{{"200", ok("New value", counter_result)}}, "kv"};
     d["POST " + api("/kv/{key}/decr")] = {counter_params, nullptr,
@@ -195,9 +207,9 @@ const std::map<std::string, route_doc>& route_docs() {
                                          json{{"200", ok("Popped element", array_result)}}, "kv"};
     auto remove_params = atomic_params;
     remove_params.push_back(param("index", "integer", "Remove this index (negative: from end)"));
-    d["POST " + api("/kv/{key}/remove")] = {
-        remove_params, json_body(object_of({{"value", json::object()}}), false),
-        json{{"200", ok("Removed element", array_result)}}, "kv"};
+    d["POST " + api("/kv/{key}/remove")] = {remove_params, json_body(json::object(), false),
+                                            json{{"200", ok("Removed element", array_result)}},
+                                            "kv"};
     d["POST " + api("/kv/batch/get")] = {
         json::array(), json_body(object_of({{"keys", array_of(type("string"))}})),
         json{{"200", ok("Per key {value, content_type} or null",
@@ -363,7 +375,7 @@ std::string lower(std::string_view verb) {
 json operation_for(const http::route& r, const route_doc* doc, std::string_view verb_name) {
   json op;
   op["summary"] = r.summary;
-  op["operationId"] = lower(verb_name) + r.pattern;
+  op["operationId"] = lower(verb_name) + http::public_pattern(r.pattern);
   json params = json::array();
   // Path captures.
   std::string_view rest = r.pattern;
@@ -373,11 +385,19 @@ json operation_for(const http::route& r, const route_doc* doc, std::string_view 
       break;
     }
     const auto close = rest.find('}', open);
-    params.push_back({{"name", std::string(rest.substr(open + 1, close - open - 1))},
-                      {"in", "path"},
-                      {"required", true},
-                      {"description", "Percent-encoded (\"/\" as %2F, \":\" as %3A)"},
-                      {"schema", {{"type", "string"}}}});
+    std::string name(rest.substr(open + 1, close - open - 1));
+    const bool spans = !name.empty() && name.back() == '+';
+    if (spans) {
+      name.pop_back();
+    }
+    params.push_back(
+        {{"name", name},
+         {"in", "path"},
+         {"required", true},
+         {"description", spans ? "Percent-encoded (\":\" as %3A); may contain \"/\" (a last "
+                                 "segment naming a sub-route of the verb needs %2F)"
+                               : "Percent-encoded (\"/\" as %2F, \":\" as %3A)"},
+         {"schema", {{"type", "string"}}}});
     rest = rest.substr(close + 1);
   }
   if (r.db != http::db_use::none) {
@@ -423,17 +443,18 @@ json openapi_document(const http::router& routes) {
   json paths = json::object();
   const auto& docs = route_docs();
   for (const auto& r : routes.routes()) {
-    const auto key = doc_key(r.method, r.pattern);
+    const std::string path = http::public_pattern(r.pattern);
+    const auto key = doc_key(r.method, path);
     const auto it = docs.find(key);
     const route_doc* doc = it == docs.end() ? nullptr : &it->second;
-    paths[r.pattern][lower(to_string(r.method))] = operation_for(r, doc, to_string(r.method));
+    paths[path][lower(to_string(r.method))] = operation_for(r, doc, to_string(r.method));
     // HEAD is served by the GET route; documented where the table has an entry for it.
     if (r.method == http::verb::get) {
-      const auto head = docs.find(doc_key(http::verb::head, r.pattern));
+      const auto head = docs.find(doc_key(http::verb::head, path));
       if (head != docs.end()) {
         auto op = operation_for(r, &head->second, "HEAD");
         op["summary"] = "Whether the key exists (200) or not (404); no body";
-        paths[r.pattern]["head"] = op;
+        paths[path]["head"] = op;
       }
     }
   }
@@ -453,7 +474,7 @@ json openapi_document(const http::router& routes) {
 std::vector<std::string> undocumented_routes(const http::router& routes) {
   std::vector<std::string> out;
   for (const auto& r : routes.routes()) {
-    const auto key = doc_key(r.method, r.pattern);
+    const auto key = doc_key(r.method, http::public_pattern(r.pattern));
     if (route_docs().count(key) == 0) {
       out.push_back(key);
     }
@@ -464,9 +485,9 @@ std::vector<std::string> undocumented_routes(const http::router& routes) {
 std::vector<std::string> stale_route_docs(const http::router& routes) {
   std::set<std::string> known;
   for (const auto& r : routes.routes()) {
-    known.insert(doc_key(r.method, r.pattern));
+    known.insert(doc_key(r.method, http::public_pattern(r.pattern)));
     if (r.method == http::verb::get) {
-      known.insert(doc_key(http::verb::head, r.pattern));
+      known.insert(doc_key(http::verb::head, http::public_pattern(r.pattern)));
     }
   }
   std::vector<std::string> out;

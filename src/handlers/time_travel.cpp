@@ -151,11 +151,11 @@ void register_time_travel_routes(http::router& router) {
   using http::access;
   using http::db_use;
   using http::verb;
-  router.add({verb::get, kv + "/{key}/history", access::read, db_use::existing,
+  router.add({verb::get, kv + "/{key+}/history", access::read, db_use::existing,
               "Operation history of a key, newest first (limit, before)", key_history});
-  router.add({verb::get, kv + "/{key}/snapshot", access::read, db_use::existing,
+  router.add({verb::get, kv + "/{key+}/snapshot", access::read, db_use::existing,
               "A key's value right after operation op_number", key_snapshot});
-  router.add({verb::post, kv + "/{key}/rollback", access::write, db_use::existing,
+  router.add({verb::post, kv + "/{key+}/rollback", access::write, db_use::existing,
               "Undo the last `steps` operations of a key (recorded as a rollback op)",
               key_rollback});
   router.add({verb::get, kv + "/snapshot", access::read, db_use::existing,

@@ -245,6 +245,8 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
       bool create = false;
       if (rt.db == db_use::create_if_flagged) {
         create = create_requested(*p->req);
+      } else if (rt.db == db_use::create_always) {
+        create = true;
       } else if (rt.db == db_use::create_new) {
         std::error_code ec;
         if (std::filesystem::exists(p->file, ec)) {

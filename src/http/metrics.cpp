@@ -162,7 +162,7 @@ std::string metrics::render(const db::database_cache* databases, double uptime_s
     if (routes_ != nullptr && i < routes_->routes().size()) {
       const auto& r = routes_->routes()[i];
       labels.push_back("method=\"" + std::string(to_string(r.method)) + "\",route=\"" +
-                       escape_label(r.pattern) + "\"");
+                       escape_label(public_pattern(r.pattern)) + "\"");
     } else {
       labels.emplace_back("method=\"\",route=\"unmatched\"");
     }

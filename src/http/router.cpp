@@ -1,6 +1,8 @@
 #include "hoody/http/router.hpp"
 
 #include <algorithm>
+#include <optional>
+#include <stdexcept>
 
 namespace hoody::http {
 namespace {
@@ -23,86 +25,144 @@ bool is_capture(std::string_view segment) {
   return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-// Matches `parts` against `pattern`; returns the number of captures, or -1 when it does not match.
-int match_pattern(const std::vector<std::string>& pattern,
-                  const std::vector<std::string_view>& parts, string_pairs* captures) {
-  if (pattern.size() != parts.size()) {
-    return -1;
+bool is_rest_capture(std::string_view segment) {
+  return is_capture(segment) && segment.size() >= 3 && segment[segment.size() - 2] == '+';
+}
+
+std::string capture_name(std::string_view segment) {
+  segment = segment.substr(1, segment.size() - 2);
+  if (!segment.empty() && segment.back() == '+') {
+    segment.remove_suffix(1);
   }
-  int count = 0;
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (is_capture(pattern[i])) {
-      ++count;
-      if (captures != nullptr) {
-        captures->emplace_back(std::string(pattern[i].substr(1, pattern[i].size() - 2)),
-                               percent_decode(parts[i], false));
+  return std::string(segment);
+}
+
+struct match_score {
+  int literals = 0;
+  int captures = 0;
+};
+
+// Matches `parts` against `p`; nullopt when it does not match. A rest capture takes as many
+// segments as the pattern's other segments leave (at least one); its value is the raw text
+// from its first to its last segment (inner slashes kept), percent-decoded.
+std::optional<match_score> match_pattern(const compiled_pattern& p,
+                                         const std::vector<std::string_view>& parts,
+                                         string_pairs* captures) {
+  const std::size_t n = p.segments.size();
+  if (p.rest < 0 ? parts.size() != n : parts.size() < n) {
+    return std::nullopt;
+  }
+  const std::size_t extra = parts.size() - n;  // segments the rest capture takes beyond one
+  match_score score;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string& seg = p.segments[i];
+    const bool rest = static_cast<int>(i) == p.rest;
+    const bool after_rest = p.rest >= 0 && i > static_cast<std::size_t>(p.rest);
+    const std::size_t first = after_rest ? i + extra : i;  // index into parts
+    if (!is_capture(seg)) {
+      if (seg != parts[first]) {
+        return std::nullopt;
       }
-    } else if (pattern[i] != parts[i]) {
-      return -1;
+      ++score.literals;
+      continue;
+    }
+    ++score.captures;
+    if (captures != nullptr) {
+      std::string_view raw = parts[first];
+      if (rest) {
+        const std::string_view last = parts[first + extra];
+        raw = std::string_view(raw.data(),
+                               static_cast<std::size_t>(last.data() + last.size() - raw.data()));
+      }
+      captures->emplace_back(capture_name(seg), percent_decode(raw, false));
     }
   }
-  return count;
+  return score;
+}
+
+// More literal segments first, then fewer captures.
+bool better(const match_score& a, const match_score& b) {
+  return a.literals != b.literals ? a.literals > b.literals : a.captures < b.captures;
 }
 
 }  // namespace
 
-void router::add(route r) {
-  std::vector<std::string> segments;
-  for (const auto part : split_path(r.pattern)) {
-    segments.emplace_back(part);
+std::string public_pattern(std::string_view pattern) {
+  std::string out;
+  out.reserve(pattern.size());
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '+' && i + 1 < pattern.size() && pattern[i + 1] == '}') {
+      continue;
+    }
+    out.push_back(pattern[i]);
   }
-  segments_.push_back(std::move(segments));
+  return out;
+}
+
+void router::add(route r) {
+  compiled_pattern p;
+  for (const auto part : split_path(r.pattern)) {
+    if (is_rest_capture(part)) {
+      if (p.rest >= 0) {
+        throw std::invalid_argument("route pattern with two rest captures: " + r.pattern);
+      }
+      p.rest = static_cast<int>(p.segments.size());
+    }
+    p.segments.emplace_back(part);
+  }
+  patterns_.push_back(std::move(p));
   routes_.push_back(std::move(r));
 }
 
 match_result router::match(verb method, std::string_view raw_path) const {
   const auto parts = split_path(raw_path);
   match_result result;
-  const route* best = nullptr;
-  const route* best_get = nullptr;  // HEAD falls back to GET
-  int best_captures = 0;
-  int best_get_captures = 0;
-  // The fewest captures among all path matches: a literal route shadows a parameter route for
-  // every verb ("/kv/snapshot" is never the key "snapshot").
-  int fewest = -1;
-  for (const auto& segments : segments_) {
-    const int captures = match_pattern(segments, parts, nullptr);
-    if (captures >= 0 && (fewest < 0 || captures < fewest)) {
-      fewest = captures;
+  // A route without captures shadows every parameter route for every verb ("/kv/snapshot" is
+  // never the key "snapshot"). Otherwise each verb takes its most specific route, so that a
+  // trailing "/history" is the sub-route for GET but part of the key for PUT.
+  bool any = false;
+  bool literal_match = false;
+  for (const auto& p : patterns_) {
+    if (const auto score = match_pattern(p, parts, nullptr)) {
+      any = true;
+      literal_match = literal_match || score->captures == 0;
     }
   }
-  if (fewest < 0) {
+  if (!any) {
     return result;
   }
+  std::size_t best = routes_.size();
+  std::size_t best_get = routes_.size();  // HEAD falls back to GET
+  match_score best_score;
+  match_score best_get_score;
   for (std::size_t i = 0; i < routes_.size(); ++i) {
-    const route& r = routes_[i];
-    const int captures = match_pattern(segments_[i], parts, nullptr);
-    if (captures != fewest) {
+    const auto score = match_pattern(patterns_[i], parts, nullptr);
+    if (!score || (literal_match && score->captures != 0)) {
       continue;
     }
+    const route& r = routes_[i];
     if (std::find(result.allowed.begin(), result.allowed.end(), r.method) == result.allowed.end()) {
       result.allowed.push_back(r.method);
     }
-    if (r.method == method && (best == nullptr || captures < best_captures)) {
-      best = &r;
-      best_captures = captures;
+    if (r.method == method && (best == routes_.size() || better(*score, best_score))) {
+      best = i;
+      best_score = *score;
     }
-    if (r.method == verb::get && (best_get == nullptr || captures < best_get_captures)) {
-      best_get = &r;
-      best_get_captures = captures;
+    if (r.method == verb::get && (best_get == routes_.size() || better(*score, best_get_score))) {
+      best_get = i;
+      best_get_score = *score;
     }
   }
-  if (best == nullptr && method == verb::head) {
+  if (best == routes_.size() && method == verb::head) {
     best = best_get;
   }
   if (std::find(result.allowed.begin(), result.allowed.end(), verb::get) != result.allowed.end() &&
       std::find(result.allowed.begin(), result.allowed.end(), verb::head) == result.allowed.end()) {
     result.allowed.push_back(verb::head);
   }
-  if (best != nullptr) {
-    result.found = best;
-    match_pattern(segments_[static_cast<std::size_t>(best - routes_.data())], parts,
-                  &result.params);
+  if (best != routes_.size()) {
+    result.found = &routes_[best];
+    match_pattern(patterns_[best], parts, &result.params);
   }
   return result;
 }

@@ -82,14 +82,16 @@ std::optional<std::size_t> array_pos(const json_path_segment& seg, std::size_t s
 
 }  // namespace
 
-json_path parse_json_path(std::string_view text) {
+json_path parse_json_path(std::string_view text, json_path_root root) {
   json_path out;
   out.text = std::string(text);
   std::string_view s = text;
-  if (s.starts_with("$.")) {
-    s.remove_prefix(2);
-  } else if (s.starts_with("$")) {
-    s.remove_prefix(1);
+  if (root == json_path_root::dollar_is_root) {
+    if (s.starts_with("$.")) {
+      s.remove_prefix(2);
+    } else if (s.starts_with("$")) {
+      s.remove_prefix(1);
+    }
   }
   if (s.empty()) {
     invalid_path(text, "empty");

@@ -390,7 +390,7 @@ void kv_delete(db::connection& conn, const kv_scope& scope, std::string_view key
 nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_list_request& req) {
   validate_kv_table_name(table);
   json out;
-  out["keys"] = json::array();
+  out["items"] = json::array();
   out["count"] = 0;
   out["total"] = 0;
   out["limit"] = req.limit;
@@ -419,9 +419,10 @@ nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_li
   };
   {
     auto& stmt = conn.cached(
-        "SELECT key, content_type, length(CAST(value AS BLOB)), expires_at,"
-        " updated_at, created_at FROM " +
-        q(table) + where + " ORDER BY key LIMIT ?4 OFFSET ?5");
+        "SELECT key, content_type, length(CAST(value AS BLOB)), expires_at, updated_at,"
+        " created_at, substr(CAST(value AS BLOB), 1, " +
+        std::to_string(list_value_preview_bytes) + ") FROM " + q(table) + where +
+        " ORDER BY key LIMIT ?4 OFFSET ?5");
     db::statement_reset_guard guard(stmt);
     bind_filter(stmt);
     stmt.bind_int64(4, req.limit);
@@ -429,13 +430,20 @@ nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_li
     while (stmt.step()) {
       json item;
       item["key"] = std::string(stmt.column_text(0));
+      const auto size = stmt.column_int64(2);
+      const auto preview = value_preview(stmt.column_bytes(6), size);
+      item["value"] = preview.text;
+      if (preview.base64) {
+        item["encoding"] = "base64";
+      }
+      item["truncated"] = preview.truncated;
       item["content_type"] = std::string(stmt.column_text(1));
-      item["size"] = stmt.column_int64(2);
+      item["size"] = size;
       const auto exp = stmt.column_optional_int64(3);
       item["expires_at"] = exp ? json(*exp) : json(nullptr);
       item["updated_at"] = stmt.column_int64(4);
       item["created_at"] = stmt.column_int64(5);
-      out["keys"].push_back(std::move(item));
+      out["items"].push_back(std::move(item));
     }
   }
   std::int64_t total = 0;
@@ -447,10 +455,32 @@ nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_li
       total = stmt.column_int64(0);
     }
   }
-  const auto count = static_cast<std::int64_t>(out["keys"].size());
+  const auto count = static_cast<std::int64_t>(out["items"].size());
   out["count"] = count;
   out["total"] = total;
   out["has_more"] = req.offset + count < total;
+  return out;
+}
+
+value_preview_result value_preview(std::string_view head, std::int64_t size) {
+  value_preview_result out;
+  out.truncated = size > static_cast<std::int64_t>(head.size());
+  if (is_valid_utf8(head)) {
+    out.text = std::string(head);
+    return out;
+  }
+  // A cut in the middle of a character: drop the partial character (at most 3 bytes).
+  if (out.truncated) {
+    for (std::size_t drop = 1; drop <= 3 && drop < head.size(); ++drop) {
+      const auto shorter = head.substr(0, head.size() - drop);
+      if (is_valid_utf8(shorter)) {
+        out.text = std::string(shorter);
+        return out;
+      }
+    }
+  }
+  out.text = base64_encode(head);
+  out.base64 = true;
   return out;
 }
 
@@ -554,11 +584,11 @@ kv_array_result kv_remove(db::connection& conn, const kv_scope& scope, std::stri
                           const std::optional<nlohmann::json>& value,
                           std::optional<std::int64_t> index, const std::optional<json_path>& path) {
   if (value && index) {
-    throw api_error(errc::bad_request, "Give either a body {\"value\": item} or index, not both");
+    throw api_error(errc::bad_request, "Give either the element to remove or index, not both");
   }
   if (!value && !index) {
     throw api_error(errc::bad_request,
-                    "remove needs a body {\"value\": item} or an index query parameter");
+                    "remove needs an index query parameter or a body: the element to remove");
   }
   auto w = begin_write(conn, scope, key);
   if (!w.before) {
@@ -595,20 +625,26 @@ kv_array_result kv_remove(db::connection& conn, const kv_scope& scope, std::stri
 }
 
 std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
-  if (!body.is_object() || (body.contains("items") == body.contains("batch"))) {
+  if (!body.is_object() || (body.contains("items") && body.contains("batch"))) {
     throw api_error(errc::bad_request,
                     "batch/set body must be {\"items\": [...]} or {\"batch\": [...]}");
   }
   const bool raw_form = body.contains("batch");
-  const json& list = raw_form ? body["batch"] : body["items"];
   const char* field = raw_form ? "batch" : "items";
+  if (!body.contains(field) || body[field].is_null()) {
+    throw api_error(errc::bad_request, "No items provided");
+  }
+  const json& list = body[field];
   if (!list.is_array()) {
     throw api_error(errc::bad_request, std::string(field) + " must be an array");
   }
-  if (list.empty() || list.size() > max_batch_entries) {
-    throw api_error(errc::bad_request, "A batch must contain 1 to " +
-                                           std::to_string(max_batch_entries) + " items (got " +
-                                           std::to_string(list.size()) + ")");
+  if (list.empty()) {
+    throw api_error(errc::bad_request, "No items provided");
+  }
+  if (list.size() > max_batch_entries) {
+    throw api_error(errc::bad_request,
+                    "Maximum " + std::to_string(max_batch_entries) + " items per request",
+                    {{"count", list.size()}});
   }
   std::vector<kv_batch_item> items;
   items.reserve(list.size());
@@ -627,6 +663,10 @@ std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
     }
     kv_batch_item item;
     item.key = it["key"].get<std::string>();
+    if (trim(item.key).empty()) {
+      throw api_error(errc::bad_request,
+                      std::string(field) + "[" + std::to_string(i) + "].key is empty", details);
+    }
     try {
       validate_key(item.key);
     } catch (const api_error& e) {
@@ -635,11 +675,11 @@ std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
     if (!seen.insert(item.key).second) {
       fail("duplicate key '" + item.key + "' in batch");
     }
-    if (!it.contains("value")) {
-      fail("value is required");
-    }
-    const json& v = it["value"];
-    if (raw_form) {
+    const json& v = it.contains("value") ? it["value"] : json(nullptr);
+    if (v.is_null()) {
+      // No value (or null): the empty value, as the CLI documents ("defaults to empty").
+      item.content_type = "application/octet-stream";
+    } else if (raw_form) {
       item.value = v.dump();
       item.content_type = "application/json";
     } else {
@@ -682,14 +722,23 @@ std::vector<kv_batch_item> parse_batch_set_body(const nlohmann::json& body) {
 }
 
 std::vector<std::string> parse_batch_keys(const nlohmann::json& body, bool reject_duplicates) {
-  if (!body.is_object() || !body.contains("keys") || !body["keys"].is_array()) {
+  if (!body.is_object()) {
     throw api_error(errc::bad_request, "Body must be {\"keys\": [...]}");
   }
+  if (!body.contains("keys") || body["keys"].is_null()) {
+    throw api_error(errc::bad_request, "No keys provided");
+  }
   const json& list = body["keys"];
-  if (list.empty() || list.size() > max_batch_entries) {
-    throw api_error(errc::bad_request, "A batch must contain 1 to " +
-                                           std::to_string(max_batch_entries) + " keys (got " +
-                                           std::to_string(list.size()) + ")");
+  if (!list.is_array()) {
+    throw api_error(errc::bad_request, "keys must be an array");
+  }
+  if (list.empty()) {
+    throw api_error(errc::bad_request, "No keys provided");
+  }
+  if (list.size() > max_batch_entries) {
+    throw api_error(errc::bad_request,
+                    "Maximum " + std::to_string(max_batch_entries) + " keys per request",
+                    {{"count", list.size()}});
   }
   std::vector<std::string> keys;
   keys.reserve(list.size());
@@ -703,6 +752,9 @@ std::vector<std::string> parse_batch_keys(const nlohmann::json& body, bool rejec
       fail("key must be a string");
     }
     auto key = list[i].get<std::string>();
+    if (trim(key).empty()) {
+      throw api_error(errc::bad_request, "keys[" + std::to_string(i) + "] is empty", details);
+    }
     try {
       validate_key(key);
     } catch (const api_error& e) {

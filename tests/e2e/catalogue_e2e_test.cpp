@@ -431,8 +431,8 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
   add("incr: NUL key", "POST", kv + "/a%00/incr" + q, "", 400);
   add("incr: traversal db", "POST", kv + "/counter/incr?db=../main", "", 400);
   add("push: body not JSON", "POST", kv + "/list/push" + q, "not json", 400);
-  add("push: body without value", "POST", kv + "/list/push" + q, "{}", 400);
-  add("push: body is an array", "POST", kv + "/list/push" + q, "[1]", 400);
+  add("push: empty body", "POST", kv + "/list/push" + q, "", 400);
+  add("push: whitespace body", "POST", kv + "/list/push" + q, " \n", 400);
   add("push: onto a number", "POST", kv + "/counter/push" + q, R"({"value":1})", 400);
   add("push: onto text", "POST", kv + "/hello/push" + q, R"({"value":1})", 400);
   add("push: deep value", "POST", kv + "/list/push" + q, R"({"value":)" + deep_array(100000) + "}",
@@ -452,7 +452,8 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
   add("batch/set: empty items", "POST", bset, R"({"items":[]})", 400);
   add("batch/set: items is a string", "POST", bset, R"({"items":"x"})", 400);
   add("batch/set: item is a number", "POST", bset, R"({"items":[1]})", 400);
-  add("batch/set: item without value", "POST", bset, R"({"items":[{"key":"a"}]})", 400);
+  add("batch/set: item value is a number", "POST", bset, R"({"items":[{"key":"a","value":1}]})",
+      400);
   add("batch/set: empty key", "POST", bset, R"({"items":[{"key":"","value":"1"}]})", 400);
   add("batch/set: whitespace key", "POST", bset, R"({"items":[{"key":"  ","value":"1"}]})", 400);
   add("batch/set: numeric key", "POST", bset, R"({"items":[{"key":1,"value":"1"}]})", 400);
@@ -553,7 +554,7 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
   // Unknown paths and the UI's static files.
   add("unknown API path", "GET", api + "/nope", "", 404);
   add("unknown API version", "GET", "/api/v2/sqlite/health", "", 404);
-  add("too many segments under kv", "GET", kv + "/a/b/c/d" + q, "", 404);
+  add("GET kv: missing key with slashes", "GET", kv + "/a/b/c/d" + q, "", 404);
   add("static: traversal by segments", "GET", "/../../etc/passwd", "", 404);
   add("static: encoded traversal", "GET", "/..%2F..%2Fetc%2Fpasswd", "", 404);
   add("static: encoded dot dot", "GET", "/%2e%2e", "", 404);
@@ -576,17 +577,19 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
       {api + "/history/0" + q, {"DELETE"}},
       {kv + q, {"GET", "HEAD"}},
       {kv + "/cfg" + q, {"GET", "HEAD", "PUT", "DELETE"}},
-      {kv + "/counter/incr" + q, {"POST"}},
-      {kv + "/counter/decr" + q, {"POST"}},
-      {kv + "/list/push" + q, {"POST"}},
-      {kv + "/list/pop" + q, {"POST"}},
-      {kv + "/list/remove" + q, {"POST"}},
+      // A sub-route's path is also the key "counter/incr" for GET, HEAD, PUT and DELETE.
+      {kv + "/counter/incr" + q, {"POST", "GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/counter/decr" + q, {"POST", "GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/list/push" + q, {"POST", "GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/list/pop" + q, {"POST", "GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/list/remove" + q, {"POST", "GET", "HEAD", "PUT", "DELETE"}},
       {kv + "/batch/get" + q, {"POST"}},
       {kv + "/batch/set" + q, {"POST"}},
       {kv + "/batch/delete" + q, {"POST"}},
-      {kv + "/cfg/history" + q, {"GET", "HEAD"}},
-      {kv + "/cfg/snapshot" + q, {"GET", "HEAD"}},
-      {kv + "/cfg/rollback" + q, {"POST"}},
+      {kv + "/cfg/history" + q, {"GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/cfg/snapshot" + q, {"GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/cfg/rollback" + q, {"POST", "GET", "HEAD", "PUT", "DELETE"}},
+      {kv + "/a/b/c" + q, {"GET", "HEAD", "PUT", "DELETE"}},
       {kv + "/snapshot" + q, {"GET", "HEAD"}},
       {kv + "/diff" + q, {"GET", "HEAD"}},
       {kv + "/rollback" + q, {"POST"}},

@@ -170,7 +170,7 @@ TEST_F(kv_e2e, sessions_with_ttl_and_sweeper) {
   r = c_->get(route("/kv", "prefix=session%3A"));
   ASSERT_EQ(r.status, 200);
   ASSERT_EQ(r.json()["count"], 1) << r.body;
-  EXPECT_EQ(r.json()["keys"][0]["key"], "session:keep");
+  EXPECT_EQ(r.json()["items"][0]["key"], "session:keep");
   r = c_->post(route("/kv/batch/get"), {{"keys", {"session:abc", "session:keep"}}});
   EXPECT_TRUE(r.json()["results"]["session:abc"].is_null()) << r.body;
   EXPECT_FALSE(r.json()["results"]["session:keep"].is_null());
@@ -272,22 +272,26 @@ TEST_F(kv_e2e, batch_bad_input_changes_nothing) {
   items[57] = {{"key", "k57"}, {"value", {{"raw", "object"}}}};
   expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400, "Invalid JSON body");
   items[57] = {{"key", "   "}, {"value", "v"}};
-  expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400);
+  expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400, "items[57].key is empty");
   items[57] = {{"key", "k0"}, {"value", "v"}};  // duplicate
   expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400);
   items[57] = {{"key", "k57"}, {"value", "v"}, {"ttl", -1}};
   expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400);
   items[57] = {{"key", "k57"}, {"value", "v"}};
   items.push_back({{"key", "k100"}, {"value", "v"}});  // 101 items
-  expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400);
-  expect_error(c_->post(route("/kv/batch/set"), {{"items", json::array()}}), 400);
+  expect_error(c_->post(route("/kv/batch/set"), {{"items", items}}), 400,
+               "Maximum 100 items per request");
+  expect_error(c_->post(route("/kv/batch/set"), {{"items", json::array()}}), 400,
+               "No items provided");
   EXPECT_EQ(c_->get(route("/kv")).json()["count"], 0);
   json keys = json::array();
   for (int i = 0; i < 101; ++i) {
     keys.push_back("k" + std::to_string(i));
   }
-  expect_error(c_->post(route("/kv/batch/get"), {{"keys", keys}}), 400);
-  expect_error(c_->post(route("/kv/batch/delete"), {{"keys", keys}}), 400);
+  expect_error(c_->post(route("/kv/batch/get"), {{"keys", keys}}), 400,
+               "Maximum 100 keys per request");
+  expect_error(c_->post(route("/kv/batch/delete"), {{"keys", keys}}), 400,
+               "Maximum 100 keys per request");
   expect_error(c_->post(route("/kv/batch/delete"), {{"keys", {"a", "a"}}}), 400);
   expect_error(c_->post(route("/kv/batch/get"), {{"keys", {""}}}), 400);
   // A valid batch of 100 then works.
@@ -320,11 +324,12 @@ TEST_F(kv_e2e, list_prefix_limit_offset) {
   r = c_->get(route("/kv", "prefix=b%2F&limit=2&offset=1"));
   const json j = r.json();
   ASSERT_EQ(j["count"], 2) << r.body;
-  EXPECT_EQ(j["keys"][0]["key"], "b/2");
-  EXPECT_EQ(j["keys"][0]["content_type"], "application/json");
-  EXPECT_EQ(j["keys"][0]["size"], 1);
-  EXPECT_TRUE(j["keys"][0].contains("expires_at"));
-  EXPECT_TRUE(j["keys"][0].contains("updated_at"));
+  EXPECT_EQ(j["items"][0]["key"], "b/2");
+  EXPECT_EQ(j["items"][0]["value"], "1");
+  EXPECT_EQ(j["items"][0]["content_type"], "application/json");
+  EXPECT_EQ(j["items"][0]["size"], 1);
+  EXPECT_TRUE(j["items"][0].contains("expires_at"));
+  EXPECT_TRUE(j["items"][0].contains("updated_at"));
 }
 
 TEST_F(kv_e2e, rows_readable_with_plain_sql) {

@@ -1,5 +1,6 @@
 // libFuzzer: db path resolution. Whatever the name, the result is refused (api_error) or a
-// file directly inside the data directory (with --allow-any-absolute-db-path off).
+// file inside the data directory or one of its subdirectories (with
+// --allow-any-absolute-db-path off).
 #include "hoody/core/error.hpp"
 #include "hoody/db/db_path.hpp"
 
@@ -20,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view name(reinterpret_cast<const char*>(data), size);
   try {
     const auto file = hoody::db::resolve_db_path(name, hoody::db::path_policy{data_dir, false});
-    if (file.parent_path() != data_dir || file.filename().empty()) {
+    const auto rel = file.lexically_relative(data_dir);
+    if (rel.empty() || rel == "." || *rel.begin() == ".." || file.filename().empty()) {
       std::abort();  // escaped the data directory
     }
   } catch (const hoody::api_error&) {

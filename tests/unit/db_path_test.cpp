@@ -81,6 +81,49 @@ TEST_F(db_path, absolute_paths_need_the_flag) {
   EXPECT_EQ(resolve_db_path(file.string(), open), file);
 }
 
+TEST_F(db_path, absolute_paths_inside_the_data_dir_need_no_flag) {
+  EXPECT_EQ(resolve_db_path((dir.path() / "notes.db").string(), policy),
+            resolve_db_path("notes", policy));
+  EXPECT_EQ(resolve_db_path(dir.path().string() + "/./notes.db", policy), dir.path() / "notes.db");
+  EXPECT_EQ(resolve_db_path(dir.path().string() + "//notes.db", policy), dir.path() / "notes.db");
+  // Verbatim: no ".db" is appended to an absolute path.
+  EXPECT_EQ(resolve_db_path((dir.path() / "notes").string(), policy), dir.path() / "notes");
+  EXPECT_EQ(error_of((dir.path() / "nosub" / "x.db").string(), policy), errc::invalid_db_path);
+  EXPECT_EQ(error_of((outside.path() / "nosub" / "x.db").string(), path_policy{dir.path(), true}),
+            errc::invalid_db_path)
+      << "also with the flag: a missing directory is a bad path, not a failed open";
+  fs::create_directory(dir.path() / "sub");
+  EXPECT_EQ(resolve_db_path((dir.path() / "sub" / "x.db").string(), policy),
+            dir.path() / "sub" / "x.db");
+}
+
+TEST_F(db_path, absolute_paths_outside_the_data_dir_name_it_in_the_error) {
+  const std::string expected =
+      "absolute database paths outside " + dir.path().string() + " are disallowed";
+  const std::string cases[] = {
+      (outside.path() / "x.db").string(),
+      dir.path().string() + "/../x.db",  // lexically outside
+      dir.path().string(),               // the data directory itself
+      dir.path().string() + "x/y.db",    // a sibling that shares the prefix
+      dir.path().parent_path().string() + "/other.db",
+  };
+  for (const auto& name : cases) {
+    try {
+      (void)resolve_db_path(name, policy);
+      ADD_FAILURE() << name << " accepted";
+    } catch (const api_error& e) {
+      EXPECT_EQ(e.code(), errc::invalid_db_path) << name;
+      EXPECT_EQ(std::string(e.what()), expected) << name;
+    }
+  }
+  // A symbolic link inside that leads out, named by its absolute path.
+  std::ofstream(outside.path() / "target.db") << "";
+  fs::create_symlink(outside.path() / "target.db", dir.path() / "escape.db");
+  fs::create_symlink(outside.path(), dir.path() / "outdir");
+  EXPECT_EQ(error_of((dir.path() / "escape.db").string(), policy), errc::invalid_db_path);
+  EXPECT_EQ(error_of((dir.path() / "outdir" / "x.db").string(), policy), errc::invalid_db_path);
+}
+
 TEST_F(db_path, symlinks_out_of_the_data_dir_are_rejected) {
   std::ofstream(outside.path() / "target.db") << "";
   fs::create_symlink(outside.path() / "target.db", dir.path() / "escape.db");

@@ -28,6 +28,20 @@ TEST(json_path, parses_dots_brackets_and_escapes) {
   ASSERT_EQ(p.segments.size(), 2U);
 }
 
+TEST(json_path, literal_root_keeps_a_leading_dollar_as_a_member) {
+  auto p = parse_json_path("$.items", json_path_root::literal);
+  ASSERT_EQ(p.segments.size(), 2U);
+  EXPECT_EQ(p.segments[0].name, "$");
+  EXPECT_EQ(p.segments[1].name, "items");
+  p = parse_json_path("$", json_path_root::literal);
+  ASSERT_EQ(p.segments.size(), 1U);
+  EXPECT_EQ(p.segments[0].name, "$");
+  p = parse_json_path("addr.items", json_path_root::literal);
+  ASSERT_EQ(p.segments.size(), 2U);
+  EXPECT_EQ(p.segments[0].name, "addr");
+  EXPECT_EQ(parse_json_path("$.items").segments.size(), 1U) << "the default: $ is the root";
+}
+
 TEST(json_path, rejects_malformed_paths) {
   for (const char* bad : {"", "$", "a..b", "a.", ".a", "a[x]", "a[1", "a]b", "a[1]b"}) {
     EXPECT_THROW((void)parse_json_path(bad), api_error) << bad;

@@ -152,14 +152,39 @@ TEST_F(kv_ops_test, ttl_expiry_and_sweep) {
   EXPECT_EQ(ops::parse_ttl("60"), 60);
 }
 
+TEST(kv_value_preview, text_cut_binary_base64) {
+  auto p = ops::value_preview("hello", 5);
+  EXPECT_EQ(p.text, "hello");
+  EXPECT_FALSE(p.truncated);
+  EXPECT_FALSE(p.base64);
+  p = ops::value_preview("hell", 9);
+  EXPECT_EQ(p.text, "hell");
+  EXPECT_TRUE(p.truncated);
+  // "ab" + the first byte of "é" (C3 A9), cut: the partial character is dropped.
+  p = ops::value_preview("ab\xc3", 4);
+  EXPECT_EQ(p.text, "ab");
+  EXPECT_TRUE(p.truncated);
+  EXPECT_FALSE(p.base64);
+  // The first 3 bytes of a 4-byte character (U+1F600).
+  p = ops::value_preview("a\xf0\x9f\x98", 5);
+  EXPECT_EQ(p.text, "a");
+  // Invalid UTF-8 that is not a cut character: base64 of the bytes.
+  p = ops::value_preview("\xff\xfe", 2);
+  EXPECT_TRUE(p.base64);
+  EXPECT_EQ(p.text, "//4=");
+  p = ops::value_preview("\xc3", 2);  // complete value would be é, but nothing is left of it
+  EXPECT_TRUE(p.base64);
+}
+
 TEST_F(kv_ops_test, list_prefix_is_literal) {
   for (const char* k : {"a%b", "a%c", "abc", "a_x", "ab", "b"}) {
     put(k, "1", "text/plain");
   }
   auto list = ops::kv_list(*conn_, "kv_store", {"a%", 100, 0});
   ASSERT_EQ(list["count"], 2);
-  EXPECT_EQ(list["keys"][0]["key"], "a%b");
-  EXPECT_EQ(list["keys"][0]["size"], 1);
+  EXPECT_EQ(list["items"][0]["key"], "a%b");
+  EXPECT_EQ(list["items"][0]["size"], 1);
+  EXPECT_EQ(list["items"][0]["value"], "1");
   list = ops::kv_list(*conn_, "kv_store", {"a_", 100, 0});
   EXPECT_EQ(list["count"], 1);
   list = ops::kv_list(*conn_, "kv_store", {"", 2, 1});

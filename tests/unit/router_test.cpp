@@ -73,6 +73,89 @@ TEST(router, bad_percent_encoding_throws_bad_request) {
   EXPECT_THROW((void)r.match(verb::get, "/kv/%zz"), hoody::api_error);
 }
 
+router with_rest() {
+  router r;
+  r.add(make(verb::get, "/kv/{key+}"));
+  r.add(make(verb::put, "/kv/{key+}"));
+  r.add(make(verb::delete_, "/kv/{key+}"));
+  r.add(make(verb::post, "/kv/{key+}/incr"));
+  r.add(make(verb::get, "/kv/{key+}/history"));
+  r.add(make(verb::get, "/kv/snapshot"));
+  r.add(make(verb::post, "/kv/batch/set"));
+  r.add(make(verb::get, "/kv"));
+  return r;
+}
+
+TEST(router, rest_capture_spans_segments_with_their_slashes) {
+  const auto r = with_rest();
+  auto m = r.match(verb::get, "/kv/users/1/name");
+  ASSERT_NE(m.found, nullptr);
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}");
+  ASSERT_EQ(m.params.size(), 1U);
+  EXPECT_EQ(m.params[0], (std::pair<std::string, std::string>{"key", "users/1/name"}));
+  m = r.match(verb::get, "/kv/a%2Fb/c%3Ad");  // %2F and a literal slash name the same key text
+  EXPECT_EQ(m.params[0].second, "a/b/c:d");
+  m = r.match(verb::get, "/kv/one");
+  EXPECT_EQ(m.params[0].second, "one");
+  m = r.match(verb::put, "/kv/a//b");  // inner empty segments are kept
+  EXPECT_EQ(m.params[0].second, "a//b");
+  EXPECT_EQ(r.match(verb::get, "/kv").found->pattern, "/kv");
+}
+
+TEST(router, trailing_sub_route_counts_only_for_its_verb) {
+  const auto r = with_rest();
+  auto m = r.match(verb::post, "/kv/users/1/visits/incr");
+  ASSERT_NE(m.found, nullptr);
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}/incr");
+  EXPECT_EQ(m.params[0].second, "users/1/visits");
+  m = r.match(verb::get, "/kv/users/1/visits/incr");
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}");
+  EXPECT_EQ(m.params[0].second, "users/1/visits/incr");
+  m = r.match(verb::get, "/kv/a/history");
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}/history");
+  EXPECT_EQ(m.params[0].second, "a");
+  m = r.match(verb::head, "/kv/a/history");
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}/history");
+  m = r.match(verb::put, "/kv/a/history");
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}");
+  EXPECT_EQ(m.params[0].second, "a/history");
+  m = r.match(verb::get, "/kv/history");  // a single segment is the key "history"
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}");
+  m = r.match(verb::get, "/kv/a/history/history");
+  EXPECT_EQ(m.params[0].second, "a/history");
+  m = r.match(verb::post, "/kv/a/history");
+  EXPECT_EQ(m.found, nullptr);
+  const std::set<verb> allowed(m.allowed.begin(), m.allowed.end());
+  EXPECT_EQ(allowed, (std::set<verb>{verb::get, verb::put, verb::delete_, verb::head}));
+}
+
+TEST(router, literal_routes_still_shadow_rest_captures_for_every_verb) {
+  const auto r = with_rest();
+  EXPECT_EQ(r.match(verb::post, "/kv/batch/set").found->pattern, "/kv/batch/set");
+  auto m = r.match(verb::put, "/kv/batch/set");
+  EXPECT_EQ(m.found, nullptr);
+  EXPECT_EQ(m.allowed, std::vector<verb>{verb::post});
+  m = r.match(verb::put, "/kv/snapshot");
+  EXPECT_EQ(m.found, nullptr);
+  // An escaped character makes the segment a key.
+  m = r.match(verb::put, "/kv/batch%2Fset");
+  ASSERT_NE(m.found, nullptr);
+  EXPECT_EQ(m.params[0].second, "batch/set");
+  m = r.match(verb::get, "/kv/%73napshot");
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}");
+  EXPECT_EQ(m.params[0].second, "snapshot");
+  m = r.match(verb::get, "/kv/snapshot/history");
+  EXPECT_EQ(m.found->pattern, "/kv/{key+}/history");
+  EXPECT_EQ(m.params[0].second, "snapshot");
+}
+
+TEST(router, public_pattern_drops_the_rest_marker) {
+  EXPECT_EQ(public_pattern("/kv/{key+}/incr"), "/kv/{key}/incr");
+  EXPECT_EQ(public_pattern("/history/{index}"), "/history/{index}");
+  router r;
+  EXPECT_THROW(r.add(make(verb::get, "/a/{x+}/{y+}")), std::invalid_argument);
+}
+
 // The real route table: every route has a summary, a handler and the API prefix (or is UI),
 // and no two routes share verb + pattern.
 TEST(route_table, every_route_is_documented_and_unique) {

@@ -30,7 +30,9 @@ inline std::string kv_table_param(const http::request& req) {
 }
 
 /// The JSON `path`. `path` is also the alias of `db`: it is a JSON path only when `db` is given.
-inline std::optional<ops::json_path> kv_json_path_param(const http::request& req) {
+/// `root`: whether a leading `$` is the document root (see ops::json_path_root).
+inline std::optional<ops::json_path> kv_json_path_param(
+    const http::request& req, ops::json_path_root root = ops::json_path_root::dollar_is_root) {
   if (!req.has_query_param("db")) {
     return std::nullopt;
   }
@@ -38,7 +40,7 @@ inline std::optional<ops::json_path> kv_json_path_param(const http::request& req
   if (!p || p->empty()) {
     return std::nullopt;
   }
-  return ops::parse_json_path(*p);
+  return ops::parse_json_path(*p, root);
 }
 
 /// Write scope: table, `history` flag (default true), value size limit (--max-body-bytes).

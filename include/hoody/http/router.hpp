@@ -1,8 +1,14 @@
 // hoody/http/router.hpp — the route table: verb + pattern + metadata → handler.
 //
-// Patterns are literal segments and `{name}` captures ("/api/v1/sqlite/kv/{key}/incr"). A
-// capture matches one non-empty raw segment, so percent-encoded `/` (%2F) stays inside a key.
-// When several routes match, the one with fewer captures wins (literals before parameters).
+// Patterns are literal segments, `{name}` captures and at most one `{name+}` rest capture
+// ("/api/v1/sqlite/kv/{key+}/incr"). A `{name}` capture matches one non-empty raw segment (a
+// percent-encoded `/`, %2F, stays inside it); `{name+}` matches one or more segments and
+// captures them with their inner slashes, so "/kv/users/1/name" is the key "users/1/name".
+// Choosing among matches: a route without captures shadows every parameter route for every
+// verb ("/kv/snapshot" is never the key "snapshot"); otherwise the request's verb takes its
+// most specific route (more literal segments, then fewer captures), so "/kv/a/history" is the
+// history of key "a" for GET and the key "a/history" for PUT. Literals compare raw segments:
+// "/kv/%73napshot" is the key "snapshot".
 // Route metadata (`access`, `db`) tells the dispatcher which executor runs the handler and how
 // the database parameter is resolved; handlers never choose a thread.
 // Thread-safety: built once at start-up, then read-only and shared by all threads.
@@ -44,6 +50,7 @@ enum class db_use {
   none,               ///< the route takes no database
   existing,           ///< must exist: missing → 404 DATABASE_NOT_FOUND
   create_if_flagged,  ///< created when create_db_if_missing / auto_create is true
+  create_always,      ///< created when missing (POST /kv/batch/set, as the official CLI says)
   create_new,         ///< must not exist (409), created (POST /db/create)
 };
 
@@ -85,6 +92,15 @@ struct route {
   std::function<std::optional<response>(const api_error&)> render_error = {};
 };
 
+/// A pattern as shown to users (OpenAPI paths, metrics labels, docs): `{key+}` → `{key}`.
+[[nodiscard]] std::string public_pattern(std::string_view pattern);
+
+/// A route pattern split into segments once, at router::add.
+struct compiled_pattern {
+  std::vector<std::string> segments;
+  int rest = -1;  ///< index of the `{name+}` segment, or -1
+};
+
 struct match_result {
   const route* found = nullptr;  ///< null when nothing matched
   string_pairs params;           ///< decoded captures
@@ -93,6 +109,7 @@ struct match_result {
 
 class router {
  public:
+  /// Throws std::invalid_argument for a pattern with two rest captures.
   void add(route r);
   /// Matches a raw (percent-encoded) path. HEAD falls back to the GET route.
   [[nodiscard]] match_result match(verb method, std::string_view raw_path) const;
@@ -100,7 +117,7 @@ class router {
 
  private:
   std::vector<route> routes_;
-  std::vector<std::vector<std::string>> segments_;  ///< routes_[i].pattern split once at add()
+  std::vector<compiled_pattern> patterns_;  ///< routes_[i].pattern compiled once at add()
 };
 
 }  // namespace hoody::http

@@ -1,7 +1,8 @@
 // hoody/ops/json_path.hpp — the `path` parameter of the KV endpoints (read a leaf, update a leaf).
 //
 // Syntax: dot-separated segments `a.b.c`; array elements as `items[0]` or `items.0`; negative
-// indexes count from the end (`items[-1]` = last). An optional leading `$` / `$.` is ignored.
+// indexes count from the end (`items[-1]` = last). A leading `$` / `$.` is ignored, except for
+// the array operations (json_path_root::literal).
 // `\.`, `\[` and `\\` escape those characters inside a name. A numeric segment indexes an array
 // and names a member of an object. Pure functions on nlohmann::json; thread-safe.
 #pragma once
@@ -27,8 +28,16 @@ struct json_path {
   std::vector<json_path_segment> segments;
 };
 
+/// How a leading `$` is read.
+enum class json_path_root {
+  dollar_is_root,  ///< `$.a.b` / `$a` / `a.b` are the same path (GET, PUT, incr, decr)
+  literal,         ///< bare dotted paths: `$.items` is the member "$", then "items"
+                   ///< (push, pop, remove, as the official CLI documents for push)
+};
+
 /// Parses `text`; throws api_error(bad_request) `Invalid path: ...` when malformed or empty.
-[[nodiscard]] json_path parse_json_path(std::string_view text);
+[[nodiscard]] json_path parse_json_path(std::string_view text,
+                                        json_path_root root = json_path_root::dollar_is_root);
 
 /// The leaf at `path` or nullptr when a member/element on the way is missing. Throws
 /// api_error(bad_request) when the path goes through a scalar (or null) value or uses a

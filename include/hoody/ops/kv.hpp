@@ -95,10 +95,25 @@ struct kv_list_request {
   std::int64_t offset = 0;
 };
 
-/// GET /kv: `{"keys":[{key, content_type, size, expires_at, updated_at}], "count", "total",
-/// "limit", "offset", "has_more"}` (times in Unix ms). Reader-safe.
+/// Bytes of each value shown by GET /kv (the value preview).
+inline constexpr std::size_t list_value_preview_bytes = 256;
+
+/// GET /kv: `{"items":[{key, value, truncated, content_type, size, expires_at, updated_at,
+/// created_at}], "count" (rows here), "total" (all matching), "limit", "offset", "has_more"}`
+/// (times in Unix ms; `value` is the preview of value_preview). Reader-safe.
 [[nodiscard]] nlohmann::json kv_list(db::connection& conn, std::string_view table,
                                      const kv_list_request& req);
+
+struct value_preview_result {
+  std::string text;        ///< the preview (base64 when `base64`)
+  bool base64 = false;     ///< the bytes are not UTF-8 text
+  bool truncated = false;  ///< the value is longer than the preview
+};
+
+/// The preview of a value of `size` bytes whose first bytes are `head`: the text itself when
+/// it is valid UTF-8 (a character cut at the end of `head` is dropped whole), else `head` in
+/// base64. Pure.
+[[nodiscard]] value_preview_result value_preview(std::string_view head, std::int64_t size);
 
 // ---- atomic operations (each creates/updates one key; `path` addresses a leaf in a JSON doc)
 
