@@ -809,7 +809,7 @@
   const browse = { table: null, offset: 0, token: 0 };
 
   async function loadSchema() {
-    const r = await runTx([{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
+    const r = await runTx([{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_query_history' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
     const objects = queryObjects(r.results[0]);
     const withCols = objects.filter((o) => o.type === 'table' || o.type === 'view');
     const colsByName = {};

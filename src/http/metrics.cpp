@@ -127,8 +127,8 @@ void metrics::record_history_prune(std::uint64_t ops_deleted) noexcept {
   pruned_ops_.fetch_add(ops_deleted, std::memory_order_relaxed);
 }
 
-metrics::totals metrics::request_totals() const noexcept {
-  totals out;
+metrics::request_summary metrics::request_totals() const noexcept {
+  request_summary out;
   for (const auto& s : slots_) {
     out.requests += s->count.load(std::memory_order_relaxed);
     for (std::size_t i = 0; i < status_slots; ++i) {

@@ -47,7 +47,7 @@ class metrics {
   void record_history_prune(std::uint64_t ops_deleted) noexcept;
 
   /// Sums over every route, for GET /health's `counters`.
-  struct totals {
+  struct request_summary {
     std::uint64_t requests = 0;       ///< finished requests
     std::uint64_t client_errors = 0;  ///< answered 4xx
     std::uint64_t server_errors = 0;  ///< answered 5xx
@@ -55,7 +55,7 @@ class metrics {
     std::uint64_t ttl_rows_deleted = 0;
     std::uint64_t history_ops_pruned = 0;
   };
-  [[nodiscard]] totals request_totals() const noexcept;
+  [[nodiscard]] request_summary request_totals() const noexcept;
 
   /// The whole exposition text (`databases` may be null in tests).
   [[nodiscard]] std::string render(const db::database_cache* databases, double uptime_s) const;
