@@ -273,8 +273,7 @@ TEST(time_travel_e2e_perf, DISABLED_perf_100k_ops_http) {
   constexpr int n = 100'000;
   const std::int64_t t0 = 1'700'000'000'000;
   {
-    hoody::test::tt_db db(dir.path() / "perf.db");
-    db.keep_file();
+    hoody::test::tt_db db(dir.path() / "perf.db");  // kept: the server opens it next
     db.conn().exec("BEGIN");
     for (int i = 1; i <= n; ++i) {
       db.set("hot", std::to_string(i), t0 + i * 10);

@@ -24,33 +24,16 @@ class sql_fixture : public ::testing::Test {
   /// Runs a POST /db body on the writer inside BEGIN IMMEDIATE; commits on success, rolls back
   /// on error (like the dispatcher) and rethrows.
   nlohmann::json run(const nlohmann::json& body) {
-    writer_->exec("BEGIN IMMEDIATE");
-    try {
-      const auto req = ops::parse_sql_request(body);
-      auto out = ops::execute_sql_request(*writer_, req);
-      writer_->exec("COMMIT");
-      return nlohmann::json::parse(out.body);
-    } catch (...) {
-      if (writer_->in_transaction()) {
-        writer_->exec("ROLLBACK");
-      }
-      throw;
-    }
+    return db_.in_write_transaction([&](db::connection& conn) { return execute(conn, body); });
   }
 
   /// Same on the reader inside a read transaction.
   nlohmann::json run_reader(const nlohmann::json& body) {
-    auto& r = reader();
-    r.exec("BEGIN");
-    try {
-      const auto req = ops::parse_sql_request(body);
-      auto out = ops::execute_sql_request(r, req);
-      r.exec("COMMIT");
-      return nlohmann::json::parse(out.body);
-    } catch (...) {
-      r.exec("ROLLBACK");
-      throw;
-    }
+    return db_.in_read_transaction([&](db::connection& conn) { return execute(conn, body); });
+  }
+
+  static nlohmann::json execute(db::connection& conn, const nlohmann::json& body) {
+    return nlohmann::json::parse(ops::execute_sql_request(conn, ops::parse_sql_request(body)).body);
   }
 
   /// The api_error a body produces (fails the test if none).

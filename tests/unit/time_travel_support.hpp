@@ -1,6 +1,6 @@
-// tests/unit/time_travel_support.hpp — a temp KV database and a minimal KV writer for the
-// time-travel unit and property tests. Writes go through ops::record_change exactly like the KV
-// handlers do, with synthetic timestamps. One fixture per test thread.
+// tests/unit/time_travel_support.hpp — a temp KV database (support/temp_db.hpp) and a minimal KV
+// writer for the time-travel unit and property tests. Writes go through ops::record_change exactly
+// like the KV handlers do, with synthetic timestamps. One fixture per test thread.
 #pragma once
 
 #include "hoody/core/error.hpp"
@@ -9,44 +9,26 @@
 #include "hoody/ops/kv_schema.hpp"
 #include "hoody/ops/time_travel.hpp"
 
+#include "support/temp_db.hpp"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 
 namespace hoody::test {
 
 class tt_db {
  public:
-  explicit tt_db(std::filesystem::path file = {}) {
-    db::mark_db_thread();
-    file_ = !file.empty()
-                ? std::move(file)
-                : std::filesystem::temp_directory_path() /
-                      ("time_travel_test_" + std::to_string(std::random_device{}()) + ".db");
-    db::connection_options opts;
-    opts.create = true;
-    conn_ = std::make_unique<db::connection>(file_, opts);
+  /// `file`: a database file of the caller's (kept); default: a temp file removed afterwards.
+  explicit tt_db(const std::filesystem::path& file = {})
+      : db_(temp_db::existing_file{file}, "time_travel") {
     ops::ensure_kv_tables(*conn_, table);
-  }
-  tt_db(const tt_db&) = delete;
-  tt_db& operator=(const tt_db&) = delete;
-  ~tt_db() {
-    conn_.reset();
-    if (keep_) {
-      return;
-    }
-    std::filesystem::remove(file_);
-    std::filesystem::remove(file_.string() + "-wal");
-    std::filesystem::remove(file_.string() + "-shm");
   }
 
   db::connection& conn() { return *conn_; }
-  /// Keeps the file on destruction (closes the connection only).
-  void keep_file() { keep_ = true; }
 
   /// The live value (nullopt when missing or expired at `now_ms`).
   std::optional<ops::kv_value> live(const std::string& key, std::int64_t now_ms) {
@@ -106,9 +88,8 @@ class tt_db {
   const std::string table = "kv_store";
 
  private:
-  std::filesystem::path file_;
-  std::unique_ptr<db::connection> conn_;
-  bool keep_ = false;
+  temp_db db_;
+  db::connection* conn_ = &db_.writer();
 };
 
 /// Runs `fn` and returns the api_error's HTTP status (0 when nothing was thrown).
