@@ -107,6 +107,12 @@ int mint(const hoody::config& cfg, const mint_options& o, bool share) {
       std::cerr << "hoody-sqlite: --ttl must be a positive duration (3600, 90s, 15m, 1h, 7d)\n";
       return 2;
     }
+    for (const auto& db : o.databases) {
+      if (db.empty()) {
+        std::cerr << "hoody-sqlite: --db must not be empty\n";
+        return 2;
+      }
+    }
     const std::int64_t now = unix_now_s();
     if (share) {
       const auto keys = auth::key_set::load(cfg.jwt_key_file);

@@ -6,6 +6,7 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -404,18 +405,23 @@ jwt_result verify_jwt(std::string_view token, const key_set& keys, std::int64_t 
     result.error = "malformed JWT (bad base64url)";
     return result;
   }
+  // The header is read before anything is verified: keep it small and flat. The payload is
+  // parsed only once the signature proved that a key holder wrote it.
   json header;
-  json payload;
-  try {
-    header = json::parse(*header_text);
-    payload = json::parse(*payload_text);
-  } catch (const json::exception&) {
-    result.error = "malformed JWT (header or payload is not JSON)";
+  if (header_text->size() > 1024 ||
+      std::count_if(header_text->begin(), header_text->end(),
+                    [](char c) { return c == '{' || c == '['; }) > 8) {
+    result.error = "malformed JWT (header too large or nested)";
     return result;
   }
-  if (!header.is_object() || !payload.is_object() || !header.contains("alg") ||
-      !header["alg"].is_string()) {
-    result.error = "malformed JWT (header needs \"alg\", payload must be an object)";
+  try {
+    header = json::parse(*header_text);
+  } catch (const json::exception&) {
+    result.error = "malformed JWT (header is not JSON)";
+    return result;
+  }
+  if (!header.is_object() || !header.contains("alg") || !header["alg"].is_string()) {
+    result.error = "malformed JWT (header needs \"alg\")";
     return result;
   }
   if (header.contains("crit")) {
@@ -447,6 +453,17 @@ jwt_result verify_jwt(std::string_view token, const key_set& keys, std::int64_t 
   }
   if (!verified) {
     result.error = "token signature does not verify";
+    return result;
+  }
+  json payload;
+  try {
+    payload = json::parse(*payload_text);
+  } catch (const json::exception&) {
+    result.error = "malformed JWT (payload is not JSON)";
+    return result;
+  }
+  if (!payload.is_object()) {
+    result.error = "malformed JWT (payload must be an object)";
     return result;
   }
   // Claims, once the signature is known to be genuine.

@@ -418,6 +418,8 @@ TEST_F(ops_scoped_auth_e2e, token_and_share_commands_mint_usable_credentials) {
   EXPECT_EQ(r.json()["resultSet"][0]["x"], 42);
   // Bad input: exit code 2 (command line), nothing printed on stdout.
   EXPECT_EQ(run("'" + bin + "' token --db x --ttl 0" + keys + "; echo rc=$?"), "rc=2");
+  EXPECT_EQ(run("'" + bin + "' token --db ''" + keys + " 2>/dev/null; echo rc=$?"), "rc=2");
+  EXPECT_EQ(run("'" + bin + "' token --db x 2>/dev/null; echo rc=$?"), "rc=2");  // no key file
   EXPECT_EQ(run("'" + bin + "' token --db x --access root" + keys + " 2>/dev/null; echo rc=$?"),
             "rc=2");
 }

@@ -217,6 +217,18 @@ TEST(tokens, malformed_and_confused_tokens_are_refused) {
   const auto forged =
       good.substr(0, good.find('.')) + "." + base64url_encode(escalated.dump()) + "." + sig;
   EXPECT_EQ(verify_jwt(forged, keys, now).error, "token signature does not verify");
+  // An unsigned junk payload is never parsed: the signature fails first.
+  const auto junk =
+      good.substr(0, good.find('.')) + "." + base64url_encode(std::string(5000, '[')) + "." + sig;
+  EXPECT_EQ(verify_jwt(junk, keys, now).error, "token signature does not verify");
+  const auto deep =
+      base64url_encode(R"({"alg":"HS256","x":[[[[[[[[[[1]]]]]]]]]]})") + "." + payload;
+  EXPECT_NE(verify_jwt(deep + "." + sig, keys, now).error.find("too large or nested"),
+            std::string::npos);
+  const auto not_json = base64url_encode(R"({"alg":"HS256"})") + "." + base64url_encode("[1]");
+  EXPECT_NE(verify_jwt(not_json + "." + base64url_encode(hmac_sha256(secret, not_json)), keys, now)
+                .error.find("payload must be an object"),
+            std::string::npos);
   const auto crit = base64url_encode(R"({"alg":"HS256","crit":["x"]})") + "." + payload;
   EXPECT_NE(verify_jwt(crit + "." + base64url_encode(hmac_sha256(secret, crit)), keys, now)
                 .error.find("crit"),
