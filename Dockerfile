@@ -13,7 +13,7 @@ RUN make build BUILD_DIR=build JOBS="$(nproc)"
 
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update && apt-get install -y --no-install-recommends \
-        libsqlite3-0 libspdlog1.10 libfmt9 curl ca-certificates \
+        libsqlite3-0 libspdlog1.10 libfmt9 libssl3 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin hoody \
     && mkdir -p /data && chown hoody:hoody /data

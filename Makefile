@@ -12,7 +12,7 @@ export CCACHE_NOHASHDIR := true
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 BUILD_PACKAGES := cmake ninja-build g++ pkg-config ccache libboost1.81-dev libsqlite3-dev \
-                  nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev clang-format-14
+                  nlohmann-json3-dev libspdlog-dev libcli11-dev libgtest-dev clang-format-14 libssl-dev
 # chromium, nodejs and npm are installed by tests/browser/run.sh only when missing (a machine may
 # already have a newer Node.js from another source, which apt must not replace).
 TEST_PACKAGES  := curl

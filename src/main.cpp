@@ -1,7 +1,9 @@
 // hoody-sqlite: command line → config → server.run(). Every flag --x-y has the environment
 // twin HOODY_SQLITE_X_Y. Exit codes: 0 clean stop, 1 start-up failure, 2 bad command line.
+// Subcommands `token` and `share` print a JWT / a share link made with --jwt-key-file and exit.
 #include "hoody/core/config.hpp"
 #include "hoody/http/server.hpp"
+#include "hoody/http/tokens.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -11,9 +13,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <thread>
 
 namespace {
@@ -76,6 +80,72 @@ bool write_port_file(const std::filesystem::path& file, std::uint16_t port) {
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);  // atomic: readers never see a partial file
   return !ec;
+}
+
+// `hoody-sqlite token` and `hoody-sqlite share` (docs/security.md).
+struct mint_options {
+  std::vector<std::string> databases;
+  std::string access = "read";
+  std::string ttl = "1h";
+  std::string subject;
+  std::filesystem::path private_key_file;
+  std::string sql;
+  std::string base_url;
+};
+
+std::int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+int mint(const hoody::config& cfg, const mint_options& o, bool share) {
+  namespace auth = hoody::http::auth;
+  try {
+    const auto ttl = auth::parse_duration(o.ttl);
+    if (!ttl) {
+      std::cerr << "hoody-sqlite: --ttl must be a positive duration (3600, 90s, 15m, 1h, 7d)\n";
+      return 2;
+    }
+    for (const auto& db : o.databases) {
+      if (db.empty()) {
+        std::cerr << "hoody-sqlite: --db must not be empty\n";
+        return 2;
+      }
+    }
+    const std::int64_t now = unix_now_s();
+    if (share) {
+      const auto keys = auth::key_set::load(cfg.jwt_key_file);
+      const std::string base =
+          o.base_url.empty() ? "http://127.0.0.1:" + std::to_string(cfg.port) : o.base_url;
+      std::cout << base
+                << auth::share_link(keys, "/api/v1/sqlite/query", o.databases.front(), o.sql,
+                                    now + *ttl)
+                << "\n";
+      return 0;
+    }
+    const auto level = auth::parse_level(o.access);
+    const auto payload = auth::token_payload(o.databases, *level, now, *ttl, o.subject);
+    if (!o.private_key_file.empty()) {
+      std::ifstream in(o.private_key_file, std::ios::binary);
+      if (!in) {
+        throw std::runtime_error("cannot read " + o.private_key_file.string());
+      }
+      const std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      std::cout << auth::sign_jwt_ed25519(payload, pem) << "\n";
+      return 0;
+    }
+    const auto keys = auth::key_set::load(cfg.jwt_key_file);
+    if (keys.hs256.empty()) {
+      throw std::runtime_error("no hs256 secret in " + cfg.jwt_key_file.string() +
+                               " (EdDSA tokens need --jwt-private-key-file)");
+    }
+    std::cout << auth::sign_jwt_hs256(payload, keys.hs256.front()) << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "hoody-sqlite: " << e.what() << "\n";
+    return 1;
+  }
 }
 
 }  // namespace
@@ -154,6 +224,9 @@ int main(int argc, char** argv) {
          "Bearer token required for every request but /health and the web UI (empty = open)");
   option(app, "--read-only-token", cfg.read_only_token,
          "Bearer token allowed only GET/HEAD requests (reads)");
+  option(app, "--jwt-key-file", cfg.jwt_key_file,
+         "Keys for JWT bearer tokens and share links: hs256/share secret lines, Ed25519 PEM "
+         "public keys (docs/security.md)");
   option(app, "--cors-origin", cfg.cors_origin,
          "Origins allowed by CORS: comma-separated list or * (empty = no CORS headers)");
   option(app, "--history-max-age", cfg.history_max_age_s,
@@ -166,6 +239,30 @@ int main(int argc, char** argv) {
          "Seconds between time-travel retention runs per database")
       ->check(CLI::Range(1, 86400));
 
+  // Subcommands: server flags (--jwt-key-file, --port) may come before or after their name.
+  app.fallthrough();
+  mint_options mo;
+  auto* token_cmd = app.add_subcommand(
+      "token", "Print a JWT signed with the hs256 secret of --jwt-key-file (or an Ed25519 key)");
+  token_cmd->add_option("--db", mo.databases, "Database names or prefixes (app*), repeatable")
+      ->required();
+  token_cmd->add_option("--access", mo.access, "read, write or admin")
+      ->check(CLI::IsMember({"read", "write", "admin"}))
+      ->capture_default_str();
+  token_cmd->add_option("--ttl", mo.ttl, "Lifetime: seconds or 90s, 15m, 1h, 7d")
+      ->capture_default_str();
+  token_cmd->add_option("--sub", mo.subject, "Subject claim (who the token is for)");
+  token_cmd->add_option("--jwt-private-key-file", mo.private_key_file,
+                        "Sign EdDSA with this Ed25519 private key (PEM) instead of HS256");
+  auto* share_cmd = app.add_subcommand(
+      "share", "Print a share link for one read-only query, signed with --jwt-key-file");
+  share_cmd->add_option("--db", mo.databases, "Database name")->required()->expected(1);
+  share_cmd->add_option("--sql", mo.sql, "The read-only SELECT/WITH query")->required();
+  share_cmd->add_option("--ttl", mo.ttl, "Lifetime: seconds or 90s, 15m, 1h, 7d")
+      ->capture_default_str();
+  share_cmd->add_option("--base-url", mo.base_url,
+                        "Prefix of the printed link (default http://127.0.0.1:<--port>)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -175,6 +272,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   cfg.synchronous = cfg.synchronous == "FULL" || cfg.synchronous == "full" ? "FULL" : "NORMAL";
+  if (token_cmd->parsed() || share_cmd->parsed()) {
+    if (cfg.jwt_key_file.empty() && mo.private_key_file.empty()) {
+      std::cerr << "hoody-sqlite: --jwt-key-file (or HOODY_SQLITE_JWT_KEY_FILE) is required\n";
+      return 2;
+    }
+    return mint(cfg, mo, share_cmd->parsed());
+  }
 
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");

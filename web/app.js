@@ -776,7 +776,7 @@
     });
   }
 
-  function share() {
+  async function share() {
     const statements = splitSql(editor().value);
     const box = $('#share-box');
     if (statements.length !== 1 || !['SELECT', 'WITH'].includes(firstKeyword(statements[0]))) {
@@ -785,10 +785,22 @@
       return;
     }
     hideSqlError();
-    const url = location.origin + API + '/query?db=' + encodeURIComponent(state.db) + '&sql=' + base64url(statements[0]);
+    let url = location.origin + API + '/query?db=' + encodeURIComponent(state.db) + '&sql=' + base64url(statements[0]);
+    let note = 'Anyone who can reach this server can open this link; it only reads.';
+    // With a token, ask the server for a signed link (POST /share, docs/security.md): it opens
+    // without a token until it expires. Without a share secret (or an admin token) keep the plain link.
+    if (authToken()) {
+      try {
+        const signed = await api('POST', '/share', { query: { db: state.db }, body: { sql: statements[0], ttl: 7 * 86400 }, tokenRetry: true });
+        url = location.origin + signed.url;
+        note = 'Signed link: opens without a token until ' + new Date(signed.exp * 1000).toLocaleString() + ', for this one query.';
+      } catch (e) {
+        note = 'This link needs a token to open (' + errMessage(e) + ').';
+      }
+    }
     $('#share-url').value = url;
     $('#share-open').href = url;
-    $('#share-note').textContent = $('#sql-params').value.trim() ? 'Note: parameters are not part of a shared link.' : 'Anyone who can reach this server can open this link; it only reads.';
+    $('#share-note').textContent = $('#sql-params').value.trim() ? 'Note: parameters are not part of a shared link.' : note;
     box.hidden = false;
     $('#share-url').select();
     copyText(url, true);

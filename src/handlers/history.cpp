@@ -132,13 +132,22 @@ void register_history_routes(http::router& router) {
   router.add({http::verb::get, p, mode, http::db_use::existing,
               "List the query history of a database, newest first (limit: default 100, max 1000)",
               list_history});
-  router.add({http::verb::delete_, p, mode, http::db_use::existing,
-              "Clear the query history of a database", clear_history});
+  http::route clear{
+      http::verb::delete_, p, mode, http::db_use::existing, "Clear the query history of a database",
+      clear_history};
+  clear.admin = true;  // scoped tokens: history clearing needs `admin`
+  router.add(std::move(clear));
   router.add({http::verb::get, p + "/stats", mode, http::db_use::existing,
               "Query history statistics: counts, errors, durations (avg, max, p50, p95)",
               history_stats});
-  router.add({http::verb::delete_, p + "/{index}", mode, http::db_use::existing,
-              "Delete one query history entry by its id (as listed)", delete_entry});
+  http::route remove{http::verb::delete_,
+                     p + "/{index}",
+                     mode,
+                     http::db_use::existing,
+                     "Delete one query history entry by its id (as listed)",
+                     delete_entry};
+  remove.admin = true;
+  router.add(std::move(remove));
 }
 
 }  // namespace hoody::handlers

@@ -4,6 +4,7 @@
 
 #include "hoody/core/error.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/http/access_control.hpp"  // required_level: each operation's token scope
 
 #include <algorithm>
 #include <cmath>
@@ -126,6 +127,18 @@ const std::map<std::string, route_doc>& route_docs() {
                            "optional) or raw SQL",
                            true)}),
         nullptr, json{{"200", ok("Rows", ref("QueryResponse"))}}, "sql"};
+    d["POST " + api("/share")] = {
+        json::array(),
+        json_body(object_of(
+            {{"sql", type("string")},
+             {"ttl",
+              {{"type", "integer"}, {"minimum", 1}, {"maximum", 2592000}, {"default", 3600}}}})),
+        json{{"200", ok("A link for GET /query that needs no token until exp",
+                        object_of({{"url", type("string")},
+                                   {"db", type("string")},
+                                   {"exp", type("integer")},
+                                   {"sig", type("string")}}))}},
+        "sql"};
     d["GET " + api("/history")] = {
         json::array({param("limit", "integer", "Entries (default 100, max 1000)")}), nullptr,
         json{{"200", ok("Executed SQL, newest first",
@@ -357,8 +370,21 @@ json components() {
                                         {"complete", type("boolean")},
                                         {"dest_path", type("string")},
                                         {"size_bytes", type("integer")}});
+  const json bearer = {
+      {"type", "http"},
+      {"scheme", "bearer"},
+      {"description",
+       "--auth-token (everything), --read-only-token (GET/HEAD), or a JWT (HS256 or EdDSA, "
+       "verified with --jwt-key-file) with claims db (names or prefix*) and access "
+       "(read|write|admin): see x-hoody-access on each operation and docs/security.md"}};
+  const auto share_param = [](const char* name, const char* what) {
+    return json{{"type", "apiKey"}, {"in", "query"}, {"name", name}, {"description", what}};
+  };
   return {{"schemas", s},
-          {"securitySchemes", {{"bearerAuth", {{"type", "http"}, {"scheme", "bearer"}}}}}};
+          {"securitySchemes",
+           {{"bearerAuth", bearer},
+            {"shareLinkSig", share_param("sig", "Share link: HMAC-SHA256 over db, sql and exp")},
+            {"shareLinkExp", share_param("exp", "Share link: expiry, Unix seconds")}}}};
 }
 
 std::string doc_key(http::verb v, const std::string& pattern) {
@@ -433,6 +459,16 @@ json operation_for(const http::route& r, const route_doc* doc, std::string_view 
   op["responses"] = responses;
   if (r.open) {
     op["security"] = json::array();  // no token needed
+  } else {
+    op["x-hoody-access"] = std::string(http::auth::to_string(http::required_level(r, {})));
+  }
+  if (r.share_link) {
+    op["security"] =
+        json::array({{{"bearerAuth", json::array()}},
+                     {{"shareLinkSig", json::array()}, {"shareLinkExp", json::array()}},
+                     json::object()});
+    op["parameters"].push_back(param("exp", "integer", "Share link expiry (Unix seconds)"));
+    op["parameters"].push_back(param("sig", "string", "Share link signature (POST /share)"));
   }
   return op;
 }

@@ -12,6 +12,7 @@ void register_all_routes(http::router& router) {
   register_batch_routes(router);
   register_time_travel_routes(router);
   register_maintenance_routes(router);
+  register_share_routes(router);
   register_openapi_routes(router);
   register_metrics_routes(router);
   register_ui_routes(router);

@@ -234,9 +234,15 @@ void register_sql_routes(http::router& router) {
     }
   };
   router.add(std::move(create));
-  router.add({http::verb::get, p + "/query", http::access::read, http::db_use::existing,
-              "Run one read-only SELECT/WITH query given as base64 or raw SQL (shareable URL)",
-              get_query});
+  http::route query{
+      http::verb::get,
+      p + "/query",
+      http::access::read,
+      http::db_use::existing,
+      "Run one read-only SELECT/WITH query given as base64 or raw SQL (shareable URL)",
+      get_query};
+  query.share_link = true;  // exp + sig open it without a token (access_control.hpp)
+  router.add(std::move(query));
 }
 
 }  // namespace hoody::handlers

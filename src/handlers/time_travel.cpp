@@ -162,10 +162,15 @@ void register_time_travel_routes(http::router& router) {
               "The whole KV table as of timestamp (prefix, limit)", table_snapshot});
   router.add({verb::get, kv + "/diff", access::read, db_use::existing,
               "Created/modified/deleted keys between from and to (keys=k1,k2)", table_diff});
-  router.add({verb::post, kv + "/rollback", access::write, db_use::existing,
-              "Roll the table (or keys / all but exclude_keys) back to to_timestamp; preview "
-              "unless confirm=yes",
-              table_rollback});
+  http::route table{verb::post,
+                    kv + "/rollback",
+                    access::write,
+                    db_use::existing,
+                    "Roll the table (or keys / all but exclude_keys) back to to_timestamp; "
+                    "preview unless confirm=yes",
+                    table_rollback};
+  table.admin = true;  // scoped tokens: table rollback needs `admin`
+  router.add(std::move(table));
 }
 
 }  // namespace hoody::handlers

@@ -2,6 +2,7 @@
 
 #include "hoody/core/error.hpp"
 #include "hoody/http/response_render.hpp"
+#include "hoody/ops/sql.hpp"  // decode_query_sql: share links sign the decoded SQL
 
 #include <algorithm>
 #include <cctype>
@@ -58,32 +59,155 @@ bool constant_time_equals(std::string_view a, std::string_view b) noexcept {
   return diff == 0;
 }
 
-std::optional<response> check_access(const config& cfg, const request& req, const route* r) {
-  if (cfg.auth_token.empty() && cfg.read_only_token.empty()) {
-    return std::nullopt;
+auth::level required_level(const route& r, const request& req) {
+  using auth::level;
+  if (r.admin || r.mode == access::exclusive) {
+    return level::admin;
+  }
+  level need = r.mode == access::write ? level::write : level::read;
+  if (r.db == db_use::create_if_flagged) {
+    bool create = true;  // a malformed flag is refused later (400); until then assume a create
+    try {
+      create = req.flag("create_db_if_missing", false) || req.flag("auto_create", false);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): `create` stays true
+    }
+    if (create) {
+      need = level::write;
+    }
+  }
+  return need;
+}
+
+namespace {
+
+bool reads_only(const request& req) {
+  return req.method == verb::get || req.method == verb::head;
+}
+
+std::optional<std::string> database_name(const request& req) {
+  if (auto db = req.query_param("db")) {
+    return db;
+  }
+  return req.query_param("path");
+}
+
+response forbidden(std::string message) {
+  return error_response(api_error(errc::forbidden, std::move(message)));
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    out += out.empty() ? "" : ", ";
+    out += item;
+  }
+  return out;
+}
+
+// GET /query?db&sql&exp&sig: a signed share link opens exactly that query until exp.
+access_decision share_link_decision(const auth::key_set& keys, const request& req,
+                                    std::int64_t now_s) {
+  access_decision d;
+  d.may_write = false;
+  const auto db = database_name(req);
+  const auto sql = req.query_param("sql");
+  const auto exp = req.query_param("exp");
+  const auto sig = req.query_param("sig");
+  if (!db || !sql || !exp || !sig) {
+    d.denied = unauthorized("invalid share link: it needs db, sql, exp and sig");
+    return d;
+  }
+  std::string decoded;
+  try {
+    decoded = ops::decode_query_sql(*sql);
+  } catch (...) {
+    d.denied = unauthorized("invalid share link: sql cannot be decoded");
+    return d;
+  }
+  if (auto why = auth::check_share_link(keys, *db, decoded, *exp, *sig, now_s); !why.empty()) {
+    d.denied = unauthorized(std::move(why));
+  }
+  return d;
+}
+
+// A verified JWT: its databases and access level against the route's metadata.
+access_decision scope_decision(const auth::claims& c, const request& req, const route* r) {
+  access_decision d;
+  if (r == nullptr) {
+    return d;  // 404 / 405 follow
+  }
+  if (r->db != db_use::none) {
+    if (const auto name = database_name(req); name && !c.allows_database(*name)) {
+      d.denied = forbidden("token scope does not include database '" + *name +
+                           "' (the token allows: " + joined(c.databases) + ")");
+      return d;
+    }
+  }
+  const auto need = required_level(*r, req);
+  if (c.access < need) {
+    d.denied = forbidden("token access '" + std::string(auth::to_string(c.access)) +
+                         "' does not allow this request (it needs '" +
+                         std::string(auth::to_string(need)) + "')");
+    return d;
+  }
+  d.may_write =
+      !(r->mode == access::read_then_write && !reads_only(req) && c.access < auth::level::write);
+  return d;
+}
+
+}  // namespace
+
+response write_refused_response() {
+  return forbidden(
+      "token access 'read' does not allow writes: this request would write (it "
+      "needs 'write')");
+}
+
+access_decision authorize(const config& cfg, const auth::key_set& keys, const request& req,
+                          const route* r, std::int64_t now_s) {
+  access_decision d;
+  if (cfg.auth_token.empty() && cfg.read_only_token.empty() && !keys.has_jwt_keys()) {
+    return d;
   }
   if (r != nullptr && r->open) {
-    return std::nullopt;
+    return d;
+  }
+  if (r != nullptr && r->share_link && (req.has_query_param("sig") || req.has_query_param("exp"))) {
+    return share_link_decision(keys, req, now_s);
   }
   const auto token = bearer_token(req.header("authorization"));
   if (!token) {
-    return unauthorized("missing bearer token: send Authorization: Bearer <token>");
+    d.denied = unauthorized("missing bearer token: send Authorization: Bearer <token>");
+    return d;
   }
   // Both comparisons always run, so the time does not tell which token matched.
   const bool full = !cfg.auth_token.empty() && constant_time_equals(*token, cfg.auth_token);
   const bool read_only =
       !cfg.read_only_token.empty() && constant_time_equals(*token, cfg.read_only_token);
   if (full) {
-    return std::nullopt;
+    return d;
   }
-  if (!read_only) {
-    return unauthorized("invalid bearer token");
+  if (read_only) {
+    if (!reads_only(req)) {
+      d.denied = forbidden("the read-only token allows only GET and HEAD requests");
+    }
+    return d;
   }
-  if (req.method == verb::get || req.method == verb::head) {
-    return std::nullopt;
+  if (!keys.has_jwt_keys()) {
+    d.denied = unauthorized("invalid bearer token");
+    return d;
   }
-  return error_response(
-      api_error(errc::forbidden, "the read-only token allows only GET and HEAD requests"));
+  auto verified = auth::verify_jwt(*token, keys, now_s);
+  if (!verified.valid) {
+    d.denied = unauthorized("invalid bearer token: " + verified.error);
+    return d;
+  }
+  return scope_decision(*verified.valid, req, r);
+}
+
+std::optional<response> check_access(const config& cfg, const request& req, const route* r) {
+  static const auth::key_set no_keys;
+  return authorize(cfg, no_keys, req, r, 0).denied;
 }
 
 cors_policy cors_policy::parse(std::string_view spec) {

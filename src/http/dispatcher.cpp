@@ -95,7 +95,8 @@ struct dispatcher::pending {
   std::any carry;                          ///< context::carry, kept from reader to writer run
   response result;
   dispatcher::completion complete;
-  std::string cache_key;                     ///< set when the answer may be cached
+  bool may_write = true;  ///< false: a requires_writer hand-over is refused 403 (access_decision)
+  std::string cache_key;  ///< set when the answer may be cached
   std::optional<db::data_version> cache_at;  ///< version read before the read job was queued
 };
 
@@ -149,7 +150,14 @@ void store_in_cache(const pending& p, db::database& database) {
 }  // namespace
 
 dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
-    : routes_(routes), svc_(svc), exec_(exec), cors_(cors_policy::parse(svc.cfg.cors_origin)) {}
+    : routes_(routes),
+      svc_(svc),
+      exec_(exec),
+      cors_(cors_policy::parse(svc.cfg.cors_origin)),
+      keys_(svc.cfg.jwt_key_file.empty() ? auth::key_set{}
+                                         : auth::key_set::load(svc.cfg.jwt_key_file)) {
+  svc_.auth_keys = &keys_;
+}
 
 void dispatcher::dispatch(request req, completion complete) {
   in_flight_.fetch_add(1);
@@ -189,8 +197,9 @@ void dispatcher::dispatch(request req, completion complete) {
     done(cors_.preflight());  // before auth: browsers send no token here
     return;
   }
-  if (auto denied = check_access(svc_.cfg, req, m.found)) {
-    done(std::move(*denied));
+  auto decision = authorize(svc_.cfg, keys_, req, m.found, ops::unix_now_ms() / 1000);
+  if (decision.denied) {
+    done(std::move(*decision.denied));
     return;
   }
   if (m.found == nullptr) {
@@ -217,12 +226,14 @@ void dispatcher::dispatch(request req, completion complete) {
     }
     return;
   }
-  run_on_database(std::make_shared<const request>(std::move(req)), r, std::move(done));
+  run_on_database(std::make_shared<const request>(std::move(req)), r, std::move(done),
+                  decision.may_write);
 }
 
 void dispatcher::run_on_database(std::shared_ptr<const request> req, const route& r,
-                                 completion complete) {
+                                 completion complete, bool may_write) {
   auto p = std::make_shared<pending>();
+  p->may_write = may_write;
   p->req = std::move(req);
   p->r = &r;
   p->svc = &svc_;
@@ -340,6 +351,10 @@ void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::d
                             try {
                               std::rethrow_exception(error);
                             } catch (const db::requires_writer&) {
+                              if (!p->may_write) {
+                                p->complete(write_refused_response());
+                                return;
+                              }
                               write();
                               return;
                             } catch (...) {  // NOLINT(bugprone-empty-catch): reported below

@@ -603,3 +603,47 @@ for (const [label, viewport] of [['phone', PHONE], ['tablet', TABLET]]) {
     assertNoConsoleErrors(errors);
   });
 }
+
+test('share link with a token: the console asks POST /share for a signed link that needs no token', async (t) => {
+  // A second server with --auth-token and a key file (docs/security.md, share links).
+  const dir = await mkdtemp(join(tmpdir(), 'hoody-ui-auth-'));
+  const { writeFile } = await import('node:fs/promises');
+  await writeFile(join(dir, 'keys'), 'hs256 browser-test-secret-0123456789abcdef012345\n');
+  const portFile = join(dir, 'port');
+  const srv = spawn(BIN, ['--port', '0', '--port-file', portFile, '--data-dir', dir, '--auth-token', 'full',
+    '--jwt-key-file', join(dir, 'keys')], { stdio: 'ignore' });
+  t.after(async () => {
+    const done = new Promise((r) => srv.once('exit', r));
+    srv.kill('SIGTERM');
+    await done;
+    await rm(dir, { recursive: true, force: true });
+  });
+  let port = 0;
+  for (let i = 0; i < 600 && !port; i++) {
+    try { port = Number((await readFile(portFile, 'utf8')).trim()) || 0; } catch { await sleep(50); }
+  }
+  assert.ok(port, 'second server did not start');
+  const origin = `http://127.0.0.1:${port}`;
+  const auth = { 'Content-Type': 'application/json', Authorization: 'Bearer full' };
+  const created = await fetch(`${origin}/api/v1/sqlite/db?db=s&create_db_if_missing=true`, { method: 'POST', headers: auth,
+    body: JSON.stringify({ transaction: [{ statement: 'CREATE TABLE t(x)' }, { statement: 'INSERT INTO t VALUES (5)' }] }) });
+  assert.equal(created.status, 200);
+  const context = await browser.newContext({ viewport: LAPTOP });
+  t.after(() => context.close());
+  await context.addInitScript(() => localStorage.setItem('hoody-sqlite.token', 'full'));
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  await page.goto(`${origin}/#db=s&view=sql`);
+  await page.waitForFunction(() => window.hoody !== undefined);
+  await page.fill('#sql-editor', 'SELECT x FROM t');
+  await page.click('#share-btn');
+  await page.locator('#share-box').waitFor({ state: 'visible' });
+  const link = await page.inputValue('#share-url');
+  assert.match(link, new RegExp(`^${origin}/api/v1/sqlite/query\\?db=s&sql=[A-Za-z0-9_-]+&exp=\\d+&sig=[A-Za-z0-9_-]+$`));
+  assert.match(await page.textContent('#share-note'), /Signed link/);
+  const open = await fetch(link);  // no Authorization header
+  assert.equal(open.status, 200);
+  assert.deepEqual((await open.json()).resultSet, [{ x: 5 }]);
+  const tampered = await fetch(link.replace(/exp=(\d+)/, (m, e) => `exp=${Number(e) + 1}`));
+  assert.equal(tampered.status, 401);
+});

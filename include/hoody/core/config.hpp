@@ -37,6 +37,7 @@ struct config {
   // Operations (docs/operations.md).
   std::string auth_token;              ///< Bearer token for everything; empty = no auth
   std::string read_only_token;         ///< Bearer token for GET/HEAD only; empty = none
+  std::filesystem::path jwt_key_file;  ///< JWT keys + share secret (http/tokens.hpp); empty = none
   std::string cors_origin;             ///< comma-separated allowed origins or "*"; empty = no CORS
   std::int64_t history_max_age_s = 0;  ///< time-travel retention by age; 0 = forever
   std::int64_t history_max_ops_per_key = 0;  ///< retention by count per key; 0 = unlimited

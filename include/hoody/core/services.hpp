@@ -16,6 +16,9 @@ class memory_query_history;
 namespace hoody::http {
 class metrics;
 }
+namespace hoody::http::auth {
+struct key_set;
+}
 
 namespace hoody {
 
@@ -26,6 +29,8 @@ struct services {
   ops::memory_query_history& query_history;  ///< for databases the server cannot write
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   http::metrics* metrics = nullptr;  ///< set by the server; lock-free recorders (metrics.hpp)
+  /// The --jwt-key-file keys (immutable); set by the dispatcher, which loads and owns them.
+  const http::auth::key_set* auth_keys = nullptr;
 };
 
 }  // namespace hoody

@@ -26,5 +26,6 @@ void register_ui_routes(http::router& router);           // the embedded web UI
 void register_maintenance_routes(http::router& router);  // POST /maintenance
 void register_openapi_routes(http::router& router);      // /openapi.json, /openapi.yaml
 void register_metrics_routes(http::router& router);      // GET /metrics (site root)
+void register_share_routes(http::router& router);        // POST /share (signed share links)
 
 }  // namespace hoody::handlers

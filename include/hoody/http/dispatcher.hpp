@@ -49,7 +49,8 @@ class dispatcher {
   struct pending;  ///< one request on its way through a database (dispatcher.cpp)
 
  private:
-  void run_on_database(std::shared_ptr<const request> req, const route& r, completion complete);
+  void run_on_database(std::shared_ptr<const request> req, const route& r, completion complete,
+                       bool may_write);
   /// The open database of a recently resolved name, or null (then the slow path resolves it).
   std::shared_ptr<db::database> find_open(pending& p);
   void remember_name(const std::string& name, const std::filesystem::path& file);
@@ -58,7 +59,8 @@ class dispatcher {
   const router& routes_;
   services& svc_;
   db::executors& exec_;
-  cors_policy cors_;  ///< from config.cors_origin
+  cors_policy cors_;    ///< from config.cors_origin
+  auth::key_set keys_;  ///< from config.jwt_key_file (loaded once; std::runtime_error if bad)
   std::atomic<std::int64_t> in_flight_{0};
 
   struct resolved_name {

@@ -90,6 +90,11 @@ struct route {
   /// returns one (POST /db: a statement that failed after the body parsed is data, answered
   /// 200 once the work rolled back). The handler's work is rolled back either way.
   std::function<std::optional<response>(const api_error&)> render_error = {};
+  /// Access control (http/access_control.hpp): a scoped token needs the `admin` level here
+  /// (history clearing, table rollback, minting share links) beyond what `mode` implies.
+  bool admin = false;
+  /// A signed share link (`exp` + `sig` over db, sql and exp) opens this route without a token.
+  bool share_link = false;
 };
 
 /// A pattern as shown to users (OpenAPI paths, metrics labels, docs): `{key+}` → `{key}`.
