@@ -1,5 +1,6 @@
 #include "hoody/db/connection.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 #include "hoody/db/sqlite_errc.hpp"
@@ -459,11 +460,6 @@ std::string quote_identifier(std::string_view name) {
   }
   out.push_back('"');
   return out;
-}
-
-std::int64_t steady_now_ms() noexcept {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace hoody::db

@@ -1,5 +1,6 @@
 #include "hoody/db/database.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 

@@ -2,6 +2,7 @@
 // the database's writer strand, outside any transaction, in order with the other writes).
 #include "hoody/ops/maintenance.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/db/db_path.hpp"
@@ -39,7 +40,7 @@ http::response maintenance(http::context& ctx) {
   }
   const auto op = body["op"].get<std::string>();
   auto& conn = *ctx.conn;
-  conn.set_deadline(db::steady_now_ms() + static_cast<std::int64_t>(timeout * 1000));
+  conn.set_deadline(steady_now_ms() + static_cast<std::int64_t>(timeout * 1000));
   nlohmann::json out;
   if (op == "wal_checkpoint_truncate") {
     out = ops::wal_checkpoint_truncate(conn);

@@ -3,6 +3,7 @@
 #include "hoody/handlers/openapi.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/core/text.hpp"
 #include "hoody/handlers/routes.hpp"
 #include "hoody/http/access_control.hpp"  // required_level: each operation's token scope
 
@@ -391,17 +392,10 @@ std::string doc_key(http::verb v, const std::string& pattern) {
   return std::string(to_string(v)) + " " + pattern;
 }
 
-std::string lower(std::string_view verb) {
-  std::string out(verb);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 json operation_for(const http::route& r, const route_doc* doc, std::string_view verb_name) {
   json op;
   op["summary"] = r.summary;
-  op["operationId"] = lower(verb_name) + http::public_pattern(r.pattern);
+  op["operationId"] = ascii_lowercase(verb_name) + http::public_pattern(r.pattern);
   json params = json::array();
   // Path captures.
   std::string_view rest = r.pattern;
@@ -483,7 +477,7 @@ json openapi_document(const http::router& routes) {
     const auto key = doc_key(r.method, path);
     const auto it = docs.find(key);
     const route_doc* doc = it == docs.end() ? nullptr : &it->second;
-    paths[path][lower(to_string(r.method))] = operation_for(r, doc, to_string(r.method));
+    paths[path][ascii_lowercase(to_string(r.method))] = operation_for(r, doc, to_string(r.method));
     // HEAD is served by the GET route; documented where the table has an entry for it.
     if (r.method == http::verb::get) {
       const auto head = docs.find(doc_key(http::verb::head, path));

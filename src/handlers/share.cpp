@@ -1,10 +1,11 @@
 // POST /share: mints a signed share link for one read-only query (docs/security.md). The query
 // runs once on a reader first, so a link is only issued for SQL that GET /query accepts.
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/handlers/routes.hpp"
 #include "hoody/http/tokens.hpp"
-#include "hoody/ops/kv_schema.hpp"  // ops::unix_now_ms
+#include "hoody/ops/kv_schema.hpp"  // unix_now_ms
 #include "hoody/ops/sql.hpp"
 #include "hoody/ops/utf8.hpp"
 
@@ -42,7 +43,7 @@ http::response mint_share(http::context& ctx) {
   (void)ops::run_read_only_query(*ctx.conn, sql);  // 400 READ_ONLY_QUERY / SQL_ERROR as GET /query
   const std::string db =
       ctx.req.query_param("db").value_or(ctx.req.query_param("path").value_or(std::string()));
-  const std::int64_t exp = ops::unix_now_ms() / 1000 + ttl;
+  const std::int64_t exp = unix_now_ms() / 1000 + ttl;
   const std::string url =
       http::auth::share_link(*keys, std::string(api_prefix) + "/query", db, sql, exp);
   return http::response::json(

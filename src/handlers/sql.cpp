@@ -1,6 +1,7 @@
 // POST /db (one transaction), POST /db/create, GET /query (shareable read-only query).
 #include "hoody/ops/sql.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/db/connection.hpp"
@@ -27,7 +28,7 @@ class history_recorder {
  public:
   history_recorder(http::context& ctx, const char* source) : ctx_(ctx), start_(clock_type::now()) {
     rec_.source = source;
-    rec_.timestamp_ms = ops::unix_now_ms();
+    rec_.timestamp_ms = unix_now_ms();
   }
 
   void set_sql(std::string sql, std::size_t statements) {

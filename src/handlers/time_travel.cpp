@@ -3,6 +3,7 @@
 // writer (the table rollback preview is a write route that changes nothing).
 #include "hoody/ops/time_travel.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/handlers/kv_params.hpp"
 #include "hoody/handlers/routes.hpp"
@@ -90,7 +91,7 @@ http::response table_diff(http::context& ctx) {
                       "too many keys: at most " + std::to_string(ops::max_rollback_key_list));
     }
   }
-  const double to_s = to ? *to : static_cast<double>(ops::unix_now_ms()) / 1000.0;
+  const double to_s = to ? *to : static_cast<double>(unix_now_ms()) / 1000.0;
   return http::response::json(ops::kv_diff(*ctx.conn, kv_table_param(req), from, to_s, keys));
 }
 

@@ -1,6 +1,7 @@
 #include "hoody/http/access_control.hpp"
 
 #include "hoody/core/error.hpp"
+#include "hoody/core/text.hpp"
 #include "hoody/http/response_render.hpp"
 #include "hoody/ops/sql.hpp"  // decode_query_sql: share links sign the decoded SQL
 
@@ -9,16 +10,6 @@
 
 namespace hoody::http {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
 
 // The token of "Bearer <token>" (scheme case-insensitive), or nullopt.
 std::optional<std::string> bearer_token(const std::optional<std::string>& header) {

@@ -1,5 +1,6 @@
 #include "hoody/http/dispatcher.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/db/database.hpp"
@@ -8,7 +9,7 @@
 #include "hoody/db/executors.hpp"
 #include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
-#include "hoody/ops/kv_schema.hpp"  // ops::unix_now_ms
+#include "hoody/ops/kv_schema.hpp"  // unix_now_ms
 
 #include <chrono>
 #include <filesystem>
@@ -129,7 +130,7 @@ bool answer_from_cache(pending& p, db::database& database) {
     db::read_cache::count_miss();
     return false;
   }
-  if (auto hit = cache.find(*key, *version, ops::unix_now_ms())) {
+  if (auto hit = cache.find(*key, *version, unix_now_ms())) {
     p.complete(response::raw(std::move(hit->body), std::move(hit->content_type)));
     return true;
   }
@@ -197,7 +198,7 @@ void dispatcher::dispatch(request req, completion complete) {
     done(cors_.preflight());  // before auth: browsers send no token here
     return;
   }
-  auto decision = authorize(svc_.cfg, keys_, req, m.found, ops::unix_now_ms() / 1000);
+  auto decision = authorize(svc_.cfg, keys_, req, m.found, unix_now_ms() / 1000);
   if (decision.denied) {
     done(std::move(*decision.denied));
     return;

@@ -2,6 +2,7 @@
 
 #include "hoody/core/error.hpp"
 #include "hoody/core/json_limits.hpp"
+#include "hoody/core/text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -38,13 +39,6 @@ int hex_value(char ch) {
     return ch - 'A' + 10;
   }
   return -1;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 const std::string* find(const string_pairs& pairs, std::string_view name) {

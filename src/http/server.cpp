@@ -1,6 +1,7 @@
 // The only translation unit that includes Beast: listener, session and the server lifecycle.
 #include "hoody/http/server.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/db/database_cache.hpp"
@@ -520,7 +521,7 @@ void server::impl::schedule_prune(const std::shared_ptr<db::database>& database)
   if (cfg.history_max_age_s <= 0 && cfg.history_max_ops_per_key <= 0) {
     return;
   }
-  const auto now = db::steady_now_ms();
+  const auto now = steady_now_ms();
   {
     std::lock_guard lock(prune_mutex);
     auto& last = last_prune_ms[database->file().string()];

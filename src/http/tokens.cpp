@@ -1,5 +1,6 @@
 #include "hoody/http/tokens.hpp"
 
+#include "hoody/core/text.hpp"
 #include "hoody/http/access_control.hpp"  // constant_time_equals
 
 #include <openssl/evp.h>
@@ -41,16 +42,6 @@ int sextet(char c) {
     return 63;
   }
   return -1;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())) != 0) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())) != 0) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 struct pkey_free {

@@ -1,8 +1,10 @@
 // The key-value store (see hoody/ops/kv.hpp and docs/kv.md).
 #include "hoody/ops/kv.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/json_limits.hpp"
+#include "hoody/core/text.hpp"
 #include "hoody/ops/base64.hpp"
 #include "hoody/ops/utf8.hpp"
 
@@ -16,23 +18,6 @@ namespace hoody::ops {
 namespace {
 
 using nlohmann::json;
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string quoted_key(std::string_view key) {
   return "'" + std::string(key) + "'";
@@ -304,7 +289,8 @@ void validate_content_type(std::string_view content_type) {
 
 std::string infer_content_type(const std::optional<std::string>& header, std::string_view body) {
   std::string given = header ? std::string(trim(*header)) : std::string();
-  const std::string base = lower(trim(std::string_view(given).substr(0, given.find(';'))));
+  const std::string base =
+      ascii_lowercase(trim(std::string_view(given).substr(0, given.find(';'))));
   // No usable header (also curl's default form type and wildcards): sniff the body.
   if (base.empty() || base == "application/x-www-form-urlencoded" || base == "*/*") {
     if (accept_bounded(body)) {

@@ -1,7 +1,9 @@
 // KV tables and the op log (see hoody/ops/kv_schema.hpp).
 #include "hoody/ops/kv_schema.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
+#include "hoody/core/text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -9,13 +11,6 @@
 
 namespace hoody::ops {
 namespace {
-
-std::string lower_ascii(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string history_table(std::string_view table) {
   return std::string(table) + "__history";
@@ -50,7 +45,7 @@ void validate_kv_table_name(std::string_view table) {
       bad();
     }
   }
-  if (lower_ascii(table.substr(0, std::min<std::size_t>(7, table.size()))) == "sqlite_") {
+  if (ascii_lowercase(table.substr(0, std::min<std::size_t>(7, table.size()))) == "sqlite_") {
     bad();
   }
 }
@@ -165,12 +160,6 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
   stmt.bind_int64(10, ts);
   stmt.run();
   return last_op_number + 1;
-}
-
-std::int64_t unix_now_ms() noexcept {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 bool is_textual_content_type(std::string_view content_type) noexcept {

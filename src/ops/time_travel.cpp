@@ -1,6 +1,7 @@
 // Time travel over the KV op log (see hoody/ops/time_travel.hpp and docs/time-travel.md).
 #include "hoody/ops/time_travel.hpp"
 
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/json_limits.hpp"
 #include "hoody/ops/base64.hpp"

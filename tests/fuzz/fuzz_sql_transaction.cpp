@@ -2,6 +2,7 @@
 // (json_too_deep, then nlohmann), turned into a request by ops::parse_sql_request and executed
 // by ops::execute_sql_request on a temp-file database with a small table. Every failure must be
 // an api_error; a crash, leak or UB report is a finding.
+#include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/json_limits.hpp"
 #include "hoody/db/connection.hpp"
@@ -51,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // Like the dispatcher: one transaction with a deadline (the server's --query-timeout-ms);
   // rolled back, so every input sees the same table.
   c.exec("BEGIN IMMEDIATE");
-  c.set_deadline(hoody::db::steady_now_ms() + 200);
+  c.set_deadline(hoody::steady_now_ms() + 200);
   try {
     const auto request = hoody::ops::parse_sql_request(doc);
     (void)hoody::ops::execute_sql_request(c, request);

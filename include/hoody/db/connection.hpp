@@ -233,7 +233,4 @@ class user_sql_scope {
 /// Quotes an SQL identifier ("name" with doubled quotes).
 [[nodiscard]] std::string quote_identifier(std::string_view name);
 
-/// Steady-clock milliseconds, the clock of `connection::set_deadline`.
-[[nodiscard]] std::int64_t steady_now_ms() noexcept;
-
 }  // namespace hoody::db

@@ -70,9 +70,6 @@ struct kv_change {
 std::int64_t record_change(db::connection& conn, std::string_view table, const kv_change& change,
                            bool history);
 
-/// Unix time in milliseconds (system clock).
-[[nodiscard]] std::int64_t unix_now_ms() noexcept;
-
 /// True for content types stored as TEXT (application/json, text/*, +json, +xml, ...).
 [[nodiscard]] bool is_textual_content_type(std::string_view content_type) noexcept;
 

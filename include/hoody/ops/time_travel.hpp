@@ -7,6 +7,7 @@
 // Semantics (timestamps, gaps, retention horizon, JSON shapes): docs/time-travel.md.
 #pragma once
 
+#include "hoody/core/clock.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/ops/kv_schema.hpp"
 
