@@ -1147,9 +1147,9 @@
   // The list holds up to KV_LIMIT keys (GET /kv?limit=10000, one request) and is filtered in the
   // page by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
   // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
-  const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, current: null, view: null };
+  const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, current: null, blobUrl: '' };
   const KV_LIMIT = 10000;
-  const KV_ROW_H = 46; // px, one key row of the virtual list (see .kv-row in style.css)
+  const KV_ROW_H = 52; // px, one key row of the virtual list (see .kv-row in style.css)
 
   function kvPath(key, suffix) { return '/kv/' + encodeURIComponent(key) + (suffix || ''); }
 
@@ -1231,7 +1231,6 @@
       kv.more ? ' (the first ' + kv.items.length.toLocaleString() + ' of ' + Number(kv.total).toLocaleString() + ' keys are loaded and filtered)' : ''));
     if (!items.length) {
       list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? 'No key contains "' + kv.filter + '".' : 'Create a key with "New key".'));
-      kv.view = null;
       return;
     }
     const inner = h('div', { class: 'vlist-inner' });
@@ -1257,7 +1256,6 @@
     };
     let queued = false;
     scroller.addEventListener('scroll', () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; paint(); }); } }, { passive: true });
-    kv.view = { scroller, paint };
     paint();
     const active = items.findIndex((it) => it.key === state.key);
     if (active >= 0 && active * KV_ROW_H > scroller.clientHeight) { scroller.scrollTop = active * KV_ROW_H - KV_ROW_H * 2; paint(); }
@@ -1395,7 +1393,8 @@
   function binaryPanel(cur, onFile) {
     const { key, contentType: ct, value: val } = cur;
     const blob = new Blob([cur.buf], { type: ct || 'application/octet-stream' });
-    const url = URL.createObjectURL(blob);
+    if (kv.blobUrl) URL.revokeObjectURL(kv.blobUrl); // the previous key's preview/download
+    const url = kv.blobUrl = URL.createObjectURL(blob);
     const fileName = (key.split(/[\/:]/).pop() || 'value') + (/^image\/png$/i.test(ct) ? '.png' : /^image\/jpe?g$/i.test(ct) ? '.jpg' : /^image\/gif$/i.test(ct) ? '.gif' : /^image\/webp$/i.test(ct) ? '.webp' : '.bin');
     const file = h('input', { type: 'file', id: 'kv-file', class: 'sr-only' });
     const staged = h('p', { class: 'muted small', id: 'kv-file-info' }, 'Save keeps these bytes unless you pick a file.');
@@ -1472,7 +1471,8 @@
       }
       if (!edited && !ttlGiven) { setMsg(msg, 'Nothing changed: the value and its expiry are as stored.'); return; }
       const ok = await putValue(key, body, type, ttl, msg);
-      if (ok) { await loadKvList(); loadKey(key); }
+      // Reload it unless another key was opened meanwhile.
+      if (ok) { await loadKvList(); if (state.view === 'kv' && state.key === key) loadKey(key); }
     });
     if (valueInput) {
       valueInput.addEventListener('keydown', (e) => {
@@ -1598,7 +1598,7 @@
       await api('POST', kvPath(key, '/rollback'), { query: { db: state.db, steps } });
       toast('Rolled back ' + plural(steps, 'step'), 'ok');
       await loadKvList();
-      await loadKey(key);
+      if (state.view === 'kv' && state.key === key) await loadKey(key);
     } catch (e) {
       toast('Rollback failed: ' + errMessage(e), 'error');
     }
