@@ -1147,7 +1147,7 @@
   // The list holds up to KV_LIMIT keys (GET /kv?limit=10000, one request) and is filtered in the
   // page by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
   // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
-  const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, current: null, blobUrl: '' };
+  const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, current: null, blobUrl: '', ops: [] };
   const KV_LIMIT = 10000;
   const KV_ROW_H = 52; // px, one key row of the virtual list (see .kv-row in style.css)
 
@@ -1504,59 +1504,69 @@
     }
   }
 
+  /** A history operation's new/old value for the timeline (the server's one shape, docs/time-travel.md). */
   function opValue(op, which) {
-    if (!op || typeof op !== 'object') return undefined;
-    const rawKey = which === 'new' ? 'raw_new_value' : 'raw_old_value';
-    const keys = which === 'new' ? ['new_value', 'newValue', 'value'] : ['old_value', 'oldValue'];
-    for (const k of keys) if (k in op) return op[k];
-    if (op[rawKey] !== undefined && op[rawKey] !== null) {
-      const t = decodeBase64Text(op[rawKey]);
-      return t !== null ? t : '<binary ' + b64ByteLength(op[rawKey]) + ' bytes>';
-    }
-    return undefined;
+    const ct = op[which + '_content_type'];
+    if (ct === null || ct === undefined) return undefined; // no value on that side (created / deleted)
+    const raw = op['raw_' + which + '_value'];              // sent for every type that is not JSON
+    if (raw === undefined || isTextType(ct)) return op[which + '_value'];
+    return '<binary ' + b64ByteLength(raw).toLocaleString() + ' bytes, ' + ct + '>';
   }
 
-  async function loadKvHistory(key) {
+  const KV_HISTORY_PAGE = 50;
+
+  /**
+   * The key's timeline, newest first, KV_HISTORY_PAGE operations at a time ("Load older" asks for
+   * the ones before the oldest shown: `before`). Rollback targets an op_number.
+   */
+  async function loadKvHistory(key, older) {
     const box = $('#kv-timeline');
     if (!box) return;
     const token = kv.keyToken;
-    clear(box).append(loading('Loading history…'));
+    if (!older) { kv.ops = []; clear(box).append(loading('Loading history…')); }
+    const query = { db: state.db, limit: KV_HISTORY_PAGE };
+    if (older && kv.ops.length) query.before = kv.ops[kv.ops.length - 1].op_number;
     let data;
     try {
-      data = await api('GET', kvPath(key, '/history'), { query: { db: state.db, limit: 50 } });
+      data = await api('GET', kvPath(key, '/history'), { query });
     } catch (e) {
       if (token !== kv.keyToken) return;
       clear(box).append(errorState(e, () => loadKvHistory(key)));
       return;
     }
     if (token !== kv.keyToken || !box.isConnected) return;
-    const ops = Array.isArray(data.operations) ? data.operations : Array.isArray(data.history) ? data.history : [];
+    kv.ops = kv.ops.concat(data.operations);
+    const ops = kv.ops;
     clear(box);
     if (!ops.length) { box.append(emptyState('No history', 'Changes to this key are recorded here (unless written with history=false).')); return; }
     const ol = h('ol', { class: 'timeline' });
     ops.forEach((entry, i) => {
-      const op = entry.operation || entry;
-      const kind = String(op.op || op.type || entry.op || 'op');
+      const op = entry.operation;
+      const kind = op.op;
       const nv = opValue(op, 'new');
-      const opNum = entry.op_number !== undefined ? entry.op_number : entry.opNumber;
-      const ts = entry.timestamp_ms !== undefined ? entry.timestamp_ms : entry.timestamp;
+      const opNum = entry.op_number;
+      const ts = entry.timestamp_ms;
       const li = h('li', { class: 'tl-item' + (i === 0 ? ' current' : ''), dataset: { op: String(opNum) } },
         h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
         h('div', { class: 'tl-body' },
           h('div', { class: 'tl-head' },
             h('span', { class: 'badge op op-' + kind.replace(/[^a-z]/gi, '') }, kind),
             h('span', { class: 'tl-num' }, '#' + opNum),
-            h('time', { title: fmtTime(ts), datetime: (toDate(ts) || new Date(0)).toISOString() }, relTime(ts)),
+            h('time', { title: fmtTime(ts), datetime: new Date(ts).toISOString() }, relTime(ts)),
             i === 0 ? h('span', { class: 'badge ok' }, 'current') : null),
           kind === 'delete' ? h('p', { class: 'tl-note muted small' }, 'Key deleted')
             : nv !== undefined ? h('code', { class: 'tl-value' }, nv === null ? 'null' : preview(nv, 120)) : null,
           op.new_expires_at ? h('p', { class: 'tl-note muted small' }, 'expires ' + fmtTime(op.new_expires_at)) : null,
           h('div', { class: 'btn-row' },
             h('button', { type: 'button', class: 'btn small snapshot-btn', onclick: () => viewSnapshot(key, opNum) }, 'View snapshot'),
-            i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, i, opNum) }, 'Roll back to here') : null)));
+            i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, opNum) }, 'Roll back to here') : null)));
       ol.append(li);
     });
     box.append(ol);
+    if (data.operations.length === KV_HISTORY_PAGE) {
+      box.append(h('button', { type: 'button', class: 'btn small kv-older', id: 'kv-older', onclick: () => loadKvHistory(key, true) },
+        'Load older operations (' + ops.length + ' shown)'));
+    }
   }
 
   function snapshotBody(data) {
@@ -1583,7 +1593,10 @@
     }
   }
 
-  async function rollback(key, steps, opNum) {
+  async function rollback(key, opNum) {
+    // POST /kv/{key}/rollback counts steps back from the newest operation: the operations newer than
+    // the target, all of them loaded (the timeline is contiguous from the newest).
+    const steps = kv.ops.filter((o) => o.op_number > opNum).length;
     let snap = null;
     try {
       snap = snapshotBody(await api('GET', kvPath(key, '/snapshot'), { query: { db: state.db, op_number: opNum } }));
@@ -1595,8 +1608,9 @@
     const ok = await confirmDialog({ title: 'Roll back "' + key + '"?', body, okLabel: 'Roll back', danger: true });
     if (!ok) return;
     try {
-      await api('POST', kvPath(key, '/rollback'), { query: { db: state.db, steps } });
-      toast('Rolled back ' + plural(steps, 'step'), 'ok');
+      const r = await api('POST', kvPath(key, '/rollback'), { query: { db: state.db, steps } });
+      if (r.restored_op_number === opNum) toast('Rolled back ' + plural(steps, 'step') + ' (to op #' + opNum + ')', 'ok');
+      else toast('Rolled back to op #' + r.restored_op_number + ', not #' + opNum + ': the key changed meanwhile', 'error');
       await loadKvList();
       if (state.view === 'kv' && state.key === key) await loadKey(key);
     } catch (e) {
