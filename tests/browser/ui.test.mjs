@@ -735,6 +735,13 @@ test('KV binary values: size, type, hex and image preview, download, replace fro
   assert.equal(raw.type, 'application/x-custom');
   assert.equal((await kvMeta('kvbin', 'raw:bytes')).expires_at, null);
   assertNoConsoleErrors(errors);
+
+  // The binary panel fits a phone.
+  const { page: phone, errors: phoneErrors } = await openPage(t, { viewport: PHONE, hash: '#db=kvbin&view=kv&key=img%3Alogo' });
+  await phone.locator('#kv-hex').waitFor();
+  const o = await noHorizontalOverflow(phone);
+  assert.ok(o.scrollWidth <= o.innerWidth, `binary value overflows on a phone: ${JSON.stringify(o)}`);
+  assertNoConsoleErrors(phoneErrors);
 });
 
 test('KV list: 5,000 keys load and filter (substring) in under 500 ms, with type, size and TTL columns', async (t) => {
