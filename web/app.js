@@ -3,9 +3,8 @@
 
 (function () {
   const API = '/api/v1/sqlite';
-  const PAGE_ROWS = 200;        // result rows rendered per "show more"
   const BROWSE_ROWS = 50;       // schema row browser page size
-  const TRUNC = 120;            // characters before a cell is truncated
+  const TRUNC = 120;            // characters of a cell shown in the grid (the viewer shows all)
   const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'PRAGMA', 'EXPLAIN', 'VALUES']);
   const VIEWS = ['sql', 'schema', 'history', 'kv'];
 
@@ -546,117 +545,190 @@
     $('#backdrop').hidden = true;
   }
 
-  // ---------------------------------------------------------------- result table
+  // ---------------------------------------------------------------- result grid
+  // One line per cell; only the rows in view are in the DOM (a spacer row above and below);
+  // sticky header; click a header to sort; long text, JSON and BLOB cells open in a viewer.
+  function cellText(v) {
+    if (v === null || v === undefined) return 'NULL';
+    if (typeof v === 'object' && typeof v.base64 === 'string') return '<blob ' + b64ByteLength(v.base64) + ' bytes>';
+    if (typeof v === 'string') return v;
+    return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+
+  function looksLikeJson(s) { return /^\s*[[{]/.test(s) && tryParseJson(s).ok; }
+
   function renderCell(v) {
     const td = document.createElement('td');
     if (v === null || v === undefined) {
       td.className = 'null';
       td.textContent = 'NULL';
-    } else if (typeof v === 'number' || typeof v === 'bigint') {
+    } else if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') {
       td.className = 'num';
       td.textContent = String(v);
-    } else if (typeof v === 'boolean') {
-      td.className = 'num';
-      td.textContent = v ? 'true' : 'false';
     } else if (typeof v === 'object' && typeof v.base64 === 'string') {
-      td.className = 'blob';
-      td.textContent = '<blob ' + b64ByteLength(v.base64) + ' bytes>';
+      td.className = 'blob openable';
+      td.textContent = cellText(v);
     } else {
-      const s = typeof v === 'string' ? v : JSON.stringify(v);
-      if (s.length > TRUNC) {
-        td.className = 'long';
-        td._full = s;
-        td.append(h('span', { class: 'cell-text' }, s.slice(0, TRUNC) + '…'), ' ',
-          h('button', { type: 'button', class: 'link-btn expand', 'aria-expanded': 'false', title: 'Show the full value (' + s.length + ' characters)' }, 'more'));
-      } else {
-        td.textContent = s;
-      }
+      const s = cellText(v);
+      const long = s.length > TRUNC || s.includes('\n');
+      if (long || (s.length > 1 && (s[0] === '{' || s[0] === '['))) td.className = 'openable' + (long ? ' long' : '');
+      td.textContent = s.length > TRUNC ? s.slice(0, TRUNC) + '…' : s;
+      if (long) td.title = 'Click to see the whole value (' + s.length.toLocaleString() + ' characters)';
     }
     return td;
   }
 
-  function onTableClick(e) {
-    const btn = e.target.closest('button.expand');
-    if (!btn) return;
-    const td = btn.closest('td');
-    const span = td.querySelector('.cell-text');
-    const expanded = btn.getAttribute('aria-expanded') === 'true';
-    span.textContent = expanded ? td._full.slice(0, TRUNC) + '…' : td._full;
-    btn.textContent = expanded ? 'more' : 'less';
-    btn.setAttribute('aria-expanded', String(!expanded));
-    td.classList.toggle('expanded', !expanded);
+  function bytesOfBase64(b64) {
+    try { return Uint8Array.from(atob(String(b64).replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)); } catch (_) { return new Uint8Array(0); }
   }
 
+  /** The cell viewer: the whole value; JSON pretty-printed; a BLOB as size and hex. */
+  function openCellViewer(column, rowNumber, v) {
+    let body;
+    if (v !== null && typeof v === 'object' && typeof v.base64 === 'string') {
+      const bytes = bytesOfBase64(v.base64);
+      const text = decodeBase64Text(v.base64);
+      body = h('div', null, h('p', { class: 'muted small' }, 'BLOB, ' + bytes.length.toLocaleString() + ' bytes'),
+        h('pre', { class: 'code cell-value kv-hex' }, hexDump(bytes, 4096)),
+        text !== null && text !== '' && !/[\x00-\x08\x0e-\x1f\x7f]/.test(text) ? h('details', null, h('summary', null, 'As UTF-8 text'), h('pre', { class: 'code cell-value' }, text)) : null);
+    } else {
+      const s = cellText(v);
+      const json = looksLikeJson(s);
+      body = h('div', null, h('p', { class: 'muted small' }, (json ? 'JSON, ' : 'Text, ') + s.length.toLocaleString() + ' characters'),
+        h('pre', { class: 'code cell-value' }, json ? JSON.stringify(JSON.parse(s), null, 2) : s));
+    }
+    return infoDialog(column + ' · row ' + rowNumber, body);
+  }
+
+  function compareValues(a, b) {
+    const rank = (v) => (v === null || v === undefined ? 0 : typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' ? 1 : typeof v === 'string' ? 2 : 3);
+    const ra = rank(a), rb = rank(b);
+    if (ra !== rb) return ra - rb;
+    if (ra === 0) return 0;
+    if (ra === 3) { a = cellText(a); b = cellText(b); }
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
+  const GRID_ROW_H = 29;    // px, first guess of a row's height (measured after the first paint)
+  const GRID_HEIGHT = 480;  // px, at most, of the scrolling area
+
   /**
-   * Renders a (possibly 10,000-row) table incrementally: PAGE_ROWS rows at a time,
-   * with "Show more" / "Show all" (which appends in animation-frame chunks).
+   * A result grid of any size. opts: label, startIndex (row number offset), noCount (no row-count
+   * line), truncated + countTotal (async () => total rows, for the "N of M rows" notice).
    */
   function resultTable(headers, rows, opts = {}) {
     const wrap = h('div', { class: 'table-block' });
-    const scroller = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': opts.label || 'Result rows' });
-    const table = h('table', { class: 'grid' });
+    const startIndex = opts.startIndex || 0;
+    const count = h('p', { class: 'muted small row-count' });
+    const n = rows.length;
+    const fmtN = (x) => Number(x).toLocaleString();
+    const setCount = (total) => {
+      if (!n) count.textContent = 'No rows';
+      else if (opts.truncated) {
+        count.textContent = fmtN(n) + ' of ' + (total === undefined ? 'more rows (counting…)' : total === null ? 'more rows' : fmtN(total) + ' rows');
+        count.classList.add('truncated');
+        count.append(h('span', { class: 'trunc-note' }, ' · the server returns at most 10,000 rows per query; add a WHERE or LIMIT to see others'));
+      } else count.textContent = plural(n, 'row').replace(String(n), fmtN(n));
+    };
+    setCount(undefined);
+    if (opts.truncated && opts.countTotal) opts.countTotal().then((t) => { clear(count); setCount(t); }, () => { clear(count); setCount(null); });
+    if (!opts.noCount) wrap.append(count);
+
     const numericCol = headers.map((_, c) => {
-      for (let r = 0; r < rows.length && r < 50; r++) {
+      for (let r = 0; r < n && r < 50; r++) {
         const v = rows[r][c];
         if (v !== null && v !== undefined) return typeof v === 'number';
       }
       return false;
     });
-    const startIndex = opts.startIndex || 0;
+    // Column widths from the header and the first rows (table-layout: fixed keeps them stable while scrolling).
+    const widths = headers.map((name, c) => {
+      let len = String(name).length + 2;
+      for (let r = 0; r < n && r < 200; r++) len = Math.max(len, Math.min(48, cellText(rows[r][c]).length));
+      return Math.max(64, Math.min(380, Math.round(len * 7.6) + 26));
+    });
+    const numW = Math.max(40, String(startIndex + n).length * 8 + 22);
+    const colgroup = h('colgroup', null, h('col', { style: 'width:' + numW + 'px' }), widths.map((w) => h('col', { style: 'width:' + w + 'px' })));
+    const table = h('table', { class: 'grid vgrid', 'aria-rowcount': String(n + 1) });
+    table.style.width = (numW + widths.reduce((a, b) => a + b, 0)) + 'px';
     const thr = h('tr', null, h('th', { class: 'rownum', scope: 'col' }, h('span', { class: 'sr-only' }, 'Row')));
-    headers.forEach((name, c) => thr.append(h('th', { scope: 'col', class: numericCol[c] ? 'num' : '' }, String(name))));
+    let order = null, sortCol = -1, sortDir = 0; // order: row indices when sorted
+    const ths = headers.map((name, c) => h('th', { scope: 'col', class: (numericCol[c] ? 'num ' : '') + 'sortable', tabindex: '0', title: 'Sort by ' + name, dataset: { col: String(c) } }, String(name)));
+    thr.append(...ths);
     const tbody = h('tbody');
-    table.append(h('thead', null, thr), tbody);
-    table.addEventListener('click', onTableClick);
-    scroller.append(table);
+    table.append(colgroup, h('thead', null, thr), tbody);
+    const scroller = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': opts.label || 'Result rows' }, table);
     wrap.append(scroller);
+    if (!n) {
+      tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: String(headers.length + 1) }, 'No rows')));
+      return wrap;
+    }
 
-    const foot = h('div', { class: 'table-foot' });
-    const count = h('span', { class: 'muted small row-count' });
-    const moreBtn = h('button', { type: 'button', class: 'btn small show-more' }, 'Show ' + PAGE_ROWS + ' more');
-    const allBtn = h('button', { type: 'button', class: 'btn small ghost show-all' }, 'Show all');
-    foot.append(count, moreBtn, allBtn);
-    if (!opts.noFoot) wrap.append(foot);
-
-    let shown = 0;
-    const appendRows = (k) => {
+    let rowH = GRID_ROW_H, measured = false, first = -1, last = -1;
+    const topPad = h('tr', { class: 'spacer', 'aria-hidden': 'true' }, h('td', { colspan: String(headers.length + 1) }));
+    const bottomPad = h('tr', { class: 'spacer', 'aria-hidden': 'true' }, h('td', { colspan: String(headers.length + 1) }));
+    scroller.style.maxHeight = GRID_HEIGHT + 'px';
+    const paint = (force) => {
+      const view = scroller.clientHeight || GRID_HEIGHT;
+      const from = Math.max(0, Math.floor(scroller.scrollTop / rowH) - 10);
+      const to = Math.min(n, Math.ceil((scroller.scrollTop + view) / rowH) + 10);
+      if (!force && from === first && to === last) return;
+      first = from; last = to;
       const frag = document.createDocumentFragment();
-      const end = Math.min(rows.length, shown + k);
-      for (let r = shown; r < end; r++) {
+      frag.append(topPad);
+      for (let i = from; i < to; i++) {
+        const r = order ? order[i] : i;
         const row = rows[r];
         const tr = document.createElement('tr');
-        const th = document.createElement('td');
-        th.className = 'rownum';
-        th.textContent = String(startIndex + r + 1);
-        tr.append(th);
+        tr.dataset.row = String(r);
+        const num = document.createElement('td');
+        num.className = 'rownum';
+        num.textContent = String(startIndex + r + 1);
+        tr.append(num);
         for (let c = 0; c < headers.length; c++) tr.append(renderCell(row[c]));
         frag.append(tr);
       }
-      tbody.append(frag);
-      shown = end;
-      update();
+      frag.append(bottomPad);
+      topPad.firstChild.style.height = from * rowH + 'px';
+      bottomPad.firstChild.style.height = (n - to) * rowH + 'px';
+      topPad.hidden = from === 0;
+      bottomPad.hidden = to === n;
+      clear(tbody).append(frag);
+      if (!measured && topPad.nextSibling && topPad.nextSibling.offsetHeight) {
+        measured = true;
+        const hgt = topPad.nextSibling.offsetHeight;
+        if (Math.abs(hgt - rowH) > 0.5) { rowH = hgt; paint(true); }
+      }
     };
-    const update = () => {
-      if (rows.length === 0) count.textContent = 'No rows';
-      else if (shown < rows.length) count.textContent = 'Showing ' + shown.toLocaleString() + ' of ' + plural(rows.length, 'row').replace(String(rows.length), rows.length.toLocaleString());
-      else count.textContent = plural(rows.length, 'row').replace(String(rows.length), rows.length.toLocaleString());
-      moreBtn.hidden = allBtn.hidden = shown >= rows.length;
+    let queued = false;
+    scroller.addEventListener('scroll', () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; paint(); }); } }, { passive: true });
+    const sortBy = (c) => {
+      sortDir = sortCol === c ? (sortDir === 1 ? -1 : sortDir === -1 ? 0 : 1) : 1;
+      sortCol = sortDir ? c : -1;
+      if (!sortDir) order = null;
+      else {
+        order = Array.from({ length: n }, (_, i) => i);
+        order.sort((a, b) => compareValues(rows[a][c], rows[b][c]) * sortDir || a - b);
+      }
+      ths.forEach((th, i) => { if (i === sortCol) th.setAttribute('aria-sort', sortDir === 1 ? 'ascending' : 'descending'); else th.removeAttribute('aria-sort'); });
+      paint(true);
     };
-    moreBtn.addEventListener('click', () => appendRows(PAGE_ROWS));
-    allBtn.addEventListener('click', () => {
-      moreBtn.disabled = allBtn.disabled = true;
-      const step = () => {
-        appendRows(500);
-        if (shown < rows.length && wrap.isConnected) requestAnimationFrame(step);
-        else moreBtn.disabled = allBtn.disabled = false;
-      };
-      step();
+    thr.addEventListener('click', (e) => { const th = e.target.closest('th[data-col]'); if (th) sortBy(Number(th.dataset.col)); });
+    thr.addEventListener('keydown', (e) => {
+      const th = e.target.closest('th[data-col]');
+      if (th && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); sortBy(Number(th.dataset.col)); }
     });
-    if (rows.length === 0) {
-      const tr = h('tr', { class: 'empty-row' }, h('td', { colspan: String(headers.length + 1) }, 'No rows'));
-      tbody.append(tr);
-    }
-    appendRows(opts.pageSize || PAGE_ROWS);
+    tbody.addEventListener('click', (e) => {
+      const td = e.target.closest('td.openable');
+      if (!td) return;
+      const tr = td.parentElement;
+      const c = Array.prototype.indexOf.call(tr.children, td) - 1;
+      const r = Number(tr.dataset.row);
+      openCellViewer(String(headers[c]), startIndex + r + 1, rows[r][c]);
+    });
+    paint(true);
+    // Attached later (the caller appends it): paint again once the real height is known.
+    requestAnimationFrame(() => paint(true));
     return wrap;
   }
 
@@ -762,8 +834,11 @@
         card.append(h('div', { class: 'alert error' }, r.error || 'Failed'));
       } else if (r && (Array.isArray(r.resultSetList) || Array.isArray(r.resultSet) || Array.isArray(r.resultHeaders))) {
         const { headers, rows } = resultRows(r);
-        card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1) }));
-        if (r.truncated) card.append(h('p', { class: 'alert warn small' }, 'Only the first 10,000 rows were returned (server cap). Add a LIMIT or a WHERE clause to narrow the result.'));
+        const item = items[i] || {};
+        // Past the server's 10,000-row cap the notice says how many rows the query has in all.
+        const countTotal = item.query ? () => runTx([{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
+          .then((c) => Number(resultRows(c.results[0]).rows[0][0])) : null;
+        card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal }));
       } else if (r && Array.isArray(r.rowsUpdatedBatch)) {
         const total = r.rowsUpdatedBatch.reduce((a, b) => a + (Number(b) || 0), 0);
         card.append(h('p', { class: 'updated' }, plural(total, 'row') + ' updated (' + plural(r.rowsUpdatedBatch.length, 'batch item') + ')'));
@@ -991,7 +1066,7 @@
         h('button', { type: 'button', class: 'btn small', id: 'browse-next', disabled: to >= total, onclick: () => { browse.offset = offset + BROWSE_ROWS; loadBrowsePage(); } }, 'Next ›'));
       box.append(pager);
       const cols = headers.length ? headers : ((cache.schema || []).find((o) => o.name === name) || { columns: [] }).columns.map((c) => c.name);
-      box.append(resultTable(cols, rows, { startIndex: offset, noFoot: true, label: 'Rows of ' + name, pageSize: BROWSE_ROWS }));
+      box.append(resultTable(cols, rows, { startIndex: offset, noCount: true, label: 'Rows of ' + name }));
     } catch (e) {
       if (token !== browse.token) return;
       clear(box).append(errorState(e, loadBrowsePage));
@@ -1081,20 +1156,18 @@
   }
 
   // ---------------------------------------------------------------- KV browser
-  const kv = { items: [], loadedFor: null, prefix: '', offset: 0, more: false, listToken: 0, keyToken: 0, current: null };
-  const KV_LIMIT = 100;
+  // The list holds up to KV_LIMIT keys (GET /kv?limit=10000, one request) and is filtered in the
+  // page by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
+  // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
+  const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, current: null, blobUrl: '', ops: [] };
+  const KV_LIMIT = 10000;
+  const KV_ROW_H = 52; // px, one key row of the virtual list (see .kv-row in style.css)
 
   function kvPath(key, suffix) { return '/kv/' + encodeURIComponent(key) + (suffix || ''); }
 
-  // GET /kv answers {"items": [{key, value, content_type, size, updated_at, expires_at}], "has_more", ...}.
-  function normalizeKeys(data) {
-    const arr = data && Array.isArray(data.items) ? data.items : [];
-    return arr.map((k) => Object.assign({}, k, { key: String(k.key) }));
-  }
-
   async function enterKv(reload, keyChanged) {
-    $('#kv-prefix').value = kv.prefix;
-    if (reload || kv.loadedFor !== state.db) await loadKvList(false);
+    $('#kv-prefix').value = kv.filter;
+    if (reload || kv.loadedFor !== state.db) await loadKvList();
     else renderKvList();
     if (reload || keyChanged || !$('#kv-detail').firstChild) {
       if (state.key !== null && state.key !== undefined) loadKey(state.key);
@@ -1108,62 +1181,106 @@
       h('button', { type: 'button', class: 'btn small', onclick: newKeyForm }, 'New key')));
   }
 
-  async function loadKvList(append) {
+  // GET /kv answers {"items": [{key, value, truncated, content_type, size, updated_at, expires_at}], "total", "has_more"}.
+  async function loadKvList() {
     const list = $('#kv-list');
     const token = ++kv.listToken;
     const db = state.db;
-    if (!append) { kv.offset = 0; clear(list).append(loading('Loading keys…')); }
+    clear(list).append(loading('Loading keys…'));
     let data;
     try {
-      data = await api('GET', '/kv', { query: { db, prefix: kv.prefix, limit: KV_LIMIT, offset: append ? kv.offset : undefined } });
+      data = await api('GET', '/kv', { query: { db, limit: KV_LIMIT } });
     } catch (e) {
       if (token !== kv.listToken) return;
       kv.loadedFor = null;
-      clear(list);
-      if (/no such table/i.test(errMessage(e))) {
-        list.append(emptyState('No KV store yet', 'This database has no key-value table. Saving a key creates it.'));
-      } else list.append(errorState(e, () => loadKvList(false)));
+      clear(list).append(errorState(e, () => loadKvList()));
       return;
     }
     if (token !== kv.listToken || db !== state.db) return;
-    const keys = normalizeKeys(data);
-    kv.items = append ? kv.items.concat(keys) : keys;
-    kv.offset = kv.items.length;
+    kv.items = data.items;
+    kv.total = data.total;
     kv.more = data.has_more === true;
     kv.loadedFor = db;
     renderKvList();
   }
 
-  function ttlText(item) {
-    const exp = item && (item.expires_at !== undefined ? item.expires_at : item.expiresAt);
-    if (exp === null || exp === undefined || exp === 0 || exp === '') {
-      if (item && typeof item.ttl === 'number' && item.ttl > 0) return 'expires in ' + fmtDuration(item.ttl);
-      return '';
-    }
-    const d = toDate(exp);
-    if (!d) return '';
-    const secs = (d.getTime() - Date.now()) / 1000;
-    return secs <= 0 ? 'expired' : 'expires in ' + fmtDuration(secs);
+  /** Seconds left before `expires_at` (Unix ms), or null when the key has no expiry. */
+  function secondsLeft(expiresAt) {
+    if (expiresAt === null || expiresAt === undefined) return null;
+    return (expiresAt - Date.now()) / 1000;
   }
 
+  function ttlText(expiresAt) {
+    const s = secondsLeft(expiresAt);
+    if (s === null) return '';
+    return s <= 0 ? 'expired' : 'expires in ' + fmtDuration(s);
+  }
+
+  function kvMatches() {
+    const f = kv.filter;
+    return f ? kv.items.filter((it) => it.key.includes(f)) : kv.items;
+  }
+
+  function kvRow(it) {
+    const ttl = ttlText(it.expires_at);
+    return h('button', {
+      type: 'button', class: 'obj-btn kv-key kv-row' + (state.key === it.key ? ' active' : ''), 'aria-current': state.key === it.key ? 'true' : null,
+      dataset: { key: it.key }, title: it.key, onclick: () => navigate({ view: 'kv', key: it.key }),
+    }, h('span', { class: 'obj-name kv-name' }, it.key),
+      h('span', { class: 'obj-meta kv-cols' },
+        h('span', { class: 'kv-type' }, it.content_type),
+        h('span', { class: 'kv-size' }, fmtBytes(it.size)),
+        h('span', { class: 'kv-ttl ttl-badge', dataset: { expires: it.expires_at === null ? '' : String(it.expires_at) } }, ttl)));
+  }
+
+  /** Renders the (filtered) key list; only the rows in view are in the DOM. */
   function renderKvList() {
     const list = clear($('#kv-list'));
-    if (!kv.items.length) {
-      list.append(emptyState(kv.prefix ? 'No matching keys' : 'No keys yet', kv.prefix ? 'No key starts with "' + kv.prefix + '".' : 'Create a key with "New key".'));
+    const items = kvMatches();
+    const shown = items.length.toLocaleString();
+    const of = kv.filter ? shown + ' of ' + kv.items.length.toLocaleString() + ' keys match' : plural(items.length, 'key').replace(String(items.length), shown);
+    list.append(h('p', { class: 'muted small kv-count', id: 'kv-count' }, of,
+      kv.more ? ' (the first ' + kv.items.length.toLocaleString() + ' of ' + Number(kv.total).toLocaleString() + ' keys are loaded and filtered)' : ''));
+    if (!items.length) {
+      list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? 'No key contains "' + kv.filter + '".' : 'Create a key with "New key".'));
       return;
     }
-    const ul = h('ul', { class: 'obj-list kv-keys' });
-    for (const it of kv.items) {
-      const ttl = ttlText(it);
-      const metaParts = [it.content_type || it.contentType, it.size !== undefined ? fmtBytes(it.size) : null].filter(Boolean);
-      ul.append(h('li', null, h('button', {
-        type: 'button', class: 'obj-btn kv-key' + (state.key === it.key ? ' active' : ''), 'aria-current': state.key === it.key ? 'true' : null,
-        dataset: { key: it.key }, onclick: () => navigate({ view: 'kv', key: it.key }),
-      }, h('span', { class: 'obj-name' }, it.key),
-        h('span', { class: 'obj-meta' }, metaParts.join(' · '), ttl ? h('span', { class: 'ttl-badge' }, ttl) : null))));
+    const inner = h('div', { class: 'vlist-inner' });
+    inner.style.height = items.length * KV_ROW_H + 'px';
+    const scroller = h('div', { class: 'vlist', role: 'list', 'aria-label': 'Keys' }, inner);
+    scroller.style.height = Math.min(items.length * KV_ROW_H, 560) + 'px';
+    list.append(scroller);
+    let first = -1, last = -1;
+    const paint = () => {
+      const top = scroller.scrollTop;
+      const height = scroller.clientHeight || 560;
+      const from = Math.max(0, Math.floor(top / KV_ROW_H) - 8);
+      const to = Math.min(items.length, Math.ceil((top + height) / KV_ROW_H) + 8);
+      if (from === first && to === last) return;
+      first = from; last = to;
+      const frag = document.createDocumentFragment();
+      for (let i = from; i < to; i++) {
+        const row = h('div', { class: 'vlist-row', role: 'listitem' }, kvRow(items[i]));
+        row.style.top = i * KV_ROW_H + 'px';
+        frag.append(row);
+      }
+      clear(inner).append(frag);
+    };
+    let queued = false;
+    scroller.addEventListener('scroll', () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; paint(); }); } }, { passive: true });
+    paint();
+    const active = items.findIndex((it) => it.key === state.key);
+    if (active >= 0 && active * KV_ROW_H > scroller.clientHeight) { scroller.scrollTop = active * KV_ROW_H - KV_ROW_H * 2; paint(); }
+  }
+
+  /** Live TTLs: the list's visible TTL cells and the opened key's badge, once a second. */
+  function tickTtls() {
+    if (state.view !== 'kv') return;
+    for (const el of document.querySelectorAll('#kv-list .kv-ttl[data-expires]')) {
+      if (el.dataset.expires) el.textContent = ttlText(Number(el.dataset.expires));
     }
-    list.append(ul);
-    if (kv.more) list.append(h('button', { type: 'button', class: 'btn small kv-more', onclick: () => loadKvList(true) }, 'Load more'));
+    const badge = $('#kv-ttl-display');
+    if (badge && kv.current && badge.dataset.key === kv.current.key) badge.textContent = ttlText(kv.current.expiresAt) || 'no expiry';
   }
 
   function newKeyForm() {
@@ -1184,40 +1301,57 @@
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
       const key = keyInput.value;
-      if (!key.trim()) { msg.textContent = 'Enter a key.'; msg.className = 'form-msg err'; keyInput.focus(); return; }
-      const ok = await saveValue(key, valueInput.value, ttlInput.value, msg);
-      if (ok) { await loadKvList(false); navigate({ view: 'kv', key }); }
+      if (!key.trim()) { setMsg(msg, 'Enter a key.', 'err'); keyInput.focus(); return; }
+      const ttl = parseTtl(ttlInput.value);
+      if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
+      const text = valueInput.value;
+      const ct = tryParseJson(text).ok && text.trim() !== '' ? 'application/json' : 'text/plain; charset=utf-8';
+      const ok = await putValue(key, text, ct, ttl, msg);
+      if (ok) { await loadKvList(); navigate({ view: 'kv', key }); }
     });
     detail.append(form);
     keyInput.focus();
   }
 
-  async function saveValue(key, text, ttl, msgEl) {
-    const isJson = tryParseJson(text).ok && text.trim() !== '';
-    const query = { db: state.db };
-    if (ttl !== undefined && ttl !== null && String(ttl).trim() !== '') {
-      const n = Number(ttl);
-      if (!Number.isInteger(n) || n < 0) { msgEl.textContent = 'TTL must be a whole number of seconds.'; msgEl.className = 'form-msg err'; return false; }
-      query.ttl = n;
-    }
-    msgEl.textContent = 'Saving…'; msgEl.className = 'form-msg';
+  function setMsg(el, text, kind) { el.textContent = text; el.className = 'form-msg' + (kind ? ' ' + kind : ''); }
+
+  /** The TTL field: '' → null (not given), a whole number ≥ 0 → that number, else undefined (invalid). */
+  function parseTtl(raw) {
+    const s = String(raw === undefined || raw === null ? '' : raw).trim();
+    if (s === '') return null;
+    const n = Number(s);
+    return Number.isInteger(n) && n >= 0 ? n : undefined;
+  }
+
+  /** PUT /kv/{key}: `body` is a string or bytes, stored with content type `ct`; ttl null = no expiry. */
+  async function putValue(key, body, ct, ttl, msgEl) {
+    const query = { db: state.db, content_type: ct.split(';')[0].trim() };
+    if (ttl !== null) query.ttl = ttl;
+    setMsg(msgEl, 'Saving…');
     try {
-      await api('PUT', kvPath(key), { query, raw: text, contentType: isJson ? 'application/json' : 'text/plain; charset=utf-8' });
-      msgEl.textContent = 'Saved.'; msgEl.className = 'form-msg ok';
+      await api('PUT', kvPath(key), { query, raw: body, contentType: ct });
+      setMsg(msgEl, 'Saved.', 'ok');
       toast('Saved "' + key + '"', 'ok');
       return true;
     } catch (e) {
-      msgEl.textContent = 'Save failed: ' + errMessage(e); msgEl.className = 'form-msg err';
+      setMsg(msgEl, 'Save failed: ' + errMessage(e), 'err');
       return false;
     }
+  }
+
+  /** Types whose bytes are text the editor can show (anything else is handled as binary). */
+  function isTextType(ct) {
+    return /^text\//i.test(ct) || /json|xml|javascript|ecmascript|x-www-form-urlencoded|yaml|toml|csv/i.test(ct);
   }
 
   function decodeValue(buf, contentType) {
     const bytes = new Uint8Array(buf);
     let text = null;
     try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch (_) { text = null; }
-    const binary = text === null || (/octet-stream/i.test(contentType) && /[\x00-\x08\x0e-\x1f]/.test(text));
-    if (binary) return { binary: true, size: bytes.length, text: '' };
+    // Untyped bytes (octet-stream or none) are text when they decode and hold no control characters.
+    const untyped = !contentType || /octet-stream/i.test(contentType);
+    const binary = text === null || (!isTextType(contentType) && !(untyped && !/[\x00-\x08\x0e-\x1f\x7f]/.test(text)));
+    if (binary) return { binary: true, size: bytes.length, bytes };
     let display = text;
     if (isJsonType(contentType)) {
       const p = tryParseJson(text);
@@ -1230,16 +1364,18 @@
     const detail = clear($('#kv-detail'));
     const token = ++kv.keyToken;
     const db = state.db;
+    kv.current = null;
     detail.append(loading('Loading "' + key + '"…'));
-    let res;
+    let res, meta;
     try {
-      res = await api('GET', kvPath(key), { query: { db }, expect: 'raw' });
+      // The expiry is read from the list row, fresh (a cached row may predate a save elsewhere).
+      [res, meta] = await Promise.all([api('GET', kvPath(key), { query: { db }, expect: 'raw' }),
+        api('GET', '/kv', { query: { db, prefix: key, limit: 1 } }).then((d) => (d.items[0] && d.items[0].key === key ? d.items[0] : null))]);
     } catch (e) {
       if (token !== kv.keyToken) return;
       clear(detail);
       if (e.status === 404) {
         detail.append(emptyState('Key not found', '"' + key + '" does not exist or has expired. Its history, if any, is below: roll back to bring it back.'));
-        kv.current = null;
         showKvHistoryOnly(key);
       } else detail.append(errorState(e, () => loadKey(key)));
       return;
@@ -1247,48 +1383,114 @@
     if (token !== kv.keyToken || db !== state.db) return;
     const ct = (res.contentType || '').split(';')[0].trim();
     const val = decodeValue(res.buf, ct);
-    kv.current = { key, contentType: ct, value: val };
-    renderKeyDetail(key, ct, val);
+    kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : null };
+    renderKeyDetail(kv.current);
     loadKvHistory(key);
   }
 
-  function renderKeyDetail(key, ct, val) {
+  function hexDump(bytes, max = 256) {
+    const lines = [];
+    const n = Math.min(bytes.length, max);
+    for (let off = 0; off < n; off += 16) {
+      const row = bytes.subarray(off, Math.min(off + 16, n));
+      const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ');
+      const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+      lines.push(off.toString(16).padStart(8, '0') + '  ' + hex.padEnd(47, ' ') + '  ' + ascii);
+    }
+    if (bytes.length > max) lines.push('… ' + (bytes.length - max).toLocaleString() + ' more bytes');
+    return lines.join('\n');
+  }
+
+  /** The binary value panel: size, type, hex (and image) preview, download, replace from a file. */
+  function binaryPanel(cur, onFile) {
+    const { key, contentType: ct, value: val } = cur;
+    const blob = new Blob([cur.buf], { type: ct || 'application/octet-stream' });
+    if (kv.blobUrl) URL.revokeObjectURL(kv.blobUrl); // the previous key's preview/download
+    const url = kv.blobUrl = URL.createObjectURL(blob);
+    const fileName = (key.split(/[\/:]/).pop() || 'value') + (/^image\/png$/i.test(ct) ? '.png' : /^image\/jpe?g$/i.test(ct) ? '.jpg' : /^image\/gif$/i.test(ct) ? '.gif' : /^image\/webp$/i.test(ct) ? '.webp' : '.bin');
+    const file = h('input', { type: 'file', id: 'kv-file', class: 'sr-only' });
+    const staged = h('p', { class: 'muted small', id: 'kv-file-info' }, 'Save keeps these bytes unless you pick a file.');
+    file.addEventListener('change', async () => {
+      const f = file.files && file.files[0];
+      if (!f) return;
+      const bytes = await f.arrayBuffer();
+      onFile({ bytes, type: f.type || 'application/octet-stream', name: f.name });
+      staged.textContent = 'On Save, the value becomes ' + f.name + ' (' + fmtBytes(bytes.byteLength) + ', ' + (f.type || 'application/octet-stream') + ').';
+    });
+    return h('div', { class: 'kv-binary', id: 'kv-binary' },
+      h('p', { class: 'kv-binary-info' }, 'Binary value: ', h('strong', null, fmtBytes(val.size)), ' (' + val.size.toLocaleString() + ' bytes), ', h('code', null, ct || 'no type')),
+      /^image\//i.test(ct) ? h('img', { class: 'kv-image', id: 'kv-image', src: url, alt: 'Preview of ' + key }) : null,
+      h('pre', { class: 'code kv-hex', id: 'kv-hex', 'aria-label': 'Hex preview' }, hexDump(val.bytes)),
+      h('div', { class: 'btn-row' },
+        h('a', { class: 'btn small', id: 'kv-download', href: url, download: fileName }, 'Download'),
+        h('label', { class: 'btn small', for: 'kv-file' }, 'Replace from file…'), file),
+      staged);
+  }
+
+  function renderKeyDetail(cur) {
+    const { key, contentType: ct, value: val } = cur;
     const detail = clear($('#kv-detail'));
-    const item = kv.items.find((i) => i.key === key);
-    const ttl = ttlText(item);
-    const valueInput = h('textarea', { id: 'kv-value', class: 'code-input', rows: String(Math.min(18, Math.max(6, (val.display || '').split('\n').length + 1))), spellcheck: 'false' });
-    valueInput.value = val.binary ? '' : val.display;
-    if (val.binary) valueInput.placeholder = 'Binary value (' + fmtBytes(val.size) + '); type text here to replace it.';
-    const ttlInput = h('input', { id: 'kv-ttl', type: 'number', min: '0', step: '1', inputmode: 'numeric', placeholder: 'keep none' });
+    let valueInput = null;
+    let replacement = null; // a file picked to replace a binary value
     const msg = h('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
+    if (!val.binary) {
+      valueInput = h('textarea', { id: 'kv-value', class: 'code-input', rows: String(Math.min(18, Math.max(6, val.display.split('\n').length + 1))), spellcheck: 'false' });
+      valueInput.value = val.display;
+    }
+    const left = secondsLeft(cur.expiresAt);
+    const ttlInput = h('input', { id: 'kv-ttl', type: 'number', min: '0', step: '1', inputmode: 'numeric',
+      placeholder: left === null ? 'no expiry' : 'keep (' + Math.max(0, Math.ceil(left)) + ' s left)', 'aria-describedby': 'kv-ttl-help' });
     const form = h('form', { class: 'kv-form', autocomplete: 'off' },
       h('div', { class: 'detail-head' },
         h('h3', { class: 'detail-title kv-title' }, h('span', { class: 'mono' }, key)),
         h('div', { class: 'kv-meta' },
           ct ? h('span', { class: 'badge' }, ct) : null,
           h('span', { class: 'badge' }, fmtBytes(val.size)),
-          h('span', { class: 'badge ttl', id: 'kv-ttl-display' }, ttl || 'no expiry'))),
-      h('label', { for: 'kv-value', class: 'field-label' }, 'Value', isJsonType(ct) ? h('span', { class: 'muted' }, ' (JSON, pretty-printed)') : null),
-      valueInput,
+          h('span', { class: 'badge ttl', id: 'kv-ttl-display', dataset: { key } }, ttlText(cur.expiresAt) || 'no expiry'))),
+      val.binary ? binaryPanel(cur, (f) => { replacement = f; })
+        : [h('label', { for: 'kv-value', class: 'field-label' }, 'Value', isJsonType(ct) ? h('span', { class: 'muted' }, ' (JSON, pretty-printed)') : null), valueInput],
       h('div', { class: 'inline-fields' },
-        h('label', { for: 'kv-ttl', class: 'field-label' }, 'TTL on save (seconds)'), ttlInput),
+        h('label', { for: 'kv-ttl', class: 'field-label' }, 'New TTL (seconds)'), ttlInput,
+        h('span', { class: 'muted small', id: 'kv-ttl-help' }, 'empty keeps the current expiry; 0 removes it')),
       h('div', { class: 'btn-row' },
         h('button', { type: 'submit', class: 'btn primary', id: 'kv-save' }, 'Save'),
-        h('button', { type: 'button', class: 'btn', id: 'kv-format', onclick: () => {
+        valueInput ? h('button', { type: 'button', class: 'btn', id: 'kv-format', onclick: () => {
           const p = tryParseJson(valueInput.value);
-          if (p.ok) valueInput.value = JSON.stringify(p.value, null, 2); else { msg.textContent = 'Not valid JSON.'; msg.className = 'form-msg err'; }
-        } }, 'Format JSON'),
+          if (p.ok) valueInput.value = JSON.stringify(p.value, null, 2); else setMsg(msg, 'Not valid JSON.', 'err');
+        } }, 'Format JSON') : null,
         h('button', { type: 'button', class: 'btn ghost', onclick: () => loadKey(key) }, 'Reload'),
         h('button', { type: 'button', class: 'btn danger', id: 'kv-delete', onclick: () => deleteKey(key) }, 'Delete')),
       msg);
     form.addEventListener('submit', async (e) => {
       e.preventDefault();
-      const ok = await saveValue(key, valueInput.value, ttlInput.value, msg);
-      if (ok) { await loadKvList(false); loadKey(key); }
+      let ttl = parseTtl(ttlInput.value);
+      if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
+      const ttlGiven = ttl !== null;
+      if (!ttlGiven && cur.expiresAt !== null) {
+        // PUT without ttl removes the expiry (docs/kv.md): keep it by sending the seconds left.
+        const s = secondsLeft(cur.expiresAt);
+        if (s <= 0) { setMsg(msg, 'The key has expired; set a TTL (0 = none) to save it again.', 'err'); return; }
+        ttl = Math.ceil(s);
+      }
+      // What is sent: the edited text, the picked file, or else the stored bytes untouched.
+      let body = cur.buf, type = ct || 'application/octet-stream';
+      const edited = valueInput ? valueInput.value !== val.display : replacement !== null;
+      if (valueInput && edited) {
+        body = valueInput.value;
+        if (isJsonType(ct) || !isTextType(ct)) type = tryParseJson(body).ok && body.trim() !== '' ? 'application/json' : 'text/plain';
+      } else if (replacement) {
+        body = replacement.bytes; type = replacement.type;
+      }
+      if (!edited && !ttlGiven) { setMsg(msg, 'Nothing changed: the value and its expiry are as stored.'); return; }
+      const ok = await putValue(key, body, type, ttl, msg);
+      // Reload it unless another key was opened meanwhile.
+      if (ok) { await loadKvList(); if (state.view === 'kv' && state.key === key) loadKey(key); }
     });
-    valueInput.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
-    });
+    if (valueInput) {
+      valueInput.addEventListener('keydown', (e) => {
+        if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+      });
+    }
     detail.append(form, h('section', { class: 'kv-history', 'aria-labelledby': 'kv-history-title' },
       h('div', { class: 'section-head' }, h('h4', { id: 'kv-history-title', class: 'section-title' }, 'History'),
         h('button', { type: 'button', class: 'btn small ghost', onclick: () => loadKvHistory(key) }, 'Refresh')),
@@ -1307,66 +1509,76 @@
     try {
       await api('DELETE', kvPath(key), { query: { db: state.db } });
       toast('Deleted "' + key + '"', 'ok');
-      await loadKvList(false);
+      await loadKvList();
       navigate({ view: 'kv', key: null });
     } catch (e) {
       toast('Delete failed: ' + errMessage(e), 'error');
     }
   }
 
+  /** A history operation's new/old value for the timeline (the server's one shape, docs/time-travel.md). */
   function opValue(op, which) {
-    if (!op || typeof op !== 'object') return undefined;
-    const rawKey = which === 'new' ? 'raw_new_value' : 'raw_old_value';
-    const keys = which === 'new' ? ['new_value', 'newValue', 'value'] : ['old_value', 'oldValue'];
-    for (const k of keys) if (k in op) return op[k];
-    if (op[rawKey] !== undefined && op[rawKey] !== null) {
-      const t = decodeBase64Text(op[rawKey]);
-      return t !== null ? t : '<binary ' + b64ByteLength(op[rawKey]) + ' bytes>';
-    }
-    return undefined;
+    const ct = op[which + '_content_type'];
+    if (ct === null || ct === undefined) return undefined; // no value on that side (created / deleted)
+    const raw = op['raw_' + which + '_value'];              // sent for every type that is not JSON
+    if (raw === undefined || isTextType(ct)) return op[which + '_value'];
+    return '<binary ' + b64ByteLength(raw).toLocaleString() + ' bytes, ' + ct + '>';
   }
 
-  async function loadKvHistory(key) {
+  const KV_HISTORY_PAGE = 50;
+
+  /**
+   * The key's timeline, newest first, KV_HISTORY_PAGE operations at a time ("Load older" asks for
+   * the ones before the oldest shown: `before`). Rollback targets an op_number.
+   */
+  async function loadKvHistory(key, older) {
     const box = $('#kv-timeline');
     if (!box) return;
     const token = kv.keyToken;
-    clear(box).append(loading('Loading history…'));
+    if (!older) { kv.ops = []; clear(box).append(loading('Loading history…')); }
+    const query = { db: state.db, limit: KV_HISTORY_PAGE };
+    if (older && kv.ops.length) query.before = kv.ops[kv.ops.length - 1].op_number;
     let data;
     try {
-      data = await api('GET', kvPath(key, '/history'), { query: { db: state.db, limit: 50 } });
+      data = await api('GET', kvPath(key, '/history'), { query });
     } catch (e) {
       if (token !== kv.keyToken) return;
       clear(box).append(errorState(e, () => loadKvHistory(key)));
       return;
     }
     if (token !== kv.keyToken || !box.isConnected) return;
-    const ops = Array.isArray(data.operations) ? data.operations : Array.isArray(data.history) ? data.history : [];
+    kv.ops = kv.ops.concat(data.operations);
+    const ops = kv.ops;
     clear(box);
     if (!ops.length) { box.append(emptyState('No history', 'Changes to this key are recorded here (unless written with history=false).')); return; }
     const ol = h('ol', { class: 'timeline' });
     ops.forEach((entry, i) => {
-      const op = entry.operation || entry;
-      const kind = String(op.op || op.type || entry.op || 'op');
+      const op = entry.operation;
+      const kind = op.op;
       const nv = opValue(op, 'new');
-      const opNum = entry.op_number !== undefined ? entry.op_number : entry.opNumber;
-      const ts = entry.timestamp_ms !== undefined ? entry.timestamp_ms : entry.timestamp;
+      const opNum = entry.op_number;
+      const ts = entry.timestamp_ms;
       const li = h('li', { class: 'tl-item' + (i === 0 ? ' current' : ''), dataset: { op: String(opNum) } },
         h('span', { class: 'tl-dot', 'aria-hidden': 'true' }),
         h('div', { class: 'tl-body' },
           h('div', { class: 'tl-head' },
             h('span', { class: 'badge op op-' + kind.replace(/[^a-z]/gi, '') }, kind),
             h('span', { class: 'tl-num' }, '#' + opNum),
-            h('time', { title: fmtTime(ts), datetime: (toDate(ts) || new Date(0)).toISOString() }, relTime(ts)),
+            h('time', { title: fmtTime(ts), datetime: new Date(ts).toISOString() }, relTime(ts)),
             i === 0 ? h('span', { class: 'badge ok' }, 'current') : null),
           kind === 'delete' ? h('p', { class: 'tl-note muted small' }, 'Key deleted')
             : nv !== undefined ? h('code', { class: 'tl-value' }, nv === null ? 'null' : preview(nv, 120)) : null,
           op.new_expires_at ? h('p', { class: 'tl-note muted small' }, 'expires ' + fmtTime(op.new_expires_at)) : null,
           h('div', { class: 'btn-row' },
             h('button', { type: 'button', class: 'btn small snapshot-btn', onclick: () => viewSnapshot(key, opNum) }, 'View snapshot'),
-            i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, i, opNum) }, 'Roll back to here') : null)));
+            i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, opNum) }, 'Roll back to here') : null)));
       ol.append(li);
     });
     box.append(ol);
+    if (data.operations.length === KV_HISTORY_PAGE) {
+      box.append(h('button', { type: 'button', class: 'btn small kv-older', id: 'kv-older', onclick: () => loadKvHistory(key, true) },
+        'Load older operations (' + ops.length + ' shown)'));
+    }
   }
 
   function snapshotBody(data) {
@@ -1393,7 +1605,10 @@
     }
   }
 
-  async function rollback(key, steps, opNum) {
+  async function rollback(key, opNum) {
+    // POST /kv/{key}/rollback counts steps back from the newest operation: the operations newer than
+    // the target, all of them loaded (the timeline is contiguous from the newest).
+    const steps = kv.ops.filter((o) => o.op_number > opNum).length;
     let snap = null;
     try {
       snap = snapshotBody(await api('GET', kvPath(key, '/snapshot'), { query: { db: state.db, op_number: opNum } }));
@@ -1405,10 +1620,11 @@
     const ok = await confirmDialog({ title: 'Roll back "' + key + '"?', body, okLabel: 'Roll back', danger: true });
     if (!ok) return;
     try {
-      await api('POST', kvPath(key, '/rollback'), { query: { db: state.db, steps } });
-      toast('Rolled back ' + plural(steps, 'step'), 'ok');
-      await loadKvList(false);
-      await loadKey(key);
+      const r = await api('POST', kvPath(key, '/rollback'), { query: { db: state.db, steps } });
+      if (r.restored_op_number === opNum) toast('Rolled back ' + plural(steps, 'step') + ' (to op #' + opNum + ')', 'ok');
+      else toast('Rolled back to op #' + r.restored_op_number + ', not #' + opNum + ': the key changed meanwhile', 'error');
+      await loadKvList();
+      if (state.view === 'kv' && state.key === key) await loadKey(key);
     } catch (e) {
       toast('Rollback failed: ' + errMessage(e), 'error');
     }
@@ -1448,7 +1664,10 @@
     $('#schema-refresh').addEventListener('click', () => enterSchema(true, true));
     $('#history-refresh').addEventListener('click', loadHistory);
     $('#history-clear').addEventListener('click', clearHistory);
-    $('#kv-filter').addEventListener('submit', (e) => { e.preventDefault(); kv.prefix = $('#kv-prefix').value; loadKvList(false); });
+    const kvFilter = () => { if (kv.filter !== $('#kv-prefix').value) { kv.filter = $('#kv-prefix').value; renderKvList(); } };
+    $('#kv-filter').addEventListener('submit', (e) => { e.preventDefault(); kvFilter(); });
+    $('#kv-prefix').addEventListener('input', kvFilter);
+    setInterval(tickTtls, 1000);
     $('#kv-new').addEventListener('click', newKeyForm);
 
     window.addEventListener('hashchange', route);
