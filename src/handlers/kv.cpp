@@ -32,7 +32,6 @@ http::response get_key(http::context& ctx) {
     return http::response::json(ops::kv_read_at(
         *ctx.conn, table, key, *at, path ? std::optional<std::string>(path->text) : std::nullopt));
   }
-  ops::validate_kv_table_name(table);
   const auto path = kv_json_path_param(req);
   const auto entry = ops::kv_get(*ctx.conn, table, key);
   if (!entry) {

@@ -41,8 +41,7 @@ http::response mint_share(http::context& ctx) {
     ttl = t.get<std::int64_t>();
   }
   (void)ops::run_read_only_query(*ctx.conn, sql);  // 400 READ_ONLY_QUERY / SQL_ERROR as GET /query
-  const std::string db =
-      ctx.req.query_param("db").value_or(ctx.req.query_param("path").value_or(std::string()));
+  const std::string db = ctx.req.database_param().value_or(std::string());
   const std::int64_t exp = unix_now_ms() / 1000 + ttl;
   const std::string url =
       http::auth::share_link(*keys, std::string(api_prefix) + "/query", db, sql, exp);

@@ -192,8 +192,7 @@ http::response get_query(http::context& ctx) {
 }
 
 http::response create_db(http::context& ctx) {
-  const std::string name =
-      ctx.req.query_param("path").value_or(ctx.req.query_param("db").value_or(std::string()));
+  const std::string name = ctx.req.database_param().value_or(std::string());
   nlohmann::json body = {{"success", true}, {"path", name}, {"created", true}};
   if (ctx.req.flag("init_kv", false)) {
     const std::string table = ctx.req.query_param("kv_table").value_or("kv_store");

@@ -75,13 +75,6 @@ bool reads_only(const request& req) {
   return req.method == verb::get || req.method == verb::head;
 }
 
-std::optional<std::string> database_name(const request& req) {
-  if (auto db = req.query_param("db")) {
-    return db;
-  }
-  return req.query_param("path");
-}
-
 response forbidden(std::string message) {
   return error_response(api_error(errc::forbidden, std::move(message)));
 }
@@ -100,7 +93,7 @@ access_decision share_link_decision(const auth::key_set& keys, const request& re
                                     std::int64_t now_s) {
   access_decision d;
   d.may_write = false;
-  const auto db = database_name(req);
+  const auto db = req.database_param();
   const auto sql = req.query_param("sql");
   const auto exp = req.query_param("exp");
   const auto sig = req.query_param("sig");
@@ -128,7 +121,7 @@ access_decision scope_decision(const auth::claims& c, const request& req, const 
     return d;  // 404 / 405 follow
   }
   if (r->db != db_use::none) {
-    if (const auto name = database_name(req); name && !c.allows_database(*name)) {
+    if (const auto name = req.database_param(); name && !c.allows_database(*name)) {
       d.denied = forbidden("token scope does not include database '" + *name +
                            "' (the token allows: " + joined(c.databases) + ")");
       return d;

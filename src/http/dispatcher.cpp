@@ -44,11 +44,8 @@ bool create_requested(const request& req) {
 }
 
 std::string database_param(const request& req) {
-  if (auto db = req.query_param("db")) {
-    return *db;
-  }
-  if (auto path = req.query_param("path")) {
-    return *path;
+  if (auto name = req.database_param()) {
+    return std::move(*name);
   }
   throw api_error(errc::bad_request, "missing db parameter");
 }
@@ -284,10 +281,7 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
 
 std::shared_ptr<db::database> dispatcher::find_open(pending& p) {
   const request& req = *p.req;
-  auto name = req.query_param("db");
-  if (!name) {
-    name = req.query_param("path");
-  }
+  const auto name = req.database_param();
   if (!name) {
     return nullptr;
   }

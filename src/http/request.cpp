@@ -205,6 +205,13 @@ std::optional<double> request::number_param(std::string_view name) const {
   return parsed;
 }
 
+std::optional<std::string> request::database_param() const {
+  if (auto db = query_param("db")) {
+    return db;
+  }
+  return query_param("path");
+}
+
 nlohmann::json request::json_body() const {
   // nlohmann stops at a NUL byte as if the input ended there: "{...}\0junk" would pass.
   if (body.find('\0') != std::string::npos) {

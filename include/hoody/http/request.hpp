@@ -42,6 +42,10 @@ class request {
   [[nodiscard]] std::string path_param(std::string_view name) const;
   [[nodiscard]] std::optional<std::string> header(std::string_view lower_name) const;
 
+  /// The database the request names: `db`, else its published alias `path` (on KV routes
+  /// `path` is then the JSON path whenever `db` is given: handlers/kv_params.hpp). The one home
+  /// of that rule; nullopt when neither is given.
+  [[nodiscard]] std::optional<std::string> database_param() const;
   /// Boolean query flag: true/false/1/0/yes/no/on/off (case-insensitive); absent → `fallback`.
   [[nodiscard]] bool flag(std::string_view name, bool fallback) const;
   /// Integer query parameter within [min, max]; absent or empty → nullopt.
