@@ -4,6 +4,7 @@
 #include "hoody/core/config.hpp"
 #include "hoody/http/server.hpp"
 #include "hoody/http/tokens.hpp"
+#include "hoody/ops/maintenance.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -190,6 +191,13 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}));
   option(app, "--max-open-dbs", cfg.max_open_dbs, "Databases kept open at once (LRU)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  option(app, "--db-slot-wait-ms", cfg.db_slot_wait_ms,
+         "How long a request waits for a --max-open-dbs slot when every open database is busy "
+         "(then 503)")
+      ->check(CLI::Range(0, 600000));
+  option(app, "--db-slot-waiters", cfg.db_slot_waiters,
+         "Requests that may wait for a --max-open-dbs slot at once (more: 503)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
   option(app, "--read-timeout", cfg.read_timeout_s,
          "Seconds a client has to send a whole request once it started")
       ->check(CLI::Range(1, 3600));
@@ -286,6 +294,11 @@ int main(int argc, char** argv) {
   raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir)) {
     return 1;
+  }
+  // A vacuum_into interrupted by a crash leaves only its temporary (never a partial backup).
+  if (const auto stale = hoody::ops::remove_stale_vacuum_temporaries(cfg.data_dir); stale > 0) {
+    spdlog::info("removed {} stale vacuum_into temporary file(s) from {}", stale,
+                 cfg.data_dir.string());
   }
   try {
     hoody::http::server server(cfg);

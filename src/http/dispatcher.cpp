@@ -98,11 +98,23 @@ struct dispatcher::pending {
   bool may_write = true;  ///< false: a requires_writer hand-over is refused 403 (access_decision)
   std::string cache_key;  ///< set when the answer may be cached
   std::optional<db::data_version> cache_at;  ///< version read before the read job was queued
+  bool retried = false;                      ///< re-resolved once after db::file_replaced
+  std::optional<std::chrono::steady_clock::time_point> slot_deadline;  ///< waiting for a slot
 };
 
 namespace {
 
 using pending = dispatcher::pending;
+
+bool is_file_replaced(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const db::file_replaced&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 
 void run_handler(pending& p, db::connection* conn) {
   context ctx{*p.req, *p.svc, conn, p.file, p.database.get(), &p.carry};
@@ -246,6 +258,10 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
       return;
     }
   }
+  resolve_and_submit(p);
+}
+
+void dispatcher::resolve_and_submit(const std::shared_ptr<pending>& p) {
   // Resolving the path and opening the database touch the disk: never on the I/O thread.
   exec_.post_blocking([this, p] {
     std::shared_ptr<db::database> database;
@@ -273,11 +289,34 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
       }
       database = svc_.databases.open(p->file, create);
       remember_name(name, p->file);
+    } catch (const db::no_free_slot&) {
+      wait_for_slot(p);
+      return;
     } catch (...) {
       p->complete(pre_handler_error(rt, std::current_exception()));
       return;
     }
     submit(p, std::move(database));
+  });
+}
+
+// Every open database is busy: wait (off any thread) until one is free, then resolve again;
+// at the deadline 503 UNAVAILABLE with Retry-After (--db-slot-wait-ms, --db-slot-waiters).
+void dispatcher::wait_for_slot(const std::shared_ptr<pending>& p) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!p->slot_deadline) {
+    p->slot_deadline = now + std::chrono::milliseconds(svc_.cfg.db_slot_wait_ms);
+  }
+  if (*p->slot_deadline <= now) {
+    p->complete(pre_handler_error(*p->r, std::make_exception_ptr(db::no_free_slot())));
+    return;
+  }
+  svc_.databases.wait_for_slot(*p->slot_deadline, [this, p](bool resumed) {
+    if (resumed) {
+      resolve_and_submit(p);
+    } else {
+      p->complete(pre_handler_error(*p->r, std::make_exception_ptr(db::no_free_slot())));
+    }
   });
 }
 
@@ -318,11 +357,21 @@ void dispatcher::remember_name(const std::string& name, const std::filesystem::p
 }
 
 void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database) {
-  if (answer_from_cache(*p, *database)) {
+  if (!database->known_replaced() && answer_from_cache(*p, *database)) {
     return;
   }
   p->database = database;
-  auto finish = [p](std::exception_ptr error) {
+  auto finish = [this, p](std::exception_ptr error) {
+    if (error && !p->retried && is_file_replaced(error)) {
+      // Nothing was acknowledged: run the request once more on the file now at the path
+      // (opening it, or creating it with create_db_if_missing, or 404 when it is gone).
+      p->retried = true;
+      p->result = response{};
+      p->cache_key.clear();
+      p->cache_at.reset();
+      resolve_and_submit(p);
+      return;
+    }
     p->complete(error ? handler_error(*p->r, error) : std::move(p->result));
   };
   auto write = [p, database, finish] {

@@ -122,7 +122,7 @@ struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
         exec(cfg.read_threads, cfg.write_threads),
-        databases(exec, database_options_from(cfg), cfg.max_open_dbs),
+        databases(exec, database_options_from(cfg), cfg.max_open_dbs, cfg.db_slot_waiters),
         history(cfg.query_history_limit),
         svc{cfg, db::path_policy{canonical_data_dir(cfg), cfg.allow_any_absolute_db_path},
             databases, history},

@@ -51,10 +51,16 @@ class dispatcher {
  private:
   void run_on_database(std::shared_ptr<const request> req, const route& r, completion complete,
                        bool may_write);
+  /// The slow path: resolves the name and opens the database on a pool thread, then submits.
+  void resolve_and_submit(const std::shared_ptr<pending>& p);
+  /// Every open database is in use: resumes resolve_and_submit once a slot frees, or 503.
+  void wait_for_slot(const std::shared_ptr<pending>& p);
   /// The open database of a recently resolved name, or null (then the slow path resolves it).
   std::shared_ptr<db::database> find_open(pending& p);
   void remember_name(const std::string& name, const std::filesystem::path& file);
-  static void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
+  /// Runs the handler on the database; a db::file_replaced failure is retried once through
+  /// resolve_and_submit.
+  void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
 
   const router& routes_;
   services& svc_;
