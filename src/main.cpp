@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -186,6 +187,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32U));
   option(app, "--max-header-bytes", cfg.max_header_bytes, "Largest accepted request header block")
       ->check(CLI::Range(std::size_t{512}, std::size_t{1} << 20U));
+  option(app, "--max-buffered-response-bytes", cfg.max_buffered_response_bytes,
+         "Bytes of response bodies waiting for slow clients, all connections together; a "
+         "response of 64 KiB or more beyond it is answered 503 (0 = no limit)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40U));
   option(app, "--max-connections", cfg.max_connections,
          "Open connections served at once; more are answered 503 and closed (0 = no limit)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}));
@@ -291,6 +296,9 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
+  // Large buffers (result bodies) always come from mmap and go back to the system when freed:
+  // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
+  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir)) {
     return 1;

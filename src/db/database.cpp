@@ -387,42 +387,45 @@ database::~database() {
 
 void database::post_read(job_fn job, done_fn done) {
   impl_->last_used = steady_now_ms();
-  impl_->exec.post_read([self = shared_from_this(), job = std::move(job), done = std::move(done)] {
-    auto& d = *self->impl_;
-    if (d.closing || d.check_replaced()) {
-      // Queued before a close (a replaced file is closed at once): never open a reader on
-      // whatever the path names now from this object.
-      done(d.replaced ? replaced_error() : make_error(errc::unavailable, "database is closing"));
-      return;
-    }
-    std::unique_ptr<connection> conn;
-    bool lent = false;
-    std::exception_ptr error;
-    try {
-      conn = d.acquire_reader();
-      lent = true;
-      d.arm_deadline(*conn);
-      conn->exec("BEGIN");
-      job(*conn);
-      conn->exec("COMMIT");
-    } catch (...) {
-      error = std::current_exception();
-      if (conn && conn->in_transaction()) {
-        try {
-          conn->exec("ROLLBACK");
-        } catch (...) {  // NOLINT(bugprone-empty-catch): a broken reader is dropped below
-          conn.reset();
+  impl_->exec.post_read(
+      [self = shared_from_this(), job = std::move(job), done = std::move(done)] {
+        auto& d = *self->impl_;
+        if (d.closing || d.check_replaced()) {
+          // Queued before a close (a replaced file is closed at once): never open a reader on
+          // whatever the path names now from this object.
+          done(d.replaced ? replaced_error()
+                          : make_error(errc::unavailable, "database is closing"));
+          return;
         }
-      }
-    }
-    if (conn) {
-      conn->set_deadline(0);
-    }
-    if (lent) {
-      d.return_reader(std::move(conn));
-    }
-    done(error);
-  });
+        std::unique_ptr<connection> conn;
+        bool lent = false;
+        std::exception_ptr error;
+        try {
+          conn = d.acquire_reader();
+          lent = true;
+          d.arm_deadline(*conn);
+          conn->exec("BEGIN");
+          job(*conn);
+          conn->exec("COMMIT");
+        } catch (...) {
+          error = std::current_exception();
+          if (conn && conn->in_transaction()) {
+            try {
+              conn->exec("ROLLBACK");
+            } catch (...) {  // NOLINT(bugprone-empty-catch): a broken reader is dropped below
+              conn.reset();
+            }
+          }
+        }
+        if (conn) {
+          conn->set_deadline(0);
+        }
+        if (lent) {
+          d.return_reader(std::move(conn));
+        }
+        done(error);
+      },
+      this);
 }
 
 void database::post_write(job_fn job, done_fn done, bool touch) {

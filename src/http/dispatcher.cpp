@@ -10,6 +10,8 @@
 #include "hoody/http/response_render.hpp"
 #include "hoody/ops/kv_schema.hpp"  // ops::unix_now_ms
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -161,6 +163,27 @@ void store_in_cache(const pending& p, db::database& database) {
 
 }  // namespace
 
+// Counts the body against --max-buffered-response-bytes (released by the connection once
+// written); a large body over the budget becomes a 503 instead, so that clients that do not
+// read cannot make the server hold unbounded memory.
+void dispatcher::admit(response& res) {
+  constexpr std::size_t large = 64U * 1024U;
+  const std::size_t limit = svc_.cfg.max_buffered_response_bytes;
+  const std::size_t size = res.body.size();
+  const std::size_t before = buffered_.fetch_add(size);
+  if (limit == 0 || size < large || before + size <= limit) {
+    return;
+  }
+  buffered_.fetch_sub(size);
+  spdlog::warn("a {}-byte response was refused: {} bytes of responses wait for slow clients", size,
+               before);
+  res = error_response(api_error(errc::unavailable,
+                                 "too many large responses are waiting for slow clients "
+                                 "(--max-buffered-response-bytes " +
+                                     std::to_string(limit) + "); retry later"));
+  buffered_.fetch_add(res.body.size());
+}
+
 dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
     : routes_(routes),
       svc_(svc),
@@ -191,6 +214,7 @@ void dispatcher::dispatch(request req, completion complete) {
   // Every response passes here once: CORS headers, then metrics (by route pattern).
   completion done = [this, complete = std::move(complete), found = m.found, started,
                      origin = std::move(origin)](response res) {
+    admit(res);
     cors_.decorate(origin, res);
     if (svc_.metrics != nullptr) {
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(

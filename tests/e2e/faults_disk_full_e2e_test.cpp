@@ -75,9 +75,9 @@ TEST(disk_full, writes_answer_507_reads_work_and_writes_resume_after_space_is_fr
     // Still full: the next writes (KV and SQL) also answer 507, not 500.
     const auto again = c.put(api + "/kv/again?db=full", value_for(99999), text);
     EXPECT_EQ(again.status, 507) << again.body;
-    const auto sql = c.post(api + "/db?db=full",
-                            {{"transaction",
-                              {{{"statement", "CREATE TABLE big AS SELECT randomblob(2000000)"}}}}});
+    const auto sql = c.post(
+        api + "/db?db=full",
+        {{"transaction", {{{"statement", "CREATE TABLE big AS SELECT randomblob(2000000)"}}}}});
     EXPECT_EQ(sql.status, 507) << sql.body;
 
     // Reads keep working.
@@ -87,7 +87,8 @@ TEST(disk_full, writes_answer_507_reads_work_and_writes_resume_after_space_is_fr
     EXPECT_EQ(read.body, first->second);
     const auto last = acknowledged.rbegin();
     EXPECT_EQ(c.get(api + "/kv/" + last->first + "?db=full").body, last->second);
-    const auto count = c.get(api + "/query?db=full&sql=SELECT%20count(*)%20AS%20n%20FROM%20kv_store");
+    const auto count =
+        c.get(api + "/query?db=full&sql=SELECT%20count(*)%20AS%20n%20FROM%20kv_store");
     ASSERT_EQ(count.status, 200) << count.body;
     EXPECT_NE(count.body.find(std::to_string(acknowledged.size())), std::string::npos)
         << count.body;

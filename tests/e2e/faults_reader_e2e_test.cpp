@@ -48,8 +48,8 @@ TEST(foreign_reader, checkpoint_returns_at_once_and_sigterm_exits_within_two_sec
   // Another process opens a read transaction on each database (an old snapshot)...
   std::vector<std::unique_ptr<sqlite_file>> readers;
   for (const auto& name : names) {
-    readers.push_back(std::make_unique<sqlite_file>(srv.data_dir() / (name + ".db"),
-                                                    SQLITE_OPEN_READONLY));
+    readers.push_back(
+        std::make_unique<sqlite_file>(srv.data_dir() / (name + ".db"), SQLITE_OPEN_READONLY));
     readers.back()->exec("BEGIN");
     EXPECT_EQ(readers.back()->integer("SELECT count(*) FROM kv_store"), 20);
   }

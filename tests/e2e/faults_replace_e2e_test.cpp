@@ -31,13 +31,15 @@ const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
 // A KV database made by another program (same schema as the server's KV tables).
 void make_replacement(const fs::path& file, const std::string& k0_value) {
   sqlite_file db(file);
-  db.exec("CREATE TABLE kv_store (key TEXT PRIMARY KEY NOT NULL, value, content_type TEXT NOT "
-          "NULL, expires_at INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, "
-          "version INTEGER NOT NULL)");
-  db.exec("CREATE TABLE kv_store__history (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT "
-          "NULL, op_number INTEGER NOT NULL, op TEXT NOT NULL, old_value, old_content_type TEXT, "
-          "old_expires_at INTEGER, new_value, new_content_type TEXT, new_expires_at INTEGER, ts "
-          "INTEGER NOT NULL)");
+  db.exec(
+      "CREATE TABLE kv_store (key TEXT PRIMARY KEY NOT NULL, value, content_type TEXT NOT "
+      "NULL, expires_at INTEGER, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, "
+      "version INTEGER NOT NULL)");
+  db.exec(
+      "CREATE TABLE kv_store__history (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT "
+      "NULL, op_number INTEGER NOT NULL, op TEXT NOT NULL, old_value, old_content_type TEXT, "
+      "old_expires_at INTEGER, new_value, new_content_type TEXT, new_expires_at INTEGER, ts "
+      "INTEGER NOT NULL)");
   db.exec("INSERT INTO kv_store VALUES ('k0', '" + k0_value + "', 'text/plain', NULL, 1, 1, 1)");
   db.exec("CREATE TABLE marker (x TEXT)");
   db.exec("INSERT INTO marker VALUES ('replacement')");

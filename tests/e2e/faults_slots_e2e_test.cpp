@@ -33,8 +33,7 @@ TEST(db_slots, eight_clients_on_24_databases_with_4_slots_are_never_refused) {
   {
     http_client c(srv.port());
     for (int d = 0; d < databases; ++d) {
-      ASSERT_EQ(c.post(api + "/db/create?path=s" + std::to_string(d), json::object()).status,
-                201);
+      ASSERT_EQ(c.post(api + "/db/create?path=s" + std::to_string(d), json::object()).status, 201);
     }
   }
   std::atomic<int> refused{0};
@@ -79,8 +78,7 @@ TEST(db_slots, eight_clients_on_24_databases_with_4_slots_are_never_refused) {
   }
   for (int t = 0; t < clients; ++t) {
     for (const auto& [d, key] : acked[t]) {
-      sqlite_file check(srv.data_dir() / ("s" + std::to_string(d) + ".db"),
-                        SQLITE_OPEN_READONLY);
+      sqlite_file check(srv.data_dir() / ("s" + std::to_string(d) + ".db"), SQLITE_OPEN_READONLY);
       EXPECT_TRUE(check.kv(key).has_value()) << "acknowledged write lost: " << key;
     }
   }
@@ -97,8 +95,7 @@ TEST(db_slots, a_slot_held_too_long_answers_503_with_retry_after_then_serves) {
   // A slow query keeps the only slot in use for two seconds.
   std::thread slow([port = srv.port()] {
     http_client c(port);
-    (void)c.get(api +
-                "/query?db=hog&sql=" +
+    (void)c.get(api + "/query?db=hog&sql=" +
                 hoody::test::url_encode("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
                                         "FROM c) SELECT count(*) FROM c"));
   });

@@ -9,9 +9,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <memory>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <string>
 #include <thread>

@@ -17,9 +17,13 @@ class executors {
   executors& operator=(const executors&) = delete;
   ~executors();
 
-  /// Runs `fn` on the read pool.
-  void post_read(std::function<void()> fn);
-  /// Runs `fn` on the read pool too; for blocking non-SQL work (opening files, closing dbs).
+  /// Runs `fn` on the read pool. Jobs are queued per `queue` (e.g. one per database) and the
+  /// pool takes them round-robin across queues, FIFO within one: a flood of slow reads on one
+  /// database delays another database's reads by at most one job, while a single busy database
+  /// still gets every thread.
+  void post_read(std::function<void()> fn, const void* queue = nullptr);
+  /// Runs `fn` on the read pool too (its own queue); for blocking non-SQL work (opening files,
+  /// closing dbs).
   void post_blocking(std::function<void()> fn);
   /// Waits for queued work and joins all threads.
   void join();

@@ -46,6 +46,13 @@ class dispatcher {
   /// Requests currently being processed (for graceful shutdown and metrics).
   [[nodiscard]] std::int64_t in_flight() const noexcept { return in_flight_.load(); }
 
+  /// Bytes of the bodies of completed responses not yet written to their clients. Every
+  /// response `dispatch` completes is counted (body size); its connection gives the bytes back
+  /// with release_buffered once written. A response of 64 KiB or more that would take the total
+  /// over --max-buffered-response-bytes is replaced by 503 UNAVAILABLE (Retry-After: 1).
+  void release_buffered(std::size_t bytes) noexcept { buffered_.fetch_sub(bytes); }
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buffered_.load(); }
+
   struct pending;  ///< one request on its way through a database (dispatcher.cpp)
 
  private:
@@ -68,6 +75,8 @@ class dispatcher {
   cors_policy cors_;    ///< from config.cors_origin
   auth::key_set keys_;  ///< from config.jwt_key_file (loaded once; std::runtime_error if bad)
   std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<std::size_t> buffered_{0};
+  void admit(response& res);
 
   struct resolved_name {
     std::filesystem::path file;
