@@ -47,10 +47,10 @@ struct executors::impl {
   // Fair queueing for the read pool: each posted job also posts one token to the pool; a token
   // runs the next job of the queue whose turn it is (round-robin over queues with work).
   std::mutex fair_mutex;
-  std::unordered_map<const void*, std::deque<std::function<void()>>> queues;
-  std::deque<const void*> turns;  ///< queues with pending jobs, next first
+  std::unordered_map<std::uintptr_t, std::deque<std::function<void()>>> queues;
+  std::deque<std::uintptr_t> turns;  ///< queues with pending jobs, next first
 
-  void post_fair(const void* queue, std::function<void()> fn) {
+  void post_fair(std::uintptr_t queue, std::function<void()> fn) {
     {
       std::lock_guard lock(fair_mutex);
       auto& jobs = queues[queue];
@@ -69,7 +69,7 @@ struct executors::impl {
       if (turns.empty()) {
         return;  // cannot happen: one token per job
       }
-      const void* queue = turns.front();
+      const std::uintptr_t queue = turns.front();
       turns.pop_front();
       auto found = queues.find(queue);
       fn = std::move(found->second.front());
@@ -97,11 +97,14 @@ executors::~executors() {
 }
 
 void executors::post_read(std::function<void()> fn, const void* queue) {
-  impl_->post_fair(queue, std::move(fn));
+  impl_->post_fair(reinterpret_cast<std::uintptr_t>(queue), std::move(fn));
 }
 
-void executors::post_blocking(std::function<void()> fn) {
-  impl_->post_fair(&blocking_queue, std::move(fn));
+void executors::post_blocking(std::function<void()> fn, std::size_t queue_hint) {
+  // Odd keys never collide with the (aligned) addresses post_read uses.
+  impl_->post_fair(queue_hint == 0 ? reinterpret_cast<std::uintptr_t>(&blocking_queue)
+                                   : (static_cast<std::uintptr_t>(queue_hint) | 1U),
+                   std::move(fn));
 }
 
 void executors::join() {
