@@ -4,10 +4,12 @@
 #include "hoody/core/config.hpp"
 #include "hoody/http/server.hpp"
 #include "hoody/http/tokens.hpp"
+#include "hoody/ops/maintenance.hpp"
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -185,11 +187,22 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 32U));
   option(app, "--max-header-bytes", cfg.max_header_bytes, "Largest accepted request header block")
       ->check(CLI::Range(std::size_t{512}, std::size_t{1} << 20U));
+  option(app, "--max-buffered-response-bytes", cfg.max_buffered_response_bytes,
+         "Bytes of response bodies waiting for slow clients, all connections together; a "
+         "response of 64 KiB or more beyond it is answered 503 (0 = no limit)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 40U));
   option(app, "--max-connections", cfg.max_connections,
          "Open connections served at once; more are answered 503 and closed (0 = no limit)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{10000000}));
   option(app, "--max-open-dbs", cfg.max_open_dbs, "Databases kept open at once (LRU)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  option(app, "--db-slot-wait-ms", cfg.db_slot_wait_ms,
+         "How long a request waits for a --max-open-dbs slot when every open database is busy "
+         "(then 503)")
+      ->check(CLI::Range(0, 600000));
+  option(app, "--db-slot-waiters", cfg.db_slot_waiters,
+         "Requests that may wait for a --max-open-dbs slot at once (more: 503)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
   option(app, "--read-timeout", cfg.read_timeout_s,
          "Seconds a client has to send a whole request once it started")
       ->check(CLI::Range(1, 3600));
@@ -283,9 +296,17 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(cfg.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
 
+  // Large buffers (result bodies) always come from mmap and go back to the system when freed:
+  // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
+  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
   raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir)) {
     return 1;
+  }
+  // A vacuum_into interrupted by a crash leaves only its temporary (never a partial backup).
+  if (const auto stale = hoody::ops::remove_stale_vacuum_temporaries(cfg.data_dir); stale > 0) {
+    spdlog::info("removed {} stale vacuum_into temporary file(s) from {}", stale,
+                 cfg.data_dir.string());
   }
   try {
     hoody::http::server server(cfg);

@@ -13,7 +13,7 @@ struct errc_row {
 };
 
 // The one mapping table from error code to HTTP status and wire name. Keep in enum order.
-constexpr std::array<errc_row, 21> table{{
+constexpr std::array<errc_row, 22> table{{
     {errc::bad_request, 400, "BAD_REQUEST"},
     {errc::invalid_json, 400, "INVALID_JSON"},
     {errc::invalid_db_path, 400, "INVALID_DB_PATH"},
@@ -35,6 +35,7 @@ constexpr std::array<errc_row, 21> table{{
     {errc::busy, 503, "BUSY"},
     {errc::query_timeout, 503, "QUERY_TIMEOUT"},
     {errc::unavailable, 503, "UNAVAILABLE"},
+    {errc::disk_full, 507, "DISK_FULL"},
 }};
 
 constexpr bool table_in_enum_order() {

@@ -6,6 +6,7 @@
 #include "hoody/db/sqlite_errc.hpp"
 
 #include <cassert>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -45,20 +46,26 @@ void count_call(fault_plan* plan, sqlite3* handle) {
 
 void throw_sqlite(int rc, sqlite3* handle, std::string_view context) {
   int extended = rc;
+  int sys_errno = 0;
   std::string message;
   if (handle != nullptr && sqlite3_errcode(handle) != SQLITE_OK) {
     extended = sqlite3_extended_errcode(handle);
     message = sqlite3_errmsg(handle);
+    sys_errno = sqlite3_system_errno(handle);
   } else {
     message = sqlite3_errstr(rc);
   }
   if ((extended & 0xff) == SQLITE_INTERRUPT) {
     message = "query time limit exceeded";
   }
+  const errc code = to_errc(extended, sys_errno);
+  if (code == errc::disk_full) {
+    message = disk_full_message;
+  }
   if (!context.empty()) {
     message = std::string(context) + ": " + message;
   }
-  throw api_error(to_errc(extended), std::move(message), {{"sqlite_code", extended}});
+  throw api_error(code, std::move(message), {{"sqlite_code", extended}});
 }
 
 // --- statement ----------------------------------------------------------------------------
@@ -229,12 +236,16 @@ connection::connection(const std::filesystem::path& file, const connection_optio
   const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    const int sys_errno = db_ != nullptr ? sqlite3_system_errno(db_) : 0;
     sqlite3_close_v2(db_);
     db_ = nullptr;
+    if (to_errc(rc, sys_errno) == errc::disk_full || sys_errno == ENOSPC) {
+      throw api_error(errc::disk_full, std::string("cannot open database: ") + disk_full_message);
+    }
     throw api_error(errc::internal, "cannot open database: " + message);
   }
   sqlite3_extended_result_codes(db_, 1);
-  sqlite3_busy_timeout(db_, options.busy_timeout_ms);
+  set_busy_timeout(options.busy_timeout_ms);
   // Extension loading stays off (the SQLite default); say so explicitly for the C API too.
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
@@ -262,6 +273,10 @@ connection::~connection() {
   user_cache_.clear();
   if (db_ != nullptr) {
     if (!read_only_) {
+      // Without a busy handler TRUNCATE never waits: it truncates the WAL when nobody reads it
+      // and otherwise checkpoints what it can, like PASSIVE (another process's read
+      // transaction must not hold up a close or the shutdown).
+      sqlite3_busy_timeout(db_, 0);
       sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
     }
     sqlite3_close_v2(db_);
@@ -380,6 +395,11 @@ void connection::set_user_sql_guard(bool enabled, bool allow_attach) {
   // statement); this only flips what it enforces.
   guard_enabled_ = enabled;
   allow_attach_ = allow_attach;
+}
+
+void connection::set_busy_timeout(int ms) noexcept {
+  busy_timeout_ms_ = ms;
+  sqlite3_busy_timeout(db_, ms);
 }
 
 void connection::set_deadline(std::int64_t deadline_ms) noexcept {

@@ -4,9 +4,13 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 
+#include <sys/stat.h>
+
 #include <array>
 #include <atomic>
 #include <cassert>
+#include <cerrno>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -48,6 +52,10 @@ std::exception_ptr make_error(errc code, std::string message) {
   return std::make_exception_ptr(api_error(code, std::move(message)));
 }
 
+std::exception_ptr replaced_error() {
+  return std::make_exception_ptr(file_replaced());
+}
+
 }  // namespace
 
 struct database::impl {
@@ -68,6 +76,34 @@ struct database::impl {
 
   std::mutex readers_mutex;
   std::vector<std::unique_ptr<connection>> idle_readers;
+  std::size_t readers_out = 0;  ///< readers lent to running read jobs (close waits for them)
+  std::condition_variable readers_returned;
+
+  // Identity of the file the writer opened (stat after open), compared with the path's.
+  dev_t device = 0;
+  ino_t inode = 0;
+  bool identity_known = false;
+  mutable std::atomic<bool> replaced{false};
+  std::atomic<bool> closing{false};
+
+  bool check_replaced() const {
+    if (replaced.load(std::memory_order_relaxed)) {
+      return true;
+    }
+    if (!identity_known) {
+      return false;
+    }
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) {
+      if (errno != ENOENT && errno != ENOTDIR) {
+        return false;  // e.g. EACCES: no evidence that the file changed
+      }
+    } else if (st.st_dev == device && st.st_ino == inode) {
+      return false;
+    }
+    replaced.store(true, std::memory_order_relaxed);
+    return true;
+  }
 
   std::mutex queue_mutex;
   std::deque<write_request> queue;
@@ -87,9 +123,17 @@ struct database::impl {
                                                    : 0);
   }
 
+  // Lends a reader to a read job (counted in readers_out until return_reader).
   std::unique_ptr<connection> acquire_reader() {
     {
       std::lock_guard lock(readers_mutex);
+      if (closing) {
+        if (replaced) {
+          throw db::file_replaced();
+        }
+        throw api_error(errc::unavailable, "database is closing");
+      }
+      ++readers_out;
       if (!idle_readers.empty()) {
         auto conn = std::move(idle_readers.back());
         idle_readers.pop_back();
@@ -99,12 +143,23 @@ struct database::impl {
     connection_options reader_options = options.conn;
     reader_options.read_only = true;
     reader_options.create = false;
-    return std::make_unique<connection>(file, reader_options);
+    try {
+      return std::make_unique<connection>(file, reader_options);
+    } catch (...) {
+      return_reader(nullptr);
+      throw;
+    }
   }
 
-  void release_reader(std::unique_ptr<connection> conn) {
+  // Takes a lent reader back (null: it broke and is dropped).
+  void return_reader(std::unique_ptr<connection> conn) {
     std::lock_guard lock(readers_mutex);
-    idle_readers.push_back(std::move(conn));
+    if (conn && !closing) {
+      idle_readers.push_back(std::move(conn));
+    }
+    conn.reset();
+    --readers_out;
+    readers_returned.notify_all();
   }
 
   std::vector<job_fn> take_deferred() {
@@ -161,6 +216,12 @@ struct database::impl {
     connection& conn = *writer;
     std::vector<job_fn> extra = take_deferred();
     const bool single = batch.size() == 1 && extra.empty();
+    if (check_replaced()) {
+      for (auto& error : errors) {
+        error = replaced_error();  // nothing runs on a file that is no longer at the path
+      }
+      return errors;
+    }
     for (;;) {
       bool lost_transaction = false;
       try {
@@ -227,6 +288,15 @@ struct database::impl {
         for (std::size_t i = 0; i < batch.size(); ++i) {
           errors[i] = failed[i] ? errors[i] : error;
         }
+        return errors;
+      }
+      // Committed; but if the file was deleted or replaced meanwhile, the commit went into an
+      // unlinked inode and would vanish: never acknowledge it (the dispatcher retries on the
+      // file now at the path).
+      if (check_replaced()) {
+        for (auto& error : errors) {
+          error = replaced_error();
+        }
       }
       return errors;
     }
@@ -237,6 +307,9 @@ struct database::impl {
   std::exception_ptr run_exclusive(write_request& request) {
     assert(strand.running_in_this_thread());
     connection& conn = *writer;
+    if (check_replaced()) {
+      return replaced_error();
+    }
     std::exception_ptr error;
     arm_deadline(conn);
     try {
@@ -301,6 +374,12 @@ database::database(std::filesystem::path file, executors& exec, database_options
   writer_options.read_only = false;
   impl_->writer = std::make_unique<connection>(file_, writer_options);
   impl_->writable = sqlite3_db_readonly(impl_->writer->handle(), "main") == 0;
+  struct stat st {};
+  if (::stat(file_.c_str(), &st) == 0) {
+    impl_->device = st.st_dev;
+    impl_->inode = st.st_ino;
+    impl_->identity_known = true;
+  }
 }
 
 database::~database() {
@@ -309,32 +388,45 @@ database::~database() {
 
 void database::post_read(job_fn job, done_fn done) {
   impl_->last_used = steady_now_ms();
-  impl_->exec.post_read([self = shared_from_this(), job = std::move(job), done = std::move(done)] {
-    auto& d = *self->impl_;
-    std::unique_ptr<connection> conn;
-    std::exception_ptr error;
-    try {
-      conn = d.acquire_reader();
-      d.arm_deadline(*conn);
-      conn->exec("BEGIN");
-      job(*conn);
-      conn->exec("COMMIT");
-    } catch (...) {
-      error = std::current_exception();
-      if (conn && conn->in_transaction()) {
-        try {
-          conn->exec("ROLLBACK");
-        } catch (...) {  // NOLINT(bugprone-empty-catch): a broken reader is dropped below
-          conn.reset();
+  impl_->exec.post_read(
+      [self = shared_from_this(), job = std::move(job), done = std::move(done)] {
+        auto& d = *self->impl_;
+        if (d.closing || d.check_replaced()) {
+          // Queued before a close (a replaced file is closed at once): never open a reader on
+          // whatever the path names now from this object.
+          done(d.replaced ? replaced_error()
+                          : make_error(errc::unavailable, "database is closing"));
+          return;
         }
-      }
-    }
-    if (conn) {
-      conn->set_deadline(0);
-      d.release_reader(std::move(conn));
-    }
-    done(error);
-  });
+        std::unique_ptr<connection> conn;
+        bool lent = false;
+        std::exception_ptr error;
+        try {
+          conn = d.acquire_reader();
+          lent = true;
+          d.arm_deadline(*conn);
+          conn->exec("BEGIN");
+          job(*conn);
+          conn->exec("COMMIT");
+        } catch (...) {
+          error = std::current_exception();
+          if (conn && conn->in_transaction()) {
+            try {
+              conn->exec("ROLLBACK");
+            } catch (...) {  // NOLINT(bugprone-empty-catch): a broken reader is dropped below
+              conn.reset();
+            }
+          }
+        }
+        if (conn) {
+          conn->set_deadline(0);
+        }
+        if (lent) {
+          d.return_reader(std::move(conn));
+        }
+        done(error);
+      },
+      this);
 }
 
 void database::post_write(job_fn job, done_fn done, bool touch) {
@@ -447,10 +539,22 @@ void database::close() {
     }
   }
   {
-    std::lock_guard lock(d.readers_mutex);
+    // Reads in progress finish first: the old file's WAL and -shm are deleted by name when
+    // its last connection closes, which must happen before the path is opened again.
+    std::unique_lock lock(d.readers_mutex);
+    d.closing = true;
+    d.readers_returned.wait(lock, [&d] { return d.readers_out == 0; });
     d.idle_readers.clear();
   }
-  d.writer.reset();  // checkpoints (TRUNCATE) and closes
+  d.writer.reset();  // checkpoints (never waiting for other processes' readers) and closes
+}
+
+bool database::file_replaced() const {
+  return impl_->check_replaced();
+}
+
+bool database::known_replaced() const noexcept {
+  return impl_->replaced.load(std::memory_order_relaxed);
 }
 
 read_cache& database::cache() noexcept {

@@ -2,17 +2,102 @@
 
 #include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
+#include "hoody/db/executors.hpp"
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <system_error>
 
 namespace hoody::db {
+namespace {
+// How often waiters re-check for a slot: a database becomes idle when the last request using it
+// lets go, which no callback reports.
+constexpr auto slot_poll = std::chrono::milliseconds(2);
+}  // namespace
 
-database_cache::database_cache(executors& exec, database_options options, std::size_t max_open)
-    : exec_(exec), options_(std::move(options)), max_open_(max_open == 0 ? 1 : max_open) {}
+database_cache::database_cache(executors& exec, database_options options, std::size_t max_open,
+                               std::size_t max_slot_waiters)
+    : exec_(exec),
+      options_(std::move(options)),
+      max_open_(max_open == 0 ? 1 : max_open),
+      max_slot_waiters_(max_slot_waiters) {}
 
 database_cache::~database_cache() {
   close_all();
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  waiters_cv_.notify_all();
+  if (waiter_thread_.joinable()) {
+    waiter_thread_.join();
+  }
+}
+
+std::size_t database_cache::free_slots_locked() const {
+  std::size_t free = open_.size() < max_open_ ? max_open_ - open_.size() : 0;
+  for (const auto& [key, e] : open_) {
+    free += e.db.use_count() == 1 ? 1 : 0;  // idle: may be closed for another
+  }
+  return free;
+}
+
+void database_cache::wait_for_slot(std::chrono::steady_clock::time_point deadline,
+                                   std::function<void(bool)> resume) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!stopping_ && waiters_.size() < max_slot_waiters_) {
+      waiters_.push_back({deadline, std::move(resume)});
+      if (!waiter_thread_.joinable()) {
+        waiter_thread_ = std::thread([this] { run_slot_waiters(); });
+      }
+      waiters_cv_.notify_all();
+      return;
+    }
+  }
+  exec_.post_blocking([resume = std::move(resume)] { resume(false); });
+}
+
+std::size_t database_cache::slot_waiters() const {
+  std::lock_guard lock(mutex_);
+  return waiters_.size();
+}
+
+void database_cache::run_slot_waiters() {
+  pthread_setname_np(pthread_self(), "hoody-slots");
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    if (waiters_.empty()) {
+      waiters_cv_.wait(lock, [this] { return stopping_ || !waiters_.empty(); });
+      continue;
+    }
+    std::vector<std::function<void(bool)>> expired;
+    std::vector<std::function<void(bool)>> ready;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      if (it->deadline <= now) {
+        expired.push_back(std::move(it->resume));
+        it = waiters_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    // As many as there are free slots (each resumed request takes one), oldest first.
+    for (std::size_t free = free_slots_locked(); free > 0 && !waiters_.empty(); --free) {
+      ready.push_back(std::move(waiters_.front().resume));
+      waiters_.pop_front();
+    }
+    lock.unlock();
+    for (auto& resume : expired) {
+      exec_.post_blocking([resume = std::move(resume)] { resume(false); });
+    }
+    for (auto& resume : ready) {
+      exec_.post_blocking([resume = std::move(resume)] { resume(true); });
+    }
+    lock.lock();
+    waiters_cv_.wait_for(lock, slot_poll);
+  }
 }
 
 std::shared_ptr<database> database_cache::open(const std::filesystem::path& file, bool create) {
@@ -23,9 +108,18 @@ std::shared_ptr<database> database_cache::open(const std::filesystem::path& file
     const std::string key = file.string();
     auto found = open_.find(key);
     if (found != open_.end()) {
-      ++hits_;
-      found->second.last_use = ++tick_;
-      return found->second.db;
+      if (!found->second.db->file_replaced()) {
+        ++hits_;
+        found->second.last_use = ++tick_;
+        return found->second.db;
+      }
+      // Deleted or replaced under us: close the old inode before the path is opened again (its
+      // WAL and -shm are deleted by name when its last connection closes). Queued writes fail
+      // with file_replaced and are retried on the new file by the dispatcher.
+      auto stale = std::move(found->second.db);
+      open_.erase(found);
+      ++evictions_;
+      stale->close();
     }
     ++misses_;
     std::error_code ec;
@@ -46,7 +140,7 @@ std::shared_ptr<database> database_cache::open(const std::filesystem::path& file
         }
       }
       if (victim == open_.end()) {
-        throw api_error(errc::too_many_requests, "too many databases in use; retry later");
+        throw no_free_slot();
       }
       evicted = std::move(victim->second.db);
       open_.erase(victim);
@@ -66,7 +160,7 @@ std::shared_ptr<database> database_cache::open(const std::filesystem::path& file
 std::shared_ptr<database> database_cache::find_open(const std::filesystem::path& file) {
   std::lock_guard lock(mutex_);
   auto found = open_.find(file.native());
-  if (found == open_.end()) {
+  if (found == open_.end() || found->second.db->known_replaced()) {
     return nullptr;
   }
   ++hits_;
@@ -96,9 +190,14 @@ void database_cache::evict_idle(std::int64_t idle_ms) {
 
 void database_cache::close_all() {
   std::unordered_map<std::string, entry> all;
+  std::deque<slot_waiter> waiting;
   {
     std::lock_guard lock(mutex_);
     all.swap(open_);
+    waiting.swap(waiters_);
+  }
+  for (auto& waiter : waiting) {
+    waiter.resume(false);
   }
   for (auto& [key, e] : all) {
     e.db->close();

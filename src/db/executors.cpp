@@ -6,6 +6,10 @@
 
 #include <pthread.h>
 
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
 namespace hoody::db {
 namespace net = boost::asio;
 
@@ -39,7 +43,50 @@ struct executors::impl {
   impl(unsigned readers, unsigned writers) : read_pool(readers), write_pool(writers) {}
   net::thread_pool read_pool;
   net::thread_pool write_pool;
+
+  // Fair queueing for the read pool: each posted job also posts one token to the pool; a token
+  // runs the next job of the queue whose turn it is (round-robin over queues with work).
+  std::mutex fair_mutex;
+  std::unordered_map<std::uintptr_t, std::deque<std::function<void()>>> queues;
+  std::deque<std::uintptr_t> turns;  ///< queues with pending jobs, next first
+
+  void post_fair(std::uintptr_t queue, std::function<void()> fn) {
+    {
+      std::lock_guard lock(fair_mutex);
+      auto& jobs = queues[queue];
+      if (jobs.empty()) {
+        turns.push_back(queue);
+      }
+      jobs.push_back(std::move(fn));
+    }
+    net::post(read_pool, on_pool([this] { run_next(); }, read_thread_name));
+  }
+
+  void run_next() {
+    std::function<void()> fn;
+    {
+      std::lock_guard lock(fair_mutex);
+      if (turns.empty()) {
+        return;  // cannot happen: one token per job
+      }
+      const std::uintptr_t queue = turns.front();
+      turns.pop_front();
+      auto found = queues.find(queue);
+      fn = std::move(found->second.front());
+      found->second.pop_front();
+      if (found->second.empty()) {
+        queues.erase(found);
+      } else {
+        turns.push_back(queue);
+      }
+    }
+    fn();
+  }
 };
+
+namespace {
+const char blocking_queue = 0;  // the address is the queue key of post_blocking
+}  // namespace
 
 executors::executors(unsigned read_threads, unsigned write_threads)
     : impl_(std::make_unique<impl>(read_threads == 0 ? 1 : read_threads,
@@ -49,12 +96,15 @@ executors::~executors() {
   join();
 }
 
-void executors::post_read(std::function<void()> fn) {
-  net::post(impl_->read_pool, on_pool(std::move(fn), read_thread_name));
+void executors::post_read(std::function<void()> fn, const void* queue) {
+  impl_->post_fair(reinterpret_cast<std::uintptr_t>(queue), std::move(fn));
 }
 
-void executors::post_blocking(std::function<void()> fn) {
-  net::post(impl_->read_pool, on_pool(std::move(fn), read_thread_name));
+void executors::post_blocking(std::function<void()> fn, std::size_t queue_hint) {
+  // Odd keys never collide with the (aligned) addresses post_read uses.
+  impl_->post_fair(queue_hint == 0 ? reinterpret_cast<std::uintptr_t>(&blocking_queue)
+                                   : (static_cast<std::uintptr_t>(queue_hint) | 1U),
+                   std::move(fn));
 }
 
 void executors::join() {

@@ -2,9 +2,11 @@
 
 #include <sqlite3.h>
 
+#include <cerrno>
+
 namespace hoody::db {
 
-errc to_errc(int extended_rc) noexcept {
+errc to_errc(int extended_rc, int sys_errno) noexcept {
   switch (extended_rc & 0xff) {  // primary code
   case SQLITE_CONSTRAINT:
     return errc::conflict;
@@ -26,7 +28,11 @@ errc to_errc(int extended_rc) noexcept {
   case SQLITE_CANTOPEN:
   case SQLITE_NOTADB:
     return errc::bad_request;
-  default:  // IOERR, FULL, CORRUPT, NOMEM, MISUSE, ...
+  case SQLITE_FULL:
+    return errc::disk_full;
+  case SQLITE_IOERR:  // e.g. IOERR_WRITE, IOERR_SHMSIZE, IOERR_TRUNCATE on a full file system
+    return sys_errno == ENOSPC || sys_errno == EDQUOT ? errc::disk_full : errc::internal;
+  default:  // CORRUPT, NOMEM, MISUSE, ...
     return errc::internal;
   }
 }

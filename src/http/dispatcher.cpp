@@ -11,6 +11,8 @@
 #include "hoody/http/response_render.hpp"
 #include "hoody/ops/kv_schema.hpp"  // unix_now_ms
 
+#include <spdlog/spdlog.h>
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -96,11 +98,23 @@ struct dispatcher::pending {
   bool may_write = true;  ///< false: a requires_writer hand-over is refused 403 (access_decision)
   std::string cache_key;  ///< set when the answer may be cached
   std::optional<db::data_version> cache_at;  ///< version read before the read job was queued
+  bool retried = false;                      ///< re-resolved once after db::file_replaced
+  std::optional<std::chrono::steady_clock::time_point> slot_deadline;  ///< waiting for a slot
 };
 
 namespace {
 
 using pending = dispatcher::pending;
+
+bool is_file_replaced(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const db::file_replaced&) {
+    return true;
+  } catch (...) {
+    return false;
+  }
+}
 
 void run_handler(pending& p, db::connection* conn) {
   context ctx{*p.req, *p.svc, conn, p.file, p.database.get(), &p.carry};
@@ -147,6 +161,27 @@ void store_in_cache(const pending& p, db::database& database) {
 
 }  // namespace
 
+// Counts the body against --max-buffered-response-bytes (released by the connection once
+// written); a large body over the budget becomes a 503 instead, so that clients that do not
+// read cannot make the server hold unbounded memory.
+void dispatcher::admit(response& res) {
+  constexpr std::size_t large = 64U * 1024U;
+  const std::size_t limit = svc_.cfg.max_buffered_response_bytes;
+  const std::size_t size = res.body.size();
+  const std::size_t before = buffered_.fetch_add(size);
+  if (limit == 0 || size < large || before + size <= limit) {
+    return;
+  }
+  buffered_.fetch_sub(size);
+  spdlog::warn("a {}-byte response was refused: {} bytes of responses wait for slow clients", size,
+               before);
+  res = error_response(api_error(errc::unavailable,
+                                 "too many large responses are waiting for slow clients "
+                                 "(--max-buffered-response-bytes " +
+                                     std::to_string(limit) + "); retry later"));
+  buffered_.fetch_add(res.body.size());
+}
+
 dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
     : routes_(routes),
       svc_(svc),
@@ -177,6 +212,7 @@ void dispatcher::dispatch(request req, completion complete) {
   // Every response passes here once: CORS headers, then metrics (by route pattern).
   completion done = [this, complete = std::move(complete), found = m.found, started,
                      origin = std::move(origin)](response res) {
+    admit(res);
     cors_.decorate(origin, res);
     if (svc_.metrics != nullptr) {
       const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -244,38 +280,74 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
       return;
     }
   }
-  // Resolving the path and opening the database touch the disk: never on the I/O thread.
-  exec_.post_blocking([this, p] {
-    std::shared_ptr<db::database> database;
-    const route& rt = *p->r;
-    try {
-      const std::string name = database_param(*p->req);
-      p->file = db::resolve_db_path(name, svc_.paths);
-      bool create = false;
-      if (rt.db == db_use::create_if_flagged) {
-        create = create_requested(*p->req);
-      } else if (rt.db == db_use::create_always) {
-        create = true;
-      } else if (rt.db == db_use::create_new) {
-        std::error_code ec;
-        if (std::filesystem::exists(p->file, ec)) {
-          throw api_error(errc::conflict, "database already exists");
+  resolve_and_submit(p);
+}
+
+void dispatcher::resolve_and_submit(const std::shared_ptr<pending>& p) {
+  // Resolving the path and opening the database touch the disk: never on the I/O thread. Queued
+  // by name: a flood of requests for one database does not delay another's.
+  std::size_t queue = 0;
+  if (auto name = p->req->query_param("db")) {
+    queue = std::hash<std::string>{}(*name);
+  } else if (auto path = p->req->query_param("path")) {
+    queue = std::hash<std::string>{}(*path);
+  }
+  exec_.post_blocking(
+      [this, p] {
+        std::shared_ptr<db::database> database;
+        const route& rt = *p->r;
+        try {
+          const std::string name = database_param(*p->req);
+          p->file = db::resolve_db_path(name, svc_.paths);
+          bool create = false;
+          if (rt.db == db_use::create_if_flagged) {
+            create = create_requested(*p->req);
+          } else if (rt.db == db_use::create_always) {
+            create = true;
+          } else if (rt.db == db_use::create_new) {
+            std::error_code ec;
+            if (std::filesystem::exists(p->file, ec)) {
+              throw api_error(errc::conflict, "database already exists");
+            }
+            create = true;
+          }
+          if (create && rt.precheck) {
+            std::error_code ec;
+            if (!std::filesystem::exists(p->file, ec)) {
+              rt.precheck(*p->req);  // a request that is bound to fail creates no file
+            }
+          }
+          database = svc_.databases.open(p->file, create);
+          remember_name(name, p->file);
+        } catch (const db::no_free_slot&) {
+          wait_for_slot(p);
+          return;
+        } catch (...) {
+          p->complete(pre_handler_error(rt, std::current_exception()));
+          return;
         }
-        create = true;
-      }
-      if (create && rt.precheck) {
-        std::error_code ec;
-        if (!std::filesystem::exists(p->file, ec)) {
-          rt.precheck(*p->req);  // a request that is bound to fail creates no file
-        }
-      }
-      database = svc_.databases.open(p->file, create);
-      remember_name(name, p->file);
-    } catch (...) {
-      p->complete(pre_handler_error(rt, std::current_exception()));
-      return;
+        submit(p, std::move(database));
+      },
+      queue);
+}
+
+// Every open database is busy: wait (off any thread) until one is free, then resolve again;
+// at the deadline 503 UNAVAILABLE with Retry-After (--db-slot-wait-ms, --db-slot-waiters).
+void dispatcher::wait_for_slot(const std::shared_ptr<pending>& p) {
+  const auto now = std::chrono::steady_clock::now();
+  if (!p->slot_deadline) {
+    p->slot_deadline = now + std::chrono::milliseconds(svc_.cfg.db_slot_wait_ms);
+  }
+  if (*p->slot_deadline <= now) {
+    p->complete(pre_handler_error(*p->r, std::make_exception_ptr(db::no_free_slot())));
+    return;
+  }
+  svc_.databases.wait_for_slot(*p->slot_deadline, [this, p](bool resumed) {
+    if (resumed) {
+      resolve_and_submit(p);
+    } else {
+      p->complete(pre_handler_error(*p->r, std::make_exception_ptr(db::no_free_slot())));
     }
-    submit(p, std::move(database));
   });
 }
 
@@ -313,11 +385,21 @@ void dispatcher::remember_name(const std::string& name, const std::filesystem::p
 }
 
 void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database) {
-  if (answer_from_cache(*p, *database)) {
+  if (!database->known_replaced() && answer_from_cache(*p, *database)) {
     return;
   }
   p->database = database;
-  auto finish = [p](std::exception_ptr error) {
+  auto finish = [this, p](std::exception_ptr error) {
+    if (error && !p->retried && is_file_replaced(error)) {
+      // Nothing was acknowledged: run the request once more on the file now at the path
+      // (opening it, or creating it with create_db_if_missing, or 404 when it is gone).
+      p->retried = true;
+      p->result = response{};
+      p->cache_key.clear();
+      p->cache_at.reset();
+      resolve_and_submit(p);
+      return;
+    }
     p->complete(error ? handler_error(*p->r, error) : std::move(p->result));
   };
   auto write = [p, database, finish] {

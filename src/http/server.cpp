@@ -123,7 +123,7 @@ struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
         exec(cfg.read_threads, cfg.write_threads),
-        databases(exec, database_options_from(cfg), cfg.max_open_dbs),
+        databases(exec, database_options_from(cfg), cfg.max_open_dbs, cfg.db_slot_waiters),
         history(cfg.query_history_limit),
         svc{cfg, db::path_policy{canonical_data_dir(cfg), cfg.allow_any_absolute_db_path},
             databases, history},
@@ -207,6 +207,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   ~session() {
+    release_buffer();
     srv_.open_sessions.fetch_sub(1);
     std::lock_guard lock(srv_.sessions_mutex);
     srv_.session_closers.erase(this);
@@ -345,18 +346,20 @@ class session : public std::enable_shared_from_this<session> {
     // Answers computed on this thread (cache hits, routes without a database) are sent at
     // once; answers from a database thread hop back to this connection's thread.
     srv_.dispatch.dispatch(std::move(req), [self = shared_from_this()](response res) {
-      net::dispatch(self->stream_.get_executor(),
-                    [self, res = std::move(res)]() mutable { self->send(std::move(res)); });
+      net::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->charged_ = res.body.size();
+        self->send(std::move(res));
+      });
     });
   }
 
   void send(response res) {
     const bool closing = !keep_alive_ || srv_.stopping;
     const unsigned version = parser_ ? parser_->get().version() : 11;
+    const bool send_body = method_ != bhttp::verb::head && !bodiless(res.status);
     bytes_ = res.body.size();
     status_ = res.status;
     serialize_head(res, version, closing, out_);
-    const bool send_body = method_ != bhttp::verb::head && !bodiless(res.status);
     body_ = send_body ? std::move(res.body) : std::string();
     stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
     // Head and body in one gathered write (one sendmsg for small responses); the body is not
@@ -368,8 +371,18 @@ class session : public std::enable_shared_from_this<session> {
                      });
   }
 
+  // The dispatcher counted the body of each response it completed against
+  // --max-buffered-response-bytes; given back once written (or the connection is gone).
+  void release_buffer() noexcept {
+    if (charged_ > 0) {
+      srv_.dispatch.release_buffered(charged_);
+      charged_ = 0;
+    }
+  }
+
   void on_write(beast::error_code ec, bool closing) {
     body_ = std::string();  // a large result is not kept alive by an idle keep-alive connection
+    release_buffer();
     if (counted_) {
       counted_ = false;
       srv_.active_requests.fetch_sub(1);
@@ -406,6 +419,7 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::string out_;   // status line and headers being written; capacity reused by the next one
   std::string body_;  // the body being written (moved from the response, released after)
+  std::size_t charged_ = 0;  // bytes of body_ counted in srv_.buffered_bytes
   bool idle_ = false;
   bool counted_ = false;  // this request is in srv_.active_requests until its response is out
   bool keep_alive_ = true;

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <cerrno>
+
 namespace {
 using hoody::api_error;
 using hoody::errc;
@@ -20,6 +22,8 @@ TEST(error, status_table) {
   EXPECT_EQ(hoody::status_of(errc::payload_too_large), 413);
   EXPECT_EQ(hoody::status_of(errc::internal), 500);
   EXPECT_EQ(hoody::status_of(errc::busy), 503);
+  EXPECT_EQ(hoody::status_of(errc::disk_full), 507);
+  EXPECT_EQ(hoody::wire_name_of(errc::disk_full), "DISK_FULL");
   EXPECT_EQ(hoody::wire_name_of(errc::invalid_db_path), "INVALID_DB_PATH");
 }
 
@@ -37,7 +41,10 @@ TEST(error, sqlite_codes_map_once) {
   EXPECT_EQ(to_errc(SQLITE_INTERRUPT), errc::query_timeout);
   EXPECT_EQ(to_errc(SQLITE_TOOBIG), errc::payload_too_large);
   EXPECT_EQ(to_errc(SQLITE_IOERR_WRITE), errc::internal);
-  EXPECT_EQ(to_errc(SQLITE_FULL), errc::internal);
+  EXPECT_EQ(to_errc(SQLITE_FULL), errc::disk_full);
+  EXPECT_EQ(to_errc(SQLITE_IOERR_WRITE, ENOSPC), errc::disk_full);
+  EXPECT_EQ(to_errc(SQLITE_IOERR_SHMSIZE, EDQUOT), errc::disk_full);
+  EXPECT_EQ(to_errc(SQLITE_IOERR_WRITE, EIO), errc::internal);
   EXPECT_EQ(to_errc(SQLITE_CORRUPT), errc::internal);
 }
 

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <future>
 #include <mutex>
 #include <vector>
@@ -144,6 +145,25 @@ TEST(exclusive_jobs, run_outside_a_transaction_in_queue_order) {
   EXPECT_EQ(order[3], "w3:tx");
   EXPECT_GE(db::global_write_totals().exclusive_jobs, 1U);
   database->close();
+}
+
+TEST_F(maintenance_test, vacuum_into_leaves_no_temporary_and_start_up_removes_stale_ones) {
+  const auto dest = dir.path() / "copy2.db";
+  (void)ops::vacuum_into(*conn, dest);
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_FALSE(ops::is_vacuum_temporary(entry.path().filename().string()))
+        << entry.path().filename();
+  }
+  EXPECT_TRUE(ops::is_vacuum_temporary(".copy.db.hoody-vacuum-12-3.tmp"));
+  EXPECT_TRUE(ops::is_vacuum_temporary(".copy.db.hoody-vacuum-12-3.tmp-journal"));
+  EXPECT_FALSE(ops::is_vacuum_temporary("copy.db"));
+  EXPECT_FALSE(ops::is_vacuum_temporary(".hidden.db"));
+  for (const char* name : {".x.db.hoody-vacuum-1-1.tmp", ".x.db.hoody-vacuum-1-1.tmp-journal"}) {
+    std::ofstream(dir.path() / name) << "partial";
+  }
+  EXPECT_EQ(ops::remove_stale_vacuum_temporaries(dir.path()), 2U);
+  EXPECT_TRUE(std::filesystem::exists(dest));
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "m.db"));
 }
 
 }  // namespace

@@ -167,6 +167,10 @@ class connection {
   void inject_faults(const fault_plan& plan) noexcept { faults_ = plan; }
   /// True once an injected fault fired (until the next inject_faults).
   [[nodiscard]] bool fault_fired() const noexcept { return faults_.countdown < 0; }
+  /// PRAGMA busy_timeout for this connection (how long a lock held by another process is
+  /// waited for); `busy_timeout_ms()` is the current value.
+  void set_busy_timeout(int ms) noexcept;
+  [[nodiscard]] int busy_timeout_ms() const noexcept { return busy_timeout_ms_; }
 
   /// Aborts running statements once `deadline_ms` (steady clock, ms) passes; 0 disables.
   void set_deadline(std::int64_t deadline_ms) noexcept;
@@ -189,6 +193,7 @@ class connection {
   bool allow_attach_ = false;
   std::int64_t deadline_ms_ = 0;
   fault_plan faults_;
+  int busy_timeout_ms_ = 0;
   std::unordered_map<std::string, statement> cache_;
   struct idle_user_statement {
     statement stmt;

@@ -12,6 +12,7 @@
 // writes flow; otherwise a no-op write is posted for them once they are 1 s old or 256 queue.
 #pragma once
 
+#include "hoody/core/error.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/db/read_cache.hpp"
 
@@ -52,6 +53,16 @@ struct write_totals {
 };
 [[nodiscard]] write_totals global_write_totals() noexcept;
 
+/// The database's file was deleted or replaced (another inode now has its name) while it was
+/// open: nothing was acknowledged; the dispatcher re-resolves the name and retries once, on the
+/// file now at the path. Seen by a client only when that retry hits it again (503, retryable).
+class file_replaced : public api_error {
+ public:
+  file_replaced()
+      : api_error(errc::unavailable,
+                  "the database file was deleted or replaced while open; retry the request") {}
+};
+
 class database : public std::enable_shared_from_this<database> {
  public:
   /// Opens the writer (creating the file when `options.conn.create`); sets WAL mode.
@@ -76,11 +87,17 @@ class database : public std::enable_shared_from_this<database> {
   /// False when the file cannot be written (read-only file or file system): writes will fail.
   [[nodiscard]] bool writable() const noexcept;
 
-  /// Waits for queued writes, closes readers and the writer (with a WAL checkpoint).
-  /// Must not be called from this database's own strand or the read pool.
+  /// Waits for queued writes and for reads in progress, closes readers and the writer (with a
+  /// WAL checkpoint that never waits for another process's readers).
+  /// Must not be called from this database's own strand or while holding a reader.
   void close();
 
   [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
+  /// True when the path no longer names the file this database opened (deleted, or another
+  /// file renamed over it: device/inode differ). One stat(2); once true, stays true.
+  [[nodiscard]] bool file_replaced() const;
+  /// What file_replaced() last found; no disk access (for the I/O threads).
+  [[nodiscard]] bool known_replaced() const noexcept;
   /// Hot point-read answers, valid while the database is unchanged (see read_cache.hpp).
   [[nodiscard]] read_cache& cache() noexcept;
   [[nodiscard]] std::size_t write_queue_depth() const noexcept;

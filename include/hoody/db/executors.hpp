@@ -5,6 +5,8 @@
 // connection entry points assert it (in every build type) so SQLite never runs on an I/O thread.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -17,10 +19,15 @@ class executors {
   executors& operator=(const executors&) = delete;
   ~executors();
 
-  /// Runs `fn` on the read pool.
-  void post_read(std::function<void()> fn);
+  /// Runs `fn` on the read pool. Jobs are queued per `queue` (e.g. one per database) and the
+  /// pool takes them round-robin across queues, FIFO within one: a flood of slow reads on one
+  /// database delays another database's reads by at most one job, while a single busy database
+  /// still gets every thread.
+  void post_read(std::function<void()> fn, const void* queue = nullptr);
   /// Runs `fn` on the read pool too; for blocking non-SQL work (opening files, closing dbs).
-  void post_blocking(std::function<void()> fn);
+  /// `queue_hint` (e.g. a hash of the database name) picks the queue, so that many requests
+  /// resolving one name do not delay another name's; 0 = the shared blocking queue.
+  void post_blocking(std::function<void()> fn, std::size_t queue_hint = 0);
   /// Waits for queued work and joins all threads.
   void join();
 

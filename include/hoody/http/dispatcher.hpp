@@ -46,15 +46,28 @@ class dispatcher {
   /// Requests currently being processed (for graceful shutdown and metrics).
   [[nodiscard]] std::int64_t in_flight() const noexcept { return in_flight_.load(); }
 
+  /// Bytes of the bodies of completed responses not yet written to their clients. Every
+  /// response `dispatch` completes is counted (body size); its connection gives the bytes back
+  /// with release_buffered once written. A response of 64 KiB or more that would take the total
+  /// over --max-buffered-response-bytes is replaced by 503 UNAVAILABLE (Retry-After: 1).
+  void release_buffered(std::size_t bytes) noexcept { buffered_.fetch_sub(bytes); }
+  [[nodiscard]] std::size_t buffered_bytes() const noexcept { return buffered_.load(); }
+
   struct pending;  ///< one request on its way through a database (dispatcher.cpp)
 
  private:
   void run_on_database(std::shared_ptr<const request> req, const route& r, completion complete,
                        bool may_write);
+  /// The slow path: resolves the name and opens the database on a pool thread, then submits.
+  void resolve_and_submit(const std::shared_ptr<pending>& p);
+  /// Every open database is in use: resumes resolve_and_submit once a slot frees, or 503.
+  void wait_for_slot(const std::shared_ptr<pending>& p);
   /// The open database of a recently resolved name, or null (then the slow path resolves it).
   std::shared_ptr<db::database> find_open(pending& p);
   void remember_name(const std::string& name, const std::filesystem::path& file);
-  static void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
+  /// Runs the handler on the database; a db::file_replaced failure is retried once through
+  /// resolve_and_submit.
+  void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
 
   const router& routes_;
   services& svc_;
@@ -62,6 +75,8 @@ class dispatcher {
   cors_policy cors_;    ///< from config.cors_origin
   auth::key_set keys_;  ///< from config.jwt_key_file (loaded once; std::runtime_error if bad)
   std::atomic<std::int64_t> in_flight_{0};
+  std::atomic<std::size_t> buffered_{0};
+  void admit(response& res);
 
   struct resolved_name {
     std::filesystem::path file;

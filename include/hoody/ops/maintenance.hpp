@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <filesystem>
 #include <string_view>
 
@@ -23,8 +24,17 @@ namespace hoody::ops {
 [[nodiscard]] nlohmann::json quick_check(db::connection& conn);
 
 /// VACUUM INTO `dest` (a resolved, not yet existing file): {size_bytes}. Throws conflict (409)
-/// when `dest` exists and bad_request when it is the database's own file.
+/// when `dest` exists and bad_request when it is the database's own file. Atomic: the copy is
+/// written to `.<dest name>.hoody-vacuum-<pid>-<n>.tmp` in dest's directory, fsynced, then
+/// renamed to `dest` without replacing anything; on failure (full disk → 507, time limit) the
+/// temporary is removed and `dest` does not exist.
 [[nodiscard]] nlohmann::json vacuum_into(db::connection& conn, const std::filesystem::path& dest);
+
+/// True for the name of a vacuum_into temporary (or its -journal/-wal/-shm).
+[[nodiscard]] bool is_vacuum_temporary(std::string_view file_name) noexcept;
+
+/// Removes the vacuum_into temporaries a crash left in `dir` (start-up); returns how many.
+std::size_t remove_stale_vacuum_temporaries(const std::filesystem::path& dir);
 
 /// Time-travel retention over every KV table of the database (tables T with a T__history):
 /// prune_history(T, max_age_ms, max_ops_per_key) for each, each in its own savepoint (a table
