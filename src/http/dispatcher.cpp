@@ -8,6 +8,7 @@
 #include "hoody/db/executors.hpp"
 #include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
+#include "hoody/ops/kv_dir.hpp"
 #include "hoody/ops/kv_schema.hpp"  // ops::unix_now_ms
 
 #include <chrono>
@@ -155,9 +156,12 @@ dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
       exec_(exec),
       cors_(cors_policy::parse(svc.cfg.cors_origin)),
       keys_(svc.cfg.jwt_key_file.empty() ? auth::key_set{}
-                                         : auth::key_set::load(svc.cfg.jwt_key_file)) {
+                                         : auth::key_set::load(svc.cfg.jwt_key_file)),
+      directories_(std::make_unique<ops::kv_directory_registry>(svc.paths.data_dir)) {
   svc_.auth_keys = &keys_;
 }
+
+dispatcher::~dispatcher() = default;
 
 void dispatcher::dispatch(request req, completion complete) {
   in_flight_.fetch_add(1);
@@ -252,6 +256,10 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
     const route& rt = *p->r;
     try {
       const std::string name = database_param(*p->req);
+      if (auto dir = db::resolve_kv_directory(name, svc_.paths)) {
+        run_on_directory(p, *dir);
+        return;
+      }
       p->file = db::resolve_db_path(name, svc_.paths);
       bool create = false;
       if (rt.db == db_use::create_if_flagged) {
@@ -279,6 +287,27 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
     }
     submit(p, std::move(database));
   });
+}
+
+void dispatcher::run_on_directory(const std::shared_ptr<pending>& p,
+                                  const std::filesystem::path& dir) {
+  const route& rt = *p->r;
+  if (!rt.on_directory) {
+    throw api_error(errc::bad_request, "directory mode: " + std::string(to_string(rt.method)) +
+                                           " " + public_pattern(rt.pattern) +
+                                           " is not supported when db names a directory");
+  }
+  auto store = directories_->open(dir);
+  p->file = dir;
+  try {
+    context ctx{*p->req, svc_, nullptr, p->file};
+    ctx.directory = store.get();
+    p->result = rt.on_directory(ctx);
+  } catch (...) {
+    p->complete(handler_error(rt, std::current_exception()));
+    return;
+  }
+  p->complete(std::move(p->result));
 }
 
 std::shared_ptr<db::database> dispatcher::find_open(pending& p) {

@@ -32,12 +32,18 @@ namespace hoody::db {
 class database;
 class executors;
 }  // namespace hoody::db
+namespace hoody::ops {
+class kv_directory_registry;
+}
 
 namespace hoody::http {
 
 class dispatcher {
  public:
   dispatcher(const router& routes, services& svc, db::executors& exec);
+  ~dispatcher();
+  dispatcher(const dispatcher&) = delete;
+  dispatcher& operator=(const dispatcher&) = delete;
 
   using completion = std::function<void(response)>;
 
@@ -54,6 +60,8 @@ class dispatcher {
   /// The open database of a recently resolved name, or null (then the slow path resolves it).
   std::shared_ptr<db::database> find_open(pending& p);
   void remember_name(const std::string& name, const std::filesystem::path& file);
+  /// Directory mode: runs the route's on_directory handler (on the calling pool thread).
+  void run_on_directory(const std::shared_ptr<pending>& p, const std::filesystem::path& dir);
   static void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
 
   const router& routes_;
@@ -61,6 +69,7 @@ class dispatcher {
   db::executors& exec_;
   cors_policy cors_;    ///< from config.cors_origin
   auth::key_set keys_;  ///< from config.jwt_key_file (loaded once; std::runtime_error if bad)
+  std::unique_ptr<ops::kv_directory_registry> directories_;  ///< directory mode (docs/kv.md)
   std::atomic<std::int64_t> in_flight_{0};
 
   struct resolved_name {
