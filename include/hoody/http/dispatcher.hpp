@@ -6,6 +6,8 @@
 // inline (none), on a reader, or on the database's writer (group-committed). A `read` route with
 // a `read_cache_key` is first looked up in the database's read cache (db/read_cache.hpp: no
 // SQLite call, so possibly on the I/O thread); a reader's `cacheable` answer is stored there.
+// A `db` naming a directory (db::resolve_kv_directory) runs the route's `on_directory` handler
+// on the read pool instead (directory mode, ops/kv_dir.hpp; other routes answer 400).
 // `complete` is called exactly once, on a database or I/O thread; the caller hops back to its own
 // executor. Every exception becomes a JSON error response here (through response_render), never
 // a crash.
