@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -19,6 +20,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -383,6 +385,90 @@ TEST(kv_directory_any_absolute_e2e, a_directory_outside_the_data_dir_needs_the_f
   // The index is kept in the data directory, not in the served tree.
   EXPECT_EQ(tree_keys(outside.path()), (std::vector<std::string>{"k/v.txt"}));
   EXPECT_FALSE(fs::is_empty(srv.data_dir() / ".hoody-dirindex"));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(kv_directory_index_e2e, the_index_is_never_listed_or_served_even_inside_the_tree) {
+  // The served directory contains the data directory (and so the index folder).
+  temp_dir top;
+  fs::create_directories(top.path() / "data");
+  write_file(top.path() / "file.txt", "f");
+  server_process srv({"--allow-any-absolute-db-path"}, top.path() / "data");
+  http_client c(srv.port());
+  const std::string db = "?db=" + url_encode(fs::canonical(top.path()).string());
+  const auto l = c.get(api + "/kv" + db + "&limit=1000");
+  ASSERT_EQ(l.status, 200) << l.body;
+  const json j = l.json();
+  std::vector<std::string> keys;
+  for (const auto& item : j["items"]) {
+    keys.push_back(item["key"]);
+  }
+  // Everything in the tree (also the test server's own log and port files) but the index.
+  std::vector<std::string> want;
+  for (const auto& k : tree_keys(top.path())) {
+    if (!k.starts_with("data/.hoody-dirindex/")) {
+      want.push_back(k);
+    }
+  }
+  EXPECT_TRUE(std::find(want.begin(), want.end(), "file.txt") != want.end());
+  EXPECT_EQ(keys, want);
+  std::vector<fs::path> index_files;
+  for (const auto& e : fs::directory_iterator(srv.data_dir() / ".hoody-dirindex")) {
+    index_files.push_back(e.path());
+  }
+  ASSERT_FALSE(index_files.empty());
+  for (const auto& f : index_files) {
+    const std::string key = "data/.hoody-dirindex/" + f.filename().string();
+    EXPECT_EQ(c.get(api + "/kv/" + url_encode(key) + db).status, 400) << key;
+    EXPECT_EQ(c.del(api + "/kv/" + url_encode(key) + db).status, 400) << key;
+    EXPECT_EQ(c.put(api + "/kv/" + url_encode(key) + db, "x").status, 400) << key;
+    EXPECT_TRUE(fs::exists(f));
+  }
+  EXPECT_EQ(c.put(api + "/kv/data/.hoody-dirindex/new" + db, "x").status, 400);
+  EXPECT_FALSE(fs::exists(srv.data_dir() / ".hoody-dirindex" / "new"));
+}
+
+TEST(kv_directory_concurrency_e2e, concurrent_writers_and_listers_see_every_file) {
+  server_process srv;
+  const fs::path tree = srv.data_dir() / "tree";
+  fs::create_directories(tree);
+  const std::string db = "?db=" + url_encode(tree.string());
+  constexpr int writers = 4;
+  constexpr int per_writer = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < writers; ++w) {
+    threads.emplace_back([&, w] {
+      http_client c(srv.port());
+      for (int i = 0; i < per_writer; ++i) {
+        const std::string key = "w" + std::to_string(w) + "/k" + std::to_string(i) + ".txt";
+        if (c.put(api + "/kv/" + url_encode(key) + db, "v" + std::to_string(i)).status != 200) {
+          ++failures;
+        }
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    http_client c(srv.port());
+    for (int i = 0; i < 40; ++i) {
+      if (c.get(api + "/kv" + db + "&limit=1000").status != 200) {
+        ++failures;
+      }
+    }
+  });
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  http_client c(srv.port());
+  const auto l = c.get(api + "/kv" + db + "&limit=1000");
+  ASSERT_EQ(l.status, 200);
+  EXPECT_EQ(l.json()["total"], writers * per_writer);
+  EXPECT_EQ(tree_keys(tree).size(), static_cast<std::size_t>(writers * per_writer))
+      << "no temporary file left behind";
 }
 
 }  // namespace
