@@ -47,6 +47,57 @@ fs::path final_target(const fs::path& file) {
 
 }  // namespace
 
+std::optional<fs::path> resolve_kv_directory(std::string_view name, const path_policy& policy) {
+  if (name.empty() || name.size() > 1024 || name.find('\0') != std::string_view::npos ||
+      name == ":memory:" || name.starts_with("file:")) {
+    return std::nullopt;  // resolve_db_path reports these
+  }
+  std::error_code ec;
+  if (name.front() == '/') {
+    const fs::path lexical = fs::path(name).lexically_normal();
+    const fs::path dir = fs::canonical(lexical, ec);
+    if (ec || !fs::is_directory(dir, ec)) {
+      return std::nullopt;
+    }
+    if (!policy.allow_absolute) {
+      if (dir == policy.data_dir) {
+        return std::nullopt;  // resolve_db_path: outside the data directory
+      }
+      if (!is_inside(lexical, policy.data_dir) || !is_inside(dir, policy.data_dir)) {
+        reject("absolute database paths outside " + policy.data_dir.string() + " are disallowed");
+      }
+    } else if (dir == policy.data_dir) {
+      reject("directory mode cannot serve the data directory itself");
+    }
+    return dir;
+  }
+  std::string_view bare = name;
+  if (bare.starts_with("./")) {
+    bare.remove_prefix(2);
+  }
+  const fs::path rel{std::string(bare)};
+  for (const auto& part : rel) {
+    if (part == "..") {
+      return std::nullopt;  // never probe outside the data directory
+    }
+  }
+  bool directory = !bare.empty() && bare.back() == '/';
+  if (!directory && !bare.empty() && bare != ".") {
+    fs::path file = rel;
+    if (!file.has_extension()) {
+      file += ".db";
+    }
+    directory =
+        fs::is_directory(policy.data_dir / file, ec) ||
+        (fs::is_directory(policy.data_dir / rel, ec) &&
+         (bare.find('/') != std::string_view::npos || !fs::exists(policy.data_dir / file, ec)));
+  }
+  if (directory) {
+    reject("directory-mode: invalid path input: path must be absolute");
+  }
+  return std::nullopt;
+}
+
 fs::path resolve_db_path(std::string_view name, const path_policy& policy) {
   if (name.empty()) {
     throw api_error(errc::bad_request, "missing db parameter");

@@ -6,6 +6,7 @@
 #include "hoody/core/services.hpp"
 #include "hoody/handlers/kv_params.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/ops/kv_dir.hpp"
 #include "hoody/ops/time_travel.hpp"
 
 #include <algorithm>
@@ -132,6 +133,67 @@ http::response list_keys(http::context& ctx) {
   return http::response::json(out);
 }
 
+// ---- directory mode (docs/kv.md): the same routes on a directory of files
+
+void refuse_in_directory_mode(const http::request& req, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    if (req.has_query_param(name)) {
+      throw api_error(errc::bad_request, std::string("directory mode: '") + name +
+                                             "' is not supported when db names a directory");
+    }
+  }
+}
+
+http::response get_key_dir(http::context& ctx) {
+  const auto& req = ctx.req;
+  refuse_in_directory_mode(req, {"at_timestamp"});
+  const auto path = kv_json_path_param(req);
+  auto file = ctx.directory->get(req.path_param("key"), req.flag("rebuild", false),
+                                 ctx.svc.cfg.max_body_bytes);
+  if (path) {
+    ops::kv_entry entry;
+    entry.key = file.key;
+    entry.value.value = std::move(file.bytes);
+    entry.value.content_type = file.content_type;
+    return http::response::json(ops::kv_read_path(entry, *path));
+  }
+  return http::response::raw(std::move(file.bytes), file.content_type);
+}
+
+http::response put_key_dir(http::context& ctx) {
+  const auto& req = ctx.req;
+  refuse_in_directory_mode(req, {"ttl", "if_match", "path"});
+  const std::string key = req.path_param("key");
+  const auto r = ctx.directory->put(key, req.body);
+  return http::response::json({{"success", true},
+                               {"key", key},
+                               {"op_number", nullptr},
+                               {"content_type", r.content_type},
+                               {"size", r.size},
+                               {"expires_at", nullptr},
+                               {"created", r.created}});
+}
+
+http::response delete_key_dir(http::context& ctx) {
+  ctx.directory->remove(ctx.req.path_param("key"));
+  return http::response::json({{"success", true}, {"deleted", true}});
+}
+
+http::response list_keys_dir(http::context& ctx) {
+  const auto& req = ctx.req;
+  refuse_in_directory_mode(req, {"at_timestamp"});
+  ops::kv_list_request list;
+  list.prefix = req.query_param("prefix").value_or("");
+  list.limit = req.int_param("limit", 0, 10000).value_or(100);
+  if (list.limit == 0) {
+    list.limit = 100;
+  }
+  list.offset = req.int_param("offset", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
+  auto out = ctx.directory->list(list, req.flag("rebuild", false));
+  out["success"] = true;
+  return http::response::json(out);
+}
+
 }  // namespace
 
 void register_kv_routes(http::router& router) {
@@ -143,14 +205,28 @@ void register_kv_routes(http::router& router) {
                   "Read a key's raw value (path: a JSON leaf; at_timestamp: time travel)",
                   get_key};
   get.read_cache_key = get_key_cache_key;
+  get.on_directory = get_key_dir;
   router.add(std::move(get));
-  router.add({http::verb::put, base + "/{key+}", http::access::write,
-              http::db_use::create_if_flagged,
-              "Store a raw value (ttl, if_match compare-and-swap, path partial update)", put_key});
-  router.add({http::verb::delete_, base + "/{key+}", http::access::write, http::db_use::existing,
-              "Delete a key", delete_key});
-  router.add({http::verb::get, base, http::access::read, http::db_use::existing,
-              "List keys (prefix, limit, offset; at_timestamp: time travel)", list_keys});
+  http::route put{http::verb::put,
+                  base + "/{key+}",
+                  http::access::write,
+                  http::db_use::create_if_flagged,
+                  "Store a raw value (ttl, if_match compare-and-swap, path partial update)",
+                  put_key};
+  put.on_directory = put_key_dir;
+  router.add(std::move(put));
+  http::route del{http::verb::delete_,    base + "/{key+}", http::access::write,
+                  http::db_use::existing, "Delete a key",   delete_key};
+  del.on_directory = delete_key_dir;
+  router.add(std::move(del));
+  http::route list{http::verb::get,
+                   base,
+                   http::access::read,
+                   http::db_use::existing,
+                   "List keys (prefix, limit, offset; at_timestamp: time travel)",
+                   list_keys};
+  list.on_directory = list_keys_dir;
+  router.add(std::move(list));
 }
 
 }  // namespace hoody::handlers

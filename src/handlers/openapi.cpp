@@ -152,7 +152,8 @@ const std::map<std::string, route_doc>& route_docs() {
     d["GET " + api("/kv/{key}")] = {
         json::array({param("path", "string", "JSON path a.b.0: return only that leaf"),
                      param("at_timestamp", "number",
-                           "Unix seconds: time-travel read (envelope with op_number)")}),
+                           "Unix seconds: time-travel read (envelope with op_number)"),
+                     param("rebuild", "boolean", "Directory mode only: rescan the index first")}),
         nullptr, json{{"200", raw_value}}, "kv"};
     d["HEAD " + api("/kv/{key}")] = {json::array(), nullptr,
                                      json{{"200", {{"description", "The key is live"}}}}, "kv"};
@@ -177,7 +178,8 @@ const std::map<std::string, route_doc>& route_docs() {
         json::array({param("prefix", "string", "Literal key prefix"),
                      param("limit", "integer", "1-10,000 (default 100)"),
                      param("offset", "integer", "Rows to skip (a row offset, not a page)"),
-                     param("at_timestamp", "number", "Unix seconds: keys live at that time")}),
+                     param("at_timestamp", "number", "Unix seconds: keys live at that time"),
+                     param("rebuild", "boolean", "Directory mode only: rescan the index first")}),
         nullptr,
         json{{"200", ok("Keys", object_of({{"items",
                                             array_of(object_of({{"key", type("string")},
@@ -422,7 +424,10 @@ json operation_for(const http::route& r, const route_doc* doc, std::string_view 
   }
   if (r.db != http::db_use::none) {
     params.push_back(param("db", "string",
-                           "Database: bare name → <data-dir>/<name>.db (alias: path)",
+                           r.on_directory
+                               ? "Database: bare name → <data-dir>/<name>.db (alias: "
+                                 "path); an absolute directory: directory mode"
+                               : "Database: bare name → <data-dir>/<name>.db (alias: path)",
                            r.db != http::db_use::create_new));
   }
   if (r.pattern.find("/kv") != std::string::npos) {

@@ -9,7 +9,7 @@
 #include "hoody/db/executors.hpp"
 #include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
-#include "hoody/ops/kv_schema.hpp"  // unix_now_ms
+#include "hoody/ops/kv_dir.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -188,9 +188,12 @@ dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
       exec_(exec),
       cors_(cors_policy::parse(svc.cfg.cors_origin)),
       keys_(svc.cfg.jwt_key_file.empty() ? auth::key_set{}
-                                         : auth::key_set::load(svc.cfg.jwt_key_file)) {
+                                         : auth::key_set::load(svc.cfg.jwt_key_file)),
+      directories_(std::make_unique<ops::kv_directory_registry>(svc.paths.data_dir)) {
   svc_.auth_keys = &keys_;
 }
+
+dispatcher::~dispatcher() = default;
 
 void dispatcher::dispatch(request req, completion complete) {
   in_flight_.fetch_add(1);
@@ -286,18 +289,17 @@ void dispatcher::run_on_database(std::shared_ptr<const request> req, const route
 void dispatcher::resolve_and_submit(const std::shared_ptr<pending>& p) {
   // Resolving the path and opening the database touch the disk: never on the I/O thread. Queued
   // by name: a flood of requests for one database does not delay another's.
-  std::size_t queue = 0;
-  if (auto name = p->req->query_param("db")) {
-    queue = std::hash<std::string>{}(*name);
-  } else if (auto path = p->req->query_param("path")) {
-    queue = std::hash<std::string>{}(*path);
-  }
+  const std::size_t queue = std::hash<std::string>{}(p->req->database_param().value_or(""));
   exec_.post_blocking(
       [this, p] {
         std::shared_ptr<db::database> database;
         const route& rt = *p->r;
         try {
           const std::string name = database_param(*p->req);
+          if (auto dir = db::resolve_kv_directory(name, svc_.paths)) {
+            run_on_directory(p, *dir);
+            return;
+          }
           p->file = db::resolve_db_path(name, svc_.paths);
           bool create = false;
           if (rt.db == db_use::create_if_flagged) {
@@ -349,6 +351,27 @@ void dispatcher::wait_for_slot(const std::shared_ptr<pending>& p) {
       p->complete(pre_handler_error(*p->r, std::make_exception_ptr(db::no_free_slot())));
     }
   });
+}
+
+void dispatcher::run_on_directory(const std::shared_ptr<pending>& p,
+                                  const std::filesystem::path& dir) {
+  const route& rt = *p->r;
+  if (!rt.on_directory) {
+    throw api_error(errc::bad_request, "directory mode: " + std::string(to_string(rt.method)) +
+                                           " " + public_pattern(rt.pattern) +
+                                           " is not supported when db names a directory");
+  }
+  auto store = directories_->open(dir);
+  p->file = dir;
+  try {
+    context ctx{*p->req, svc_, nullptr, p->file};
+    ctx.directory = store.get();
+    p->result = rt.on_directory(ctx);
+  } catch (...) {
+    p->complete(handler_error(rt, std::current_exception()));
+    return;
+  }
+  p->complete(std::move(p->result));
 }
 
 std::shared_ptr<db::database> dispatcher::find_open(pending& p) {

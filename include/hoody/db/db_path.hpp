@@ -12,6 +12,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string_view>
 
 namespace hoody::db {
@@ -20,6 +21,15 @@ struct path_policy {
   std::filesystem::path data_dir;  ///< canonical data directory
   bool allow_absolute = false;
 };
+
+/// Directory mode (docs/kv.md): when `name` is an absolute path that resolves to an existing
+/// directory allowed by the same rules as a file (inside the data directory, or anywhere with
+/// `allow_absolute`; never the data directory itself), returns its canonical path. A relative
+/// name that names a directory (ends with '/', or data-dir/name is a directory and no database
+/// file of that name exists) throws 400 `directory-mode: invalid path input: path must be
+/// absolute`. Any other name returns nullopt: it is a database name for resolve_db_path.
+[[nodiscard]] std::optional<std::filesystem::path> resolve_kv_directory(std::string_view name,
+                                                                        const path_policy& policy);
 
 /// Returns the canonical file path for `name`; throws api_error (400) when it is not allowed.
 [[nodiscard]] std::filesystem::path resolve_db_path(std::string_view name,

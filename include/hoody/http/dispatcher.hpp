@@ -6,6 +6,8 @@
 // inline (none), on a reader, or on the database's writer (group-committed). A `read` route with
 // a `read_cache_key` is first looked up in the database's read cache (db/read_cache.hpp: no
 // SQLite call, so possibly on the I/O thread); a reader's `cacheable` answer is stored there.
+// A `db` naming a directory (db::resolve_kv_directory) runs the route's `on_directory` handler
+// on the read pool instead (directory mode, ops/kv_dir.hpp; other routes answer 400).
 // `complete` is called exactly once, on a database or I/O thread; the caller hops back to its own
 // executor. Every exception becomes a JSON error response here (through response_render), never
 // a crash.
@@ -32,12 +34,18 @@ namespace hoody::db {
 class database;
 class executors;
 }  // namespace hoody::db
+namespace hoody::ops {
+class kv_directory_registry;
+}
 
 namespace hoody::http {
 
 class dispatcher {
  public:
   dispatcher(const router& routes, services& svc, db::executors& exec);
+  ~dispatcher();
+  dispatcher(const dispatcher&) = delete;
+  dispatcher& operator=(const dispatcher&) = delete;
 
   using completion = std::function<void(response)>;
 
@@ -65,6 +73,8 @@ class dispatcher {
   /// The open database of a recently resolved name, or null (then the slow path resolves it).
   std::shared_ptr<db::database> find_open(pending& p);
   void remember_name(const std::string& name, const std::filesystem::path& file);
+  /// Directory mode: runs the route's on_directory handler (on the calling pool thread).
+  void run_on_directory(const std::shared_ptr<pending>& p, const std::filesystem::path& dir);
   /// Runs the handler on the database; a db::file_replaced failure is retried once through
   /// resolve_and_submit.
   void submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::database> database);
@@ -74,6 +84,7 @@ class dispatcher {
   db::executors& exec_;
   cors_policy cors_;    ///< from config.cors_origin
   auth::key_set keys_;  ///< from config.jwt_key_file (loaded once; std::runtime_error if bad)
+  std::unique_ptr<ops::kv_directory_registry> directories_;  ///< directory mode (docs/kv.md)
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::size_t> buffered_{0};
   void admit(response& res);

@@ -28,6 +28,10 @@ class connection;
 class database;
 }  // namespace hoody::db
 
+namespace hoody::ops {
+class kv_directory;
+}
+
 namespace hoody {
 struct services;
 class api_error;
@@ -64,6 +68,9 @@ struct context {
   /// What a `read_then_write` handler keeps from its reader run for its writer run (e.g. the
   /// parsed POST /db body); empty on the first run.
   std::any* carry = nullptr;
+  /// Directory mode (docs/kv.md): set instead of conn/database when `db` names a directory;
+  /// then the route's `on_directory` handler runs, on a pool thread.
+  ops::kv_directory* directory = nullptr;
 };
 
 using handler_fn = std::function<response(context&)>;
@@ -95,6 +102,9 @@ struct route {
   bool admin = false;
   /// A signed share link (`exp` + `sig` over db, sql and exp) opens this route without a token.
   bool share_link = false;
+  /// The handler when `db` names a directory (directory mode; blocking, run on the read pool).
+  /// Routes without one answer 400 there.
+  handler_fn on_directory = {};
 };
 
 /// A pattern as shown to users (OpenAPI paths, metrics labels, docs): `{key+}` → `{key}`.
