@@ -461,13 +461,13 @@ void database::enqueue_write(job_fn job, done_fn done, bool touch, bool exclusiv
   d.strand.post([self = shared_from_this()] { self->impl_->drain(self); });
 }
 
-void database::defer_write(job_fn job) {
+bool database::defer_write(job_fn job) {
   auto& d = *impl_;
   bool flush = false;
   {
     std::lock_guard lock(d.queue_mutex);
     if (d.closed || d.deferred.size() >= d.options.max_queue) {
-      return;
+      return false;
     }
     const auto now = steady_now_ms();
     if (d.deferred.empty()) {
@@ -480,6 +480,7 @@ void database::defer_write(job_fn job) {
   if (flush) {
     flush_deferred();
   }
+  return true;
 }
 
 void database::flush_deferred() {

@@ -117,10 +117,16 @@ http::response history_stats(http::context& ctx) {
 void record_query(const http::context& ctx, ops::query_record rec) {
   rec.sql = ops::clip_history_sql(std::move(rec.sql));
   if (in_table(ctx)) {
-    ctx.database->defer_write(
-        [rec = std::move(rec), cap = ctx.svc.cfg.query_history_limit](db::connection& conn) {
-          ops::append_query_history(conn, rec, cap);
-        });
+    // One deferred job per batch: it takes whatever was staged by the time it runs.
+    auto& store = ctx.svc.query_history;
+    const std::string key = ctx.db_file.string();
+    if (store.stage(key, std::move(rec)) &&
+        !ctx.database->defer_write(
+            [&store, key, cap = ctx.svc.cfg.query_history_limit](db::connection& conn) {
+              ops::append_query_history(conn, store.take_staged(key), cap);
+            })) {
+      (void)store.take_staged(key);  // closing: dropped, as a crash would (docs/sql.md)
+    }
   } else {
     ctx.svc.query_history.record(ctx.db_file.string(), std::move(rec));
   }

@@ -123,8 +123,8 @@ struct server::impl {
   explicit impl(config c)
       : cfg(std::move(c)),
         exec(cfg.read_threads, cfg.write_threads),
-        databases(exec, database_options_from(cfg), cfg.max_open_dbs, cfg.db_slot_waiters),
         history(cfg.query_history_limit),
+        databases(exec, database_options_from(cfg), cfg.max_open_dbs, cfg.db_slot_waiters),
         svc{cfg, db::path_policy{canonical_data_dir(cfg), cfg.allow_any_absolute_db_path},
             databases, history},
         dispatch(routes, svc, exec),
@@ -154,8 +154,8 @@ struct server::impl {
 
   config cfg;
   db::executors exec;
+  ops::memory_query_history history;  // outlives `databases`: their deferred jobs use it
   db::database_cache databases;
-  ops::memory_query_history history;
   router routes;
   metrics request_metrics;
   services svc;

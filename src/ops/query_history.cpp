@@ -54,7 +54,11 @@ std::string clip_history_sql(std::string sql) {
   return sql;
 }
 
-void append_query_history(db::connection& conn, const query_record& rec, std::size_t cap) {
+void append_query_history(db::connection& conn, const std::vector<query_record>& records,
+                          std::size_t cap) {
+  if (records.empty()) {
+    return;
+  }
   if (!conn.schema_known(schema_fact)) {
     conn.exec(table_ddl);
     conn.mark_schema_known(schema_fact);
@@ -62,7 +66,7 @@ void append_query_history(db::connection& conn, const query_record& rec, std::si
   auto& insert = conn.cached(
       "INSERT INTO _query_history (sql, source, timestamp_ms, duration_ms, success, error, rows, "
       "statements) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
-  {
+  for (const auto& rec : records) {
     db::statement_reset_guard guard(insert);
     insert.bind_text(1, rec.sql);
     insert.bind_text(2, rec.source);
@@ -229,6 +233,29 @@ std::int64_t memory_query_history::clear(const std::string& db_key) {
   const auto n = static_cast<std::int64_t>(found->second.entries.size());
   found->second.entries.clear();
   return n;
+}
+
+bool memory_query_history::stage(const std::string& db_key, query_record rec) {
+  const std::lock_guard lock(mutex_);
+  auto& staged = staged_[db_key];
+  const bool first = staged.empty();
+  staged.push_back(std::move(rec));
+  while (staged.size() > std::max<std::size_t>(cap_, 1)) {
+    staged.pop_front();  // the table keeps only the newest cap entries anyway
+  }
+  return first;
+}
+
+std::vector<query_record> memory_query_history::take_staged(const std::string& db_key) {
+  const std::lock_guard lock(mutex_);
+  const auto found = staged_.find(db_key);
+  if (found == staged_.end()) {
+    return {};
+  }
+  std::vector<query_record> out(std::make_move_iterator(found->second.begin()),
+                                std::make_move_iterator(found->second.end()));
+  staged_.erase(found);
+  return out;
 }
 
 query_history_summary memory_query_history::summary(const std::string& db_key) const {

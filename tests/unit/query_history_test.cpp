@@ -128,7 +128,7 @@ TEST(query_history, table_append_list_delete_clear) {
   EXPECT_EQ(hoody::ops::list_query_history(conn, 10).total, 0);  // no table yet
   EXPECT_FALSE(hoody::ops::delete_query_history_entry(conn, 1));
   for (int i = 0; i < 5; ++i) {
-    hoody::ops::append_query_history(conn, rec("q" + std::to_string(i), i, i != 3), 100);
+    hoody::ops::append_query_history(conn, {rec("q" + std::to_string(i), i, i != 3)}, 100);
   }
   auto page = hoody::ops::list_query_history(conn, 2);
   ASSERT_EQ(page.entries.size(), 2U);
@@ -140,18 +140,33 @@ TEST(query_history, table_append_list_delete_clear) {
   EXPECT_FALSE(hoody::ops::delete_query_history_entry(conn, 4));
   // Ids are never reused (AUTOINCREMENT): the next entry is 6, not 5 or 4.
   hoody::ops::delete_query_history_entry(conn, 5);
-  hoody::ops::append_query_history(conn, rec("next", 1, true), 100);
+  hoody::ops::append_query_history(conn, {rec("next", 1, true)}, 100);
   EXPECT_EQ(hoody::ops::list_query_history(conn, 1).entries[0].id, 6);
   EXPECT_EQ(hoody::ops::summarize_query_history(conn).count, 4);
   EXPECT_EQ(hoody::ops::clear_query_history(conn), 4);
   EXPECT_EQ(hoody::ops::list_query_history(conn, 10).total, 0);
 }
 
+TEST(query_history, staged_entries_are_bounded_by_the_cap_and_taken_once) {
+  memory_query_history s(3);
+  EXPECT_TRUE(s.stage("a", rec("q0", 1, true)));  // first: the caller arranges a flush
+  for (int i = 1; i < 10; ++i) {
+    EXPECT_FALSE(s.stage("a", rec("q" + std::to_string(i), 1, true)));
+  }
+  const auto staged = s.take_staged("a");
+  ASSERT_EQ(staged.size(), 3U);  // older ones would be trimmed by the table's cap anyway
+  EXPECT_EQ(staged.front().sql, "q7");
+  EXPECT_EQ(staged.back().sql, "q9");
+  EXPECT_TRUE(s.take_staged("a").empty());
+  EXPECT_TRUE(s.stage("a", rec("again", 1, true)));
+  EXPECT_EQ(s.list("a", 10).total, 0);  // staged entries are not the in-memory history
+}
+
 TEST(query_history, table_keeps_the_newest_cap_entries) {
   hoody::test::temp_db db;
   auto& conn = db.writer();
   for (int i = 0; i < 50; ++i) {
-    hoody::ops::append_query_history(conn, rec("q" + std::to_string(i), 1, true), 10);
+    hoody::ops::append_query_history(conn, {rec("q" + std::to_string(i), 1, true)}, 10);
   }
   const auto page = hoody::ops::list_query_history(conn, 100);
   EXPECT_EQ(page.total, 10);
@@ -162,10 +177,10 @@ TEST(query_history, table_keeps_the_newest_cap_entries) {
 TEST(query_history, table_recreated_after_a_user_drops_it) {
   hoody::test::temp_db db;
   auto& conn = db.writer();
-  hoody::ops::append_query_history(conn, rec("a", 1, true), 10);
+  hoody::ops::append_query_history(conn, {rec("a", 1, true)}, 10);
   conn.exec("DROP TABLE _query_history");
   conn.forget_schema();  // what the server does after user SQL wrote
-  hoody::ops::append_query_history(conn, rec("b", 1, true), 10);
+  hoody::ops::append_query_history(conn, {rec("b", 1, true)}, 10);
   EXPECT_EQ(hoody::ops::list_query_history(conn, 10).total, 1);
 }
 

@@ -26,7 +26,7 @@ struct services {
   const config& cfg;
   db::path_policy paths;
   db::database_cache& databases;
-  ops::memory_query_history& query_history;  ///< for databases the server cannot write
+  ops::memory_query_history& query_history;  ///< staged entries; read-only databases' history
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   http::metrics* metrics = nullptr;  ///< set by the server; lock-free recorders (metrics.hpp)
   /// The --jwt-key-file keys (immutable); set by the dispatcher, which loads and owns them.

@@ -80,8 +80,8 @@ class database : public std::enable_shared_from_this<database> {
   void post_exclusive(job_fn job, done_fn done);
   /// Queues `job` for a later write transaction (see the file comment): never alone on a
   /// request's path, never acknowledged. A failing deferred job is dropped; so are jobs queued
-  /// past `max_queue` or after close. `close()` runs those still queued.
-  void defer_write(job_fn job);
+  /// past `max_queue` or after close (then false). `close()` runs those still queued.
+  bool defer_write(job_fn job);
   /// Posts a write that runs the deferred jobs now, if any are queued.
   void flush_deferred();
   /// False when the file cannot be written (read-only file or file system): writes will fail.

@@ -7,10 +7,12 @@
 //                  sql TEXT, source TEXT ('db' | 'query'), timestamp_ms INTEGER (Unix ms),
 //                  duration_ms REAL, success INTEGER, error TEXT, rows INTEGER, statements INTEGER)
 //
-// Entries are appended by deferred writer jobs (db::database::defer_write), never by a commit
-// of their own on a request's path; the newest `cap` ids are kept. A database the server cannot
-// write keeps its history in a `memory_query_history` instead, lost on restart. SQL text is cut
-// at `max_history_sql_bytes`. Decisions (what a crash may drop): docs/sql.md.
+// Entries are staged in memory (`memory_query_history::stage`) and appended in batches by one
+// deferred writer job per batch (db::database::defer_write), never by a commit of their own on
+// a request's path; the newest `cap` ids are kept, so at most `cap` entries are staged (older
+// ones would be trimmed at once). A database the server cannot write keeps its whole history
+// in memory instead, lost on restart. SQL text is cut at `max_history_sql_bytes`. Decisions
+// (what a crash may drop): docs/sql.md.
 // Threading: the table functions run on the connection they are given (changes: the writer,
 // inside its transaction); `memory_query_history` is safe from any thread.
 #pragma once
@@ -72,9 +74,10 @@ struct query_history_summary {
 /// Cuts `sql` at max_history_sql_bytes on a UTF-8 boundary, marking the cut with "…".
 [[nodiscard]] std::string clip_history_sql(std::string sql);
 
-/// Appends `rec` (creating the table when missing) and drops the entries older than the newest
-/// `cap`. Writer connection, inside a transaction.
-void append_query_history(db::connection& conn, const query_record& rec, std::size_t cap);
+/// Appends `records` (oldest first; creating the table when missing) and drops the entries
+/// older than the newest `cap`. Writer connection, inside a transaction.
+void append_query_history(db::connection& conn, const std::vector<query_record>& records,
+                          std::size_t cap);
 /// Newest first, at most `limit` (no table: empty).
 [[nodiscard]] query_history_page list_query_history(db::connection& conn, std::size_t limit);
 /// False when no entry has this id.
@@ -86,9 +89,10 @@ std::int64_t clear_query_history(db::connection& conn);
 /// The statistics of a set of entries (any order).
 [[nodiscard]] query_history_summary summarize(const std::vector<query_history_entry>& entries);
 
-/// History of databases the server cannot write: in memory, keyed by database path, the newest
-/// `cap` entries per database, at most `max_databases` databases (the one recorded least
-/// recently is forgotten).
+/// The in-memory side of the query history, keyed by database path: the whole history of
+/// databases the server cannot write (the newest `cap` entries per database, at most
+/// `max_databases` databases: the one recorded least recently is forgotten), and the entries
+/// staged for the writer of those it can.
 class memory_query_history {
  public:
   static constexpr std::size_t max_databases = 1024;
@@ -101,6 +105,12 @@ class memory_query_history {
   std::int64_t clear(const std::string& db_key);
   [[nodiscard]] query_history_summary summary(const std::string& db_key) const;
 
+  /// Stages an entry for the database's table (the newest `cap` are kept); true when nothing
+  /// was staged for it before, i.e. the caller must arrange one flush (`take_staged`).
+  bool stage(const std::string& db_key, query_record rec);
+  /// Everything staged for `db_key`, oldest first.
+  [[nodiscard]] std::vector<query_record> take_staged(const std::string& db_key);
+
  private:
   struct per_db {
     std::deque<query_history_entry> entries;  // oldest at front
@@ -112,6 +122,7 @@ class memory_query_history {
   std::uint64_t clock_ = 0;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, per_db> dbs_;
+  std::unordered_map<std::string, std::deque<query_record>> staged_;
 };
 
 }  // namespace hoody::ops
