@@ -15,7 +15,8 @@
   the image's ENV and `-e HOODY_SQLITE_PORT=P`, against the real binary ($HOODY_BIN) started as
   the ENTRYPOINT (no arguments, configured by that environment) on a free port P != 8080:
   healthy; unhealthy when the variable names a port where nothing listens or once it stopped.
-- image: uid and gid pinned to 10001, the usage comment shows a named volume and the chown step.
+- image: uid and gid pinned to 10001, the usage comment and docs/operations.md show a named
+  volume, the chown step of a bind mount and the health check on another port.
 """
 import os
 import re
@@ -486,6 +487,12 @@ def test_image(_tmp):
           "the usage comment shows the chown step of a bind mount")
     check(re.search(r"-e HOODY_SQLITE_PORT=(\d+)", usage) is not None,
           "the usage comment shows another port")
+    with open(os.path.join(SOURCE, "docs", "operations.md"), encoding="utf-8") as f:
+        docs = f.read()
+    check(re.search(r"docker run .*-v [A-Za-z][\w.-]*:/data", docs) is not None and
+          "chown 10001:10001 data" in docs and "HOODY_SQLITE_PORT=" in docs and
+          "HEALTHCHECK" in docs, "docs/operations.md shows the named volume, the bind mount's "
+                                 "chown and the health check on another port")
     build_stage = stage_names(instructions)[0]
     for stage, kw, args in instructions:
         if stage == build_stage and kw == "RUN":
