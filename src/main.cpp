@@ -16,10 +16,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <system_error>
 #include <thread>
 
 namespace {
@@ -52,8 +52,9 @@ bool check_data_dir(const std::filesystem::path& dir) {
     return false;
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    const int err = errno;  // before any other call can change it
     std::cerr << "hoody-sqlite: data directory " << dir << " is not writable by uid " << ::getuid()
-              << " gid " << ::getgid() << " (" << std::strerror(errno)
+              << " gid " << ::getgid() << " (" << std::generic_category().message(err)
               << "); fix the volume's owner or run as its owner\n";
     return false;
   }

@@ -104,7 +104,7 @@ fs::path resolve_db_path(std::string_view name, const path_policy& policy) {
     file_name += ".db";
   }
   const fs::path file = policy.data_dir / file_name;
-  const fs::path target = final_target(file);
+  fs::path target = final_target(file);
   if (!is_inside(target, policy.data_dir)) {
     reject("database path leads outside the data directory");
   }

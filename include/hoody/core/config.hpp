@@ -20,8 +20,8 @@ struct config {
   unsigned write_threads = 1;  ///< shared write pool, one strand per database (main: cores / 2)
   std::string log_level = "info";
   bool access_log = true;
-  std::size_t max_body_bytes = 16U * 1024U * 1024U;
-  std::size_t max_header_bytes = 16U * 1024U;
+  std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_connections = 10000;  ///< open connections; beyond → 503 and close; 0 = no limit
   std::size_t max_open_dbs = 64;
   unsigned db_slot_wait_ms = 5000;     ///< a request waits this long for a --max-open-dbs slot
