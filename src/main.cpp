@@ -299,7 +299,7 @@ int main(int argc, char** argv) {
 
   // Large buffers (result bodies) always come from mmap and go back to the system when freed:
   // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
-  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);  // NOLINT(concurrency-mt-unsafe): no thread yet
   raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir)) {
     return 1;
