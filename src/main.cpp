@@ -16,10 +16,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <system_error>
 #include <thread>
 
 namespace {
@@ -52,8 +52,9 @@ bool check_data_dir(const std::filesystem::path& dir) {
     return false;
   }
   if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+    const int err = errno;  // before any other call can change it
     std::cerr << "hoody-sqlite: data directory " << dir << " is not writable by uid " << ::getuid()
-              << " gid " << ::getgid() << " (" << std::strerror(errno)
+              << " gid " << ::getgid() << " (" << std::generic_category().message(err)
               << "); fix the volume's owner or run as its owner\n";
     return false;
   }
@@ -298,7 +299,7 @@ int main(int argc, char** argv) {
 
   // Large buffers (result bodies) always come from mmap and go back to the system when freed:
   // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
-  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+  ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);  // NOLINT(concurrency-mt-unsafe): no thread yet
   raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir)) {
     return 1;

@@ -131,7 +131,7 @@ fs::path resolve_db_path(std::string_view name, const path_policy& policy) {
     }
     // Inside the data directory (where it may name the same file as a bare name), wherever its
     // symbolic links lead.
-    const fs::path target = final_target(file);
+    fs::path target = final_target(file);
     if (!is_inside(target, policy.data_dir) || target == policy.data_dir) {
       reject(outside);
     }
@@ -155,7 +155,7 @@ fs::path resolve_db_path(std::string_view name, const path_policy& policy) {
     file_name += ".db";
   }
   const fs::path file = policy.data_dir / file_name;
-  const fs::path target = final_target(file);
+  fs::path target = final_target(file);
   if (!is_inside(target, policy.data_dir)) {
     reject("database path leads outside the data directory");
   }

@@ -19,7 +19,7 @@ constexpr std::size_t off_max_frame = 16;
 constexpr std::size_t off_salt = 32;
 
 // Values larger than this are not worth a cache slot (and would evict many small ones).
-constexpr std::size_t max_value_bytes = 64U * 1024U;
+constexpr std::size_t max_value_bytes = std::size_t{64} * 1024;
 // Fixed overhead per entry counted against the budget (map node, key copy in `order_`).
 constexpr std::size_t entry_overhead = 128;
 

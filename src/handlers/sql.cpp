@@ -12,6 +12,7 @@
 #include "hoody/ops/utf8.hpp"
 
 #include <any>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -124,10 +125,10 @@ std::string etag_of(std::string_view body) {
     hash ^= static_cast<unsigned char>(c);
     hash *= 1099511628211ULL;
   }
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "\"%016llx-%zx\"", static_cast<unsigned long long>(hash),
+  std::array<char, 40> buf{};
+  std::snprintf(buf.data(), buf.size(), "\"%016llx-%zx\"", static_cast<unsigned long long>(hash),
                 body.size());
-  return buf;
+  return buf.data();
 }
 
 bool if_none_match_hits(const std::string& header, const std::string& etag) {

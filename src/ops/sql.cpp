@@ -336,7 +336,7 @@ void validate_value_set(const json& set, const std::string& where, std::int64_t 
     }
   } else if (set.is_object()) {
     for (const auto& [key, value] : set.items()) {
-      validate_value(value, where + "." + key, idx);
+      validate_value(value, (where + ".").append(key), idx);
     }
   } else {
     fail(errc::bad_request, where + " must be an array (positional) or an object (named)", idx);

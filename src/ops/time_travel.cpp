@@ -326,15 +326,13 @@ key_state state_at(db::connection& conn, std::string_view table, std::string_vie
   }
   if (!found) {
     const auto oldest = edge_op(conn, n, key, false);
-    if (!oldest) {
-      s.status = key_state::kind::absent;  // never written
-    } else if (oldest->op_number > 1) {
+    if (oldest && oldest->op_number > 1) {
       s.status = key_state::kind::before_horizon;
       s.horizon_ms = oldest->ts;
-    } else if (oldest->op == "untracked") {
+    } else if (oldest && oldest->op == "untracked") {
       s.status = key_state::kind::gap;  // its first write(s) may precede the cutoff
     } else {
-      s.status = key_state::kind::absent;
+      s.status = key_state::kind::absent;  // never written, or first written after the cutoff
     }
     return s;
   }

@@ -23,6 +23,15 @@ if ! command -v npm >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm
 fi
 
+# playwright-core 1.61.1 is the newest release that runs on Node.js 18 (Debian 12's nodejs; 1.62
+# and later need Node 20). An older Node.js cannot run it: say so in one line and skip the tier.
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 18 ]; then
+  echo "browser tier SKIPPED: Node.js $(node --version) found, playwright-core needs Node.js >= 18 (install nodejs 18 or newer to run it)"
+  [ "${1:-test}" = test ] && exit 0
+  exit 1
+fi
+
 # (Re)install node deps when missing or not matching the pinned version.
 want="$(node -e 'process.stdout.write(require("./package.json").devDependencies["playwright-core"])')"
 have="$(node -e 'try{process.stdout.write(require("./node_modules/playwright-core/package.json").version)}catch(e){}')"

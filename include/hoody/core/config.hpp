@@ -20,13 +20,14 @@ struct config {
   unsigned write_threads = 1;  ///< shared write pool, one strand per database (main: cores / 2)
   std::string log_level = "info";
   bool access_log = true;
-  std::size_t max_body_bytes = 16U * 1024U * 1024U;
-  std::size_t max_header_bytes = 16U * 1024U;
+  std::size_t max_body_bytes = std::size_t{16} * 1024 * 1024;
+  std::size_t max_header_bytes = std::size_t{16} * 1024;
   std::size_t max_connections = 10000;  ///< open connections; beyond → 503 and close; 0 = no limit
   std::size_t max_open_dbs = 64;
   unsigned db_slot_wait_ms = 5000;     ///< a request waits this long for a --max-open-dbs slot
   std::size_t db_slot_waiters = 1000;  ///< requests waiting for a slot at once; more → 503
-  std::size_t max_buffered_response_bytes = 64U * 1024U * 1024U;  ///< unsent bodies, all conns
+  std::size_t max_buffered_response_bytes =
+      std::size_t{64} * 1024 * 1024;   ///< unsent bodies, all conns
   unsigned read_timeout_s = 30;        ///< a whole request must arrive within this
   unsigned idle_timeout_s = 60;        ///< keep-alive connection idle limit
   unsigned shutdown_timeout_s = 5;     ///< in-flight requests get this long on SIGTERM

@@ -49,7 +49,7 @@ enum class errc {
 class api_error : public std::runtime_error {
  public:
   api_error(errc code, std::string message, nlohmann::json details = nlohmann::json::object())
-      : std::runtime_error(std::move(message)), code_(code), details_(std::move(details)) {}
+      : std::runtime_error(message), code_(code), details_(std::move(details)) {}
 
   [[nodiscard]] errc code() const noexcept { return code_; }
   /// Extra top-level fields merged into the error envelope (e.g. {"reqIdx": 2}).

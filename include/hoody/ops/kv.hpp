@@ -48,7 +48,7 @@ void validate_content_type(std::string_view content_type);
 struct kv_scope {
   std::string_view table = default_kv_table;
   bool history = true;  ///< false → untracked marker (kv_schema.hpp)
-  std::size_t max_value_bytes = 16U * 1024U * 1024U;  ///< larger results → 413
+  std::size_t max_value_bytes = std::size_t{16} * 1024 * 1024;  ///< larger results → 413
 };
 
 /// One live row.

@@ -29,7 +29,7 @@
 
 namespace hoody::ops {
 
-inline constexpr std::size_t max_history_sql_bytes = 16 * 1024;
+inline constexpr std::size_t max_history_sql_bytes = std::size_t{16} * 1024;
 
 struct query_record {
   std::string sql;                ///< statements of the request, joined with ";\n"
