@@ -626,27 +626,8 @@ dir_file kv_directory::get(std::string_view key, bool rebuild_first, std::size_t
     full_scan_locked();
   }
   const std::string k(key);
-  fd_guard root(open_root());
-  fd_guard parent(open_dir_chain(root.get(), parts, parts.size() - 1, false, key));
-  if (parent.get() < 0) {
-    erase_entry(k);
-    key_not_found();
-  }
-  refuse_index_dir(parent.get(), key);
   struct stat s {};
-  if (::fstatat(parent.get(), parts.back().c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno != ENOENT) {
-      io_error("read", key, errno);
-    }
-    erase_entry(k);
-    key_not_found();
-  }
-  if (S_ISLNK(s.st_mode)) {
-    symlink_refused(key);
-  }
-  if (!S_ISREG(s.st_mode)) {
-    key_not_found();  // a directory (or a device, a socket...) is not a key
-  }
+  fd_guard parent(open_parent_of_file_locked(parts, key, "read", s));
   fd_guard fd(
       ::openat(parent.get(), parts.back().c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) {
@@ -891,9 +872,9 @@ dir_put_result kv_directory::put(std::string_view key, std::string_view bytes) {
   return out;
 }
 
-void kv_directory::remove(std::string_view key) {
-  const auto parts = split_directory_key(key);
-  std::lock_guard lock(mutex_);
+int kv_directory::open_parent_of_file_locked(const std::vector<std::string>& parts,
+                                             std::string_view key, const char* op,
+                                             struct stat& st) {
   const std::string k(key);
   fd_guard root(open_root());
   fd_guard parent(open_dir_chain(root.get(), parts, parts.size() - 1, false, key));
@@ -902,20 +883,28 @@ void kv_directory::remove(std::string_view key) {
     key_not_found();
   }
   refuse_index_dir(parent.get(), key);
-  struct stat s {};
-  if (::fstatat(parent.get(), parts.back().c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) {
+  if (::fstatat(parent.get(), parts.back().c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
     if (errno != ENOENT) {
-      io_error("delete", key, errno);
+      io_error(op, key, errno);
     }
     erase_entry(k);
     key_not_found();
   }
-  if (S_ISLNK(s.st_mode)) {
+  if (S_ISLNK(st.st_mode)) {
     symlink_refused(key);
   }
-  if (!S_ISREG(s.st_mode)) {
-    key_not_found();
+  if (!S_ISREG(st.st_mode)) {
+    key_not_found();  // a directory (or a device, a socket...) is not a key
   }
+  return parent.release();
+}
+
+void kv_directory::remove(std::string_view key) {
+  const auto parts = split_directory_key(key);
+  std::lock_guard lock(mutex_);
+  const std::string k(key);
+  struct stat s {};
+  fd_guard parent(open_parent_of_file_locked(parts, key, "delete", s));
   if (::unlinkat(parent.get(), parts.back().c_str(), 0) != 0) {
     if (errno == ENOENT) {
       erase_entry(k);

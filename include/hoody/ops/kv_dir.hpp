@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -103,6 +104,11 @@ class kv_directory {
   void upsert_entry(const std::string& key, const stat_info& st, std::string_view head,
                     std::int64_t now_ns);
   void erase_entry(const std::string& key);
+  /// The directory that holds `key`'s file, opened (the caller owns the descriptor), and the
+  /// file's lstat in `st`. A missing file (its index row dropped), a symlink and anything but a
+  /// regular file are refused; `op` names the operation in I/O errors. Under `mutex_`.
+  int open_parent_of_file_locked(const std::vector<std::string>& parts, std::string_view key,
+                                 const char* op, struct stat& st);
 
   std::filesystem::path root_;
   stat_info index_dir_{};
