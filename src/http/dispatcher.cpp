@@ -165,7 +165,7 @@ void store_in_cache(const pending& p, db::database& database) {
 // written); a large body over the budget becomes a 503 instead, so that clients that do not
 // read cannot make the server hold unbounded memory.
 void dispatcher::admit(response& res) {
-  constexpr std::size_t large = 64U * 1024U;
+  constexpr std::size_t large = std::size_t{64} * 1024;
   const std::size_t limit = svc_.cfg.max_buffered_response_bytes;
   const std::size_t size = res.body.size();
   const std::size_t before = buffered_.fetch_add(size);

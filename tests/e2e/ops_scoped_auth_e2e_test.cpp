@@ -1,8 +1,10 @@
 // Scoped JWTs (--jwt-key-file) and signed share links against the real binary: every operation
 // of the OpenAPI document under each scope, POST /db's read-then-write, expiry, tampering, and
 // the `token` / `share` subcommands.
+#include "hoody/core/clock.hpp"
 #include "hoody/http/tokens.hpp"
 
+#include "support/ed25519_test_keys.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -25,20 +27,11 @@ namespace auth = hoody::http::auth;
 
 const std::string api = "/api/v1/sqlite";
 const std::string secret = "e2e-hs256-secret-0123456789abcdef0123456789";
-// RFC 8032 §7.1 test 1 key pair.
-const std::string ed_private_pem =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
-    "-----END PRIVATE KEY-----\n";
-const std::string ed_public_pem =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
-    "-----END PUBLIC KEY-----\n";
+using hoody::test::ed_private_pem;
+using hoody::test::ed_public_pem;
 
 std::int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return hoody::unix_now_ms() / 1000;
 }
 
 std::map<std::string, std::string> bearer(const std::string& token) {

@@ -6,6 +6,8 @@
 #include "hoody/handlers/routes.hpp"
 #include "hoody/http/access_control.hpp"
 
+#include "support/ed25519_test_keys.hpp"
+
 #include <gtest/gtest.h>
 
 namespace {
@@ -32,15 +34,8 @@ std::string unhex(std::string_view text) {
   return out;
 }
 
-// RFC 8032 §7.1 test 1, as PKCS#8 / SPKI PEM.
-const std::string ed_private_pem =
-    "-----BEGIN PRIVATE KEY-----\n"
-    "MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
-    "-----END PRIVATE KEY-----\n";
-const std::string ed_public_pem =
-    "-----BEGIN PUBLIC KEY-----\n"
-    "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\n"
-    "-----END PUBLIC KEY-----\n";
+using hoody::test::ed_private_pem;  // RFC 8032 §7.1 test 1
+using hoody::test::ed_public_pem;
 const std::string secret = "0123456789abcdef0123456789abcdef";  // 32 bytes
 constexpr std::int64_t now = 1'800'000'000;
 
