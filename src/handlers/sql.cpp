@@ -7,6 +7,7 @@
 #include "hoody/db/connection.hpp"
 #include "hoody/handlers/history.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/handlers/sql_render.hpp"
 #include "hoody/http/response_render.hpp"
 #include "hoody/ops/kv_schema.hpp"
 #include "hoody/ops/utf8.hpp"
@@ -100,7 +101,7 @@ http::response post_db(http::context& ctx) {
     rec.set_sql(ops::joined_sql(request), request.items.size());
     ops::sql_outcome out = ops::execute_sql_request(*ctx.conn, request);
     rec.succeeded(out.rows);
-    return http::response::raw(std::move(out.body), "application/json");
+    return http::response::raw(render_sql_outcome(std::move(out)), "application/json");
   });
 }
 
@@ -178,13 +179,14 @@ http::response get_query(http::context& ctx) {
     }
     rec.set_sql(sql, 1);
     ops::query_outcome out = ops::run_read_only_query(*ctx.conn, sql);
-    rec.succeeded(out.rows);
-    const std::string etag = etag_of(out.body);
+    rec.succeeded(static_cast<std::int64_t>(out.rows.count));
+    std::string body = render_query_outcome(std::move(out));
+    const std::string etag = etag_of(body);
     http::response res;
     if (const auto inm = ctx.req.header("if-none-match"); inm && if_none_match_hits(*inm, etag)) {
       res = http::response::empty(304);
     } else {
-      res = http::response::raw(std::move(out.body), "application/json");
+      res = http::response::raw(std::move(body), "application/json");
     }
     res.headers.emplace_back("ETag", etag);
     res.headers.emplace_back("Cache-Control", "no-cache");

@@ -16,7 +16,6 @@
 namespace hoody::ops {
 namespace {
 
-using ojson = nlohmann::ordered_json;
 using json = nlohmann::json;
 
 /// A request that does not parse is refused as a whole (4xx, `reqIdx` -1); the item at fault,
@@ -426,7 +425,7 @@ void bind_values(db::statement& stmt, const json& values) {
 
 // --- results --------------------------------------------------------------------------------
 
-ojson column_value(const db::statement& stmt, int c) {
+sql_cell column_value(const db::statement& stmt, int c) {
   switch (stmt.column_type(c)) {
   case SQLITE_INTEGER:
     return stmt.column_int64(c);
@@ -434,80 +433,48 @@ ojson column_value(const db::statement& stmt, int c) {
     return stmt.column_double(c);
   case SQLITE_TEXT:
     return std::string(stmt.column_text(c));
-  case SQLITE_BLOB: {
-    ojson blob = ojson::object();
-    blob["base64"] = base64_encode(stmt.column_bytes(c));
-    return blob;
-  }
+  case SQLITE_BLOB:
+    return sql_blob{std::string(stmt.column_bytes(c))};
   default:
-    return nullptr;
+    return std::monostate{};
   }
 }
 
 /// Column names and, for row objects, unique keys ("a", "a_2", ... for duplicate names).
-struct columns {
-  ojson headers = ojson::array();
-  std::vector<std::string> keys;
-};
-
-columns column_names(const db::statement& stmt) {
-  columns out;
+void column_names(const db::statement& stmt, sql_rows& out) {
   std::unordered_set<std::string> seen;
   for (int c = 0; c < stmt.column_count(); ++c) {
     std::string name(stmt.column_name(c));
-    out.headers.push_back(name);
     std::string key = name;
     for (int n = 2; seen.contains(key); ++n) {
       key = name + "_" + std::to_string(n);
     }
     seen.insert(key);
+    out.headers.push_back(std::move(name));
     out.keys.push_back(std::move(key));
   }
-  return out;
 }
-
-struct rows_read {
-  columns cols;
-  ojson rows = ojson::array();
-  std::size_t count = 0;
-  bool truncated = false;
-};
 
 /// Steps `stmt` collecting up to `cap` rows; `truncated` when another row was available. The
 /// column list is read after the first step: a statement prepared before another connection (or
 /// another process) changed the schema is re-prepared by that step, and its columns before it
 /// are the old ones (`SELECT *` after `ALTER TABLE ADD COLUMN`).
-rows_read read_rows(db::statement& stmt, result_format format, std::size_t cap) {
-  rows_read out;
+sql_rows read_rows(db::statement& stmt, std::size_t cap) {
+  sql_rows out;
   bool more = stmt.step();
-  out.cols = column_names(stmt);
-  const columns& cols = out.cols;
-  const int ncol = static_cast<int>(cols.keys.size());
+  column_names(stmt, out);
+  const int ncol = static_cast<int>(out.keys.size());
   for (; more; more = stmt.step()) {
     if (out.count >= cap) {
       out.truncated = true;
       break;
     }
-    if (format == result_format::map) {
-      ojson row = ojson::object();
-      for (int c = 0; c < ncol; ++c) {
-        row[cols.keys[static_cast<std::size_t>(c)]] = column_value(stmt, c);
-      }
-      out.rows.push_back(std::move(row));
-    } else {
-      ojson row = ojson::array();
-      for (int c = 0; c < ncol; ++c) {
-        row.push_back(column_value(stmt, c));
-      }
-      out.rows.push_back(std::move(row));
+    for (int c = 0; c < ncol; ++c) {
+      out.cells.push_back(column_value(stmt, c));
     }
     ++out.count;
   }
   return out;
-}
-
-std::string dump(const ojson& value) {
-  return value.dump(-1, ' ', false, ojson::error_handler_t::replace);
 }
 
 // --- executing a transaction ----------------------------------------------------------------
@@ -523,7 +490,9 @@ class runner {
     if (!writer_) {
       preflight(prepared, prepare_errors);
     }
-    ojson results = ojson::array();
+    sql_outcome out;
+    out.format = request_.format;
+    out.results.reserve(request_.items.size());
     for (std::size_t i = 0; i < request_.items.size(); ++i) {
       const sql_item& item = request_.items[i];
       const auto idx = static_cast<std::int64_t>(i);
@@ -533,30 +502,26 @@ class runner {
         }
         if (writer_) {
           db::savepoint sp(conn_, "hoody_sql_item");
-          ojson result = run_item(item, i, prepared[i]);
+          sql_item_result result = run_item(item, i, prepared[i]);
           sp.release();
-          results.push_back(std::move(result));
+          out.results.push_back(std::move(result));
         } else {
-          results.push_back(run_item(item, i, prepared[i]));
+          out.results.push_back(run_item(item, i, prepared[i]));
         }
       } catch (const api_error& e) {
         // A failure that ended the whole transaction (e.g. OR ROLLBACK) cannot be skipped.
         if (!item.no_fail || (writer_ && !conn_.in_transaction())) {
-          api_error out = e;
-          out.details()["reqIdx"] = idx;
-          throw out;  // NOLINT(cert-err09-cpp,cert-err61-cpp)
+          api_error failure = e;
+          failure.details()["reqIdx"] = idx;
+          throw failure;  // NOLINT(cert-err09-cpp,cert-err61-cpp)
         }
-        ojson failed = ojson::object();
-        failed["success"] = false;
-        failed["error"] = e.what();
-        failed["code"] = std::string(wire_name_of(e.code()));
-        results.push_back(std::move(failed));
+        sql_item_result failed;
+        failed.type = sql_item_result::kind::failed;
+        failed.error = e.what();
+        failed.code = e.code();
+        out.results.push_back(std::move(failed));
       }
     }
-    ojson body = ojson::object();
-    body["results"] = std::move(results);
-    sql_outcome out;
-    out.body = dump(body);
     out.rows = rows_;
     return out;
   }
@@ -588,39 +553,33 @@ class runner {
     }
   }
 
-  ojson run_item(const sql_item& item, std::size_t index, std::optional<db::statement>& pre) {
+  sql_item_result run_item(const sql_item& item, std::size_t index,
+                           std::optional<db::statement>& pre) {
     if (writer_) {
       check_writer_pragma(item.sql);
     }
     db::statement stmt = pre ? std::move(*pre) : prepare_user(conn_, item.sql, index);
-    ojson result = ojson::object();
-    result["success"] = true;
+    sql_item_result result;
     if (item.type == sql_item::kind::query) {
       bind_values(stmt, item.values);
       const std::size_t left = sql_limits::max_request_result_rows - result_rows_;
-      rows_read rows =
-          read_rows(stmt, request_.format, std::min(sql_limits::max_result_rows, left));
-      result_rows_ += rows.count;
-      rows_ += static_cast<std::int64_t>(rows.count);
-      result["resultHeaders"] = std::move(rows.cols.headers);
-      result[request_.format == result_format::map ? "resultSet" : "resultSetList"] =
-          std::move(rows.rows);
-      if (rows.truncated) {
-        result["truncated"] = true;
-      }
+      result.type = sql_item_result::kind::rows;
+      result.rows = read_rows(stmt, std::min(sql_limits::max_result_rows, left));
+      result_rows_ += result.rows.count;
+      rows_ += static_cast<std::int64_t>(result.rows.count);
       conn_.give_back_user_statement(item.sql, std::move(stmt));
       return result;
     }
     if (!item.has_batch) {
       bind_values(stmt, item.values);
-      const std::int64_t n = run_statement(stmt);
-      result["rowsUpdated"] = n;
+      result.type = sql_item_result::kind::changed;
+      result.rows_updated = run_statement(stmt);
       conn_.give_back_user_statement(item.sql, std::move(stmt));
       return result;
     }
-    ojson counts = ojson::array();
-    ojson row_errors = ojson::array();
+    result.type = sql_item_result::kind::batch;
     const json& batch = item.values_batch;
+    result.batch_counts.reserve(batch.size());
     for (std::size_t j = 0; j < batch.size(); ++j) {
       stmt.reset();
       stmt.clear_bindings();
@@ -630,30 +589,23 @@ class runner {
           bind_values(stmt, batch[j]);
           const std::int64_t n = run_statement(stmt);
           sp.release();
-          counts.push_back(n);
+          result.batch_counts.push_back(n);
         } catch (const api_error& e) {
           if (!conn_.in_transaction()) {
             throw;
           }
-          counts.push_back(0);
-          ojson err = ojson::object();
-          err["index"] = j;
-          err["error"] = e.what();
-          row_errors.push_back(std::move(err));
+          result.batch_counts.push_back(0);
+          result.row_errors.push_back({j, e.what()});
         }
       } else {
         try {
           bind_values(stmt, batch[j]);
-          counts.push_back(run_statement(stmt));
+          result.batch_counts.push_back(run_statement(stmt));
         } catch (api_error& e) {
           e.details()["rowIdx"] = j;
           throw;
         }
       }
-    }
-    result["rowsUpdatedBatch"] = std::move(counts);
-    if (!row_errors.empty()) {
-      result["rowErrors"] = std::move(row_errors);
     }
     conn_.give_back_user_statement(item.sql, std::move(stmt));
     return result;
@@ -865,15 +817,9 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
   if (!only_trivia(tail) || !read_only_form(conn, stmt, sql)) {
     refuse_read_only();
   }
-  rows_read rows = read_rows(stmt, result_format::map, sql_limits::max_result_rows);
+  query_outcome out{read_rows(stmt, sql_limits::max_result_rows)};
   conn.give_back_user_statement(sql, std::move(stmt));
-  ojson body = ojson::object();
-  body["success"] = true;
-  body["columns"] = std::move(rows.cols.headers);
-  body["resultSet"] = std::move(rows.rows);
-  body["rowCount"] = rows.count;
-  body["truncated"] = rows.truncated;
-  return {dump(body), static_cast<std::int64_t>(rows.count)};
+  return out;
 }
 
 }  // namespace hoody::ops

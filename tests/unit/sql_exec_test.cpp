@@ -23,12 +23,12 @@ TEST_F(sql_exec, spec_example_exact_shape) {
   const auto req = ops::parse_sql_request(body);
   writer_->mark_schema_known("kv:kv_store");
   writer_->exec("BEGIN IMMEDIATE");
-  const auto result = ops::execute_sql_request(*writer_, req);
+  auto result = ops::execute_sql_request(*writer_, req);
   writer_->exec("COMMIT");
-  EXPECT_EQ(
-      result.body,
-      R"J({"results":[{"success":true,"rowsUpdated":1},{"success":true,"resultHeaders":["id","name","email"],"resultSet":[{"id":1,"name":"Alice","email":"alice@example.com"}]}]})J");
   EXPECT_EQ(result.rows, 2);
+  EXPECT_EQ(
+      handlers::render_sql_outcome(std::move(result)),
+      R"J({"results":[{"success":true,"rowsUpdated":1},{"success":true,"resultHeaders":["id","name","email"],"resultSet":[{"id":1,"name":"Alice","email":"alice@example.com"}]}]})J");
   EXPECT_FALSE(writer_->schema_known("kv:kv_store"));  // user SQL on the writer: facts forgotten
 }
 
@@ -56,10 +56,10 @@ TEST_F(sql_exec, type_fidelity_round_trip) {
   // Text form keeps the exact integers.
   const auto req = ops::parse_sql_request({{"transaction", {{{"query", "SELECT a, b FROM v"}}}}});
   writer_->exec("BEGIN");
-  const auto result = ops::execute_sql_request(*writer_, req);
+  const std::string result = handlers::render_sql_outcome(ops::execute_sql_request(*writer_, req));
   writer_->exec("COMMIT");
-  EXPECT_NE(result.body.find("9223372036854775807"), std::string::npos);
-  EXPECT_NE(result.body.find("-9223372036854775808"), std::string::npos);
+  EXPECT_NE(result.find("9223372036854775807"), std::string::npos);
+  EXPECT_NE(result.find("-9223372036854775808"), std::string::npos);
   // REAL stays REAL even when integral.
   auto r2 = run({{"transaction", {{{"query", "SELECT 2.0 AS x"}}}}});
   EXPECT_TRUE(r2["results"][0]["resultSet"][0]["x"].is_number_float());
@@ -74,9 +74,9 @@ TEST_F(sql_exec, list_format_and_column_order) {
   const auto req =
       ops::parse_sql_request({{"transaction", {{{"query", "SELECT 1 AS z, 2 AS a, 3 AS m"}}}}});
   writer_->exec("BEGIN");
-  const auto result = ops::execute_sql_request(*writer_, req);
+  const std::string result = handlers::render_sql_outcome(ops::execute_sql_request(*writer_, req));
   writer_->exec("COMMIT");
-  EXPECT_NE(result.body.find(R"J({"z":1,"a":2,"m":3})J"), std::string::npos) << result.body;
+  EXPECT_NE(result.find(R"J({"z":1,"a":2,"m":3})J"), std::string::npos) << result;
 }
 
 TEST_F(sql_exec, duplicate_column_names_get_unique_keys) {

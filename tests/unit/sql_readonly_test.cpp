@@ -22,7 +22,7 @@ class sql_readonly : public hoody::test::sql_fixture {
     try {
       auto out = ops::run_read_only_query(r, sql);
       r.exec("COMMIT");
-      return json::parse(out.body);
+      return json::parse(handlers::render_query_outcome(std::move(out)));
     } catch (...) {
       r.exec("ROLLBACK");
       throw;

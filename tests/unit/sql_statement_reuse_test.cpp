@@ -65,17 +65,17 @@ TEST_F(sql_statement_reuse, get_query_reuses_and_still_refuses_writes) {
   auto& r = reader();
   for (int i = 0; i < 3; ++i) {
     r.exec("BEGIN");
-    const auto out = ops::run_read_only_query(r, "SELECT count(*) AS n FROM t");
+    auto out = ops::run_read_only_query(r, "SELECT count(*) AS n FROM t");
     r.exec("COMMIT");
-    EXPECT_EQ(json::parse(out.body)["resultSet"][0]["n"], 3);
+    EXPECT_EQ(json::parse(handlers::render_query_outcome(std::move(out)))["resultSet"][0]["n"], 3);
     EXPECT_THROW(ops::run_read_only_query(r, "DELETE FROM t"), api_error);
   }
   // The read transactions ended: the writer can still write and readers see it afterwards.
   run(json::parse(R"json({"transaction":[{"statement":"DELETE FROM t WHERE id = 3"}]})json"));
   r.exec("BEGIN");
-  const auto out = ops::run_read_only_query(r, "SELECT count(*) AS n FROM t");
+  auto out = ops::run_read_only_query(r, "SELECT count(*) AS n FROM t");
   r.exec("COMMIT");
-  EXPECT_EQ(json::parse(out.body)["resultSet"][0]["n"], 2);
+  EXPECT_EQ(json::parse(handlers::render_query_outcome(std::move(out)))["resultSet"][0]["n"], 2);
 }
 
 TEST_F(sql_statement_reuse, schema_change_between_runs_is_seen) {

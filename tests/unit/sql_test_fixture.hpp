@@ -5,6 +5,7 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/db/executors.hpp"
+#include "hoody/handlers/sql_render.hpp"
 #include "hoody/ops/sql.hpp"
 
 #include "support/temp_db.hpp"
@@ -33,7 +34,8 @@ class sql_fixture : public ::testing::Test {
   }
 
   static nlohmann::json execute(db::connection& conn, const nlohmann::json& body) {
-    return nlohmann::json::parse(ops::execute_sql_request(conn, ops::parse_sql_request(body)).body);
+    return nlohmann::json::parse(
+        handlers::render_sql_outcome(ops::execute_sql_request(conn, ops::parse_sql_request(body))));
   }
 
   /// The api_error a body produces (fails the test if none).

@@ -3,9 +3,11 @@
 // Parsing is pure (any thread). Execution runs on the connection the dispatcher hands out, inside
 // its transaction (never begins or commits one); on a read-only connection it throws
 // db::requires_writer before running anything that could write (a `statement` item, or a query
-// that is not provably read-only). No Asio/Beast here.
+// that is not provably read-only). Results are plain structs (sql_outcome, query_outcome); the
+// wire JSON is built by handlers/sql_render.hpp. No Asio/Beast here.
 #pragma once
 
+#include "hoody/core/error.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/ops/utf8.hpp"
 
@@ -15,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 namespace hoody::ops {
@@ -52,9 +55,52 @@ struct sql_request {
 /// The SQL of a request for the query history: item texts joined with ";\n".
 [[nodiscard]] std::string joined_sql(const sql_request& request);
 
+/// A BLOB cell: the raw bytes (rendered as `{"base64": "..."}`).
+struct sql_blob {
+  std::string bytes;
+};
+
+/// One result cell as SQLite typed it: NULL, INTEGER, REAL, TEXT or BLOB.
+using sql_cell = std::variant<std::monostate, std::int64_t, double, std::string, sql_blob>;
+
+/// The rows one query produced. Cells are stored once, row-major (`headers.size()` per row),
+/// straight from sqlite3_column_*: the renderer (handlers/sql_render.hpp) moves them into the
+/// response, so a result costs one copy of each value, as building the JSON directly did.
+struct sql_rows {
+  std::vector<std::string> headers;  ///< column names as SQLite gives them
+  std::vector<std::string> keys;     ///< unique names for row objects ("a", "a_2", ...)
+  std::vector<sql_cell> cells;       ///< row-major
+  std::size_t count = 0;             ///< rows returned (a 0-column row has no cells)
+  bool truncated = false;            ///< another row was available past the cap
+};
+
+/// A failed row of a noFail valuesBatch item.
+struct sql_row_error {
+  std::size_t index = 0;
+  std::string error;
+};
+
+/// The outcome of one transaction item.
+struct sql_item_result {
+  enum class kind {
+    rows,     ///< a query: `rows`
+    changed,  ///< a statement: `rows_updated`
+    batch,    ///< a valuesBatch statement: `batch_counts`, `row_errors`
+    failed,   ///< a noFail item that failed: `error`, `code`
+  };
+  kind type = kind::changed;
+  sql_rows rows;
+  std::int64_t rows_updated = 0;
+  std::vector<std::int64_t> batch_counts;
+  std::vector<sql_row_error> row_errors;
+  std::string error;
+  errc code = errc::internal;
+};
+
 struct sql_outcome {
-  std::string body;       ///< the JSON response text `{"results":[...]}`
-  std::int64_t rows = 0;  ///< rows returned plus rows changed
+  result_format format = result_format::map;
+  std::vector<sql_item_result> results;  ///< one per item, in order
+  std::int64_t rows = 0;                 ///< rows returned plus rows changed
 };
 
 /// Runs every item of `request` in order on `conn`, each inside its own savepoint. On the
@@ -62,7 +108,8 @@ struct sql_outcome {
 /// are forgotten afterwards (success or failure). A failing
 /// item without noFail throws its api_error with `reqIdx` >= 0 added (the caller's transaction
 /// then rolls back; POST /db answers it with HTTP 200, see `statement_error_response`); a
-/// failing noFail item is reported in place as `{"success": false, "error", "code"}`.
+/// failing noFail item is reported in place as kind::failed. The wire JSON is built by
+/// handlers::render_sql_outcome.
 [[nodiscard]] sql_outcome execute_sql_request(db::connection& conn, const sql_request& request);
 
 /// GET /query's `sql` parameter: base64 (standard or URL-safe, padding optional) that decodes
@@ -73,9 +120,9 @@ struct sql_outcome {
 inline constexpr const char* read_only_query_message =
     "GET /query only accepts read-only SELECT/WITH queries; use POST /db for mutating SQL";
 
+/// GET /query's rows (map form), rendered by handlers::render_query_outcome.
 struct query_outcome {
-  std::string body;  ///< `{"columns":[...],"resultSet":[...],"rowCount":n,"truncated":b}`
-  std::int64_t rows = 0;
+  sql_rows rows;
 };
 
 /// Validates (one read-only SELECT/WITH/VALUES/EXPLAIN/read PRAGMA statement) and runs `sql`.
