@@ -5,6 +5,7 @@
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
 #include "hoody/handlers/kv_params.hpp"
+#include "hoody/handlers/kv_render.hpp"
 #include "hoody/handlers/routes.hpp"
 #include "hoody/ops/kv_dir.hpp"
 #include "hoody/ops/time_travel.hpp"
@@ -128,9 +129,7 @@ http::response list_keys(http::context& ctx) {
     list.limit = 100;
   }
   list.offset = req.int_param("offset", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
-  auto out = ops::kv_list(*ctx.conn, table, list);
-  out["success"] = true;
-  return http::response::json(out);
+  return http::response::json(to_json(ops::kv_list(*ctx.conn, table, list)));
 }
 
 // ---- directory mode (docs/kv.md): the same routes on a directory of files
@@ -189,9 +188,7 @@ http::response list_keys_dir(http::context& ctx) {
     list.limit = 100;
   }
   list.offset = req.int_param("offset", 0, std::numeric_limits<std::int64_t>::max()).value_or(0);
-  auto out = ctx.directory->list(list, req.flag("rebuild", false));
-  out["success"] = true;
-  return http::response::json(out);
+  return http::response::json(to_json(ctx.directory->list(list, req.flag("rebuild", false))));
 }
 
 }  // namespace

@@ -373,15 +373,11 @@ void kv_delete(db::connection& conn, const kv_scope& scope, std::string_view key
   erase_value(conn, scope, "delete", *before, now);
 }
 
-nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_list_request& req) {
+kv_page kv_list(db::connection& conn, std::string_view table, const kv_list_request& req) {
   validate_kv_table_name(table);
-  json out;
-  out["items"] = json::array();
-  out["count"] = 0;
-  out["total"] = 0;
-  out["limit"] = req.limit;
-  out["offset"] = req.offset;
-  out["has_more"] = false;
+  kv_page out;
+  out.limit = req.limit;
+  out.offset = req.offset;
   if (!kv_tables_exist(conn, table)) {
     return out;
   }
@@ -414,37 +410,25 @@ nlohmann::json kv_list(db::connection& conn, std::string_view table, const kv_li
     stmt.bind_int64(4, req.limit);
     stmt.bind_int64(5, req.offset);
     while (stmt.step()) {
-      json item;
-      item["key"] = std::string(stmt.column_text(0));
-      const auto size = stmt.column_int64(2);
-      const auto preview = value_preview(stmt.column_bytes(6), size);
-      item["value"] = preview.text;
-      if (preview.base64) {
-        item["encoding"] = "base64";
-      }
-      item["truncated"] = preview.truncated;
-      item["content_type"] = std::string(stmt.column_text(1));
-      item["size"] = size;
-      const auto exp = stmt.column_optional_int64(3);
-      item["expires_at"] = exp ? json(*exp) : json(nullptr);
-      item["updated_at"] = stmt.column_int64(4);
-      item["created_at"] = stmt.column_int64(5);
-      out["items"].push_back(std::move(item));
+      kv_list_item item;
+      item.key = std::string(stmt.column_text(0));
+      item.size = stmt.column_int64(2);
+      item.preview = value_preview(stmt.column_bytes(6), item.size);
+      item.content_type = std::string(stmt.column_text(1));
+      item.expires_at_ms = stmt.column_optional_int64(3);
+      item.updated_at_ms = stmt.column_int64(4);
+      item.created_at_ms = stmt.column_int64(5);
+      out.items.push_back(std::move(item));
     }
   }
-  std::int64_t total = 0;
   {
     auto& stmt = conn.cached("SELECT count(*) FROM " + q(table) + where);
     db::statement_reset_guard guard(stmt);
     bind_filter(stmt);
     if (stmt.step()) {
-      total = stmt.column_int64(0);
+      out.total = stmt.column_int64(0);
     }
   }
-  const auto count = static_cast<std::int64_t>(out["items"].size());
-  out["count"] = count;
-  out["total"] = total;
-  out["has_more"] = req.offset + count < total;
   return out;
 }
 

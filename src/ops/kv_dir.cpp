@@ -23,7 +23,6 @@
 
 namespace hoody::ops {
 namespace fs = std::filesystem;
-using nlohmann::json;
 
 namespace {
 
@@ -664,7 +663,7 @@ dir_file kv_directory::get(std::string_view key, bool rebuild_first, std::size_t
   return out;
 }
 
-nlohmann::json kv_directory::list(const kv_list_request& req, bool rebuild_first) {
+kv_page kv_directory::list(const kv_list_request& req, bool rebuild_first) {
   std::lock_guard lock(mutex_);
   if (rebuild_first) {
     full_scan_locked();
@@ -725,7 +724,10 @@ nlohmann::json kv_directory::list(const kv_list_request& req, bool rebuild_first
   // Each listed file is stat'ed: a change in place (same directory mtime) refreshes its entry.
   fd_guard root(open_root());
   const std::int64_t now = now_ns();
-  json items = json::array();
+  kv_page out;
+  out.limit = req.limit;
+  out.offset = req.offset;
+  out.items.reserve(rows.size());
   bool in_tx = false;
   try {
     for (auto& r : rows) {
@@ -762,20 +764,14 @@ nlohmann::json kv_directory::list(const kv_list_request& req, bool rebuild_first
                       static_cast<std::int64_t>(s.st_dev)},
                      r.head, now);
       }
-      json item;
-      item["key"] = r.key;
-      const auto preview = value_preview(r.head, r.size);
-      item["value"] = preview.text;
-      if (preview.base64) {
-        item["encoding"] = "base64";
-      }
-      item["truncated"] = preview.truncated;
-      item["content_type"] = r.content_type;
-      item["size"] = r.size;
-      item["expires_at"] = nullptr;
-      item["updated_at"] = r.mtime_ns / 1'000'000;
-      item["created_at"] = r.mtime_ns / 1'000'000;
-      items.push_back(std::move(item));
+      kv_list_item item;
+      item.key = std::move(r.key);
+      item.preview = value_preview(r.head, r.size);
+      item.content_type = std::move(r.content_type);
+      item.size = r.size;
+      item.updated_at_ms = r.mtime_ns / 1'000'000;
+      item.created_at_ms = item.updated_at_ms;
+      out.items.push_back(std::move(item));
     }
     if (in_tx) {
       index_.exec("COMMIT");
@@ -786,14 +782,7 @@ nlohmann::json kv_directory::list(const kv_list_request& req, bool rebuild_first
     }
     throw;
   }
-  json out;
-  const auto count = static_cast<std::int64_t>(items.size());
-  out["items"] = std::move(items);
-  out["count"] = count;
-  out["total"] = total;
-  out["limit"] = req.limit;
-  out["offset"] = req.offset;
-  out["has_more"] = req.offset + count < total;
+  out.total = total;
   return out;
 }
 

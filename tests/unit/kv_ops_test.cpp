@@ -2,6 +2,7 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/db/executors.hpp"
+#include "hoody/handlers/kv_render.hpp"
 #include "hoody/ops/kv.hpp"
 
 #include "support/temp_db.hpp"
@@ -140,7 +141,7 @@ TEST_F(kv_ops_test, ttl_expiry_and_sweep) {
   // Expire it by moving the clock of the row back.
   conn_->exec("UPDATE kv_store SET expires_at = 1 WHERE key = 's'");
   EXPECT_EQ(get("s"), "<missing>");
-  EXPECT_EQ(ops::kv_list(*conn_, "kv_store", {})["count"], 1);
+  EXPECT_EQ(ops::kv_list(*conn_, "kv_store", {}).items.size(), 1U);
   EXPECT_EQ(ops::kv_batch_get(*conn_, "kv_store", {"s"})["results"]["s"], nullptr);
   EXPECT_EQ(code_of([&] { ops::kv_delete(*conn_, scope_, "s"); }), errc::key_not_found);
   EXPECT_EQ(ops::sweep_expired(*conn_), 1);
@@ -181,16 +182,25 @@ TEST_F(kv_ops_test, list_prefix_is_literal) {
     put(k, "1", "text/plain");
   }
   auto list = ops::kv_list(*conn_, "kv_store", {"a%", 100, 0});
-  ASSERT_EQ(list["count"], 2);
-  EXPECT_EQ(list["items"][0]["key"], "a%b");
-  EXPECT_EQ(list["items"][0]["size"], 1);
-  EXPECT_EQ(list["items"][0]["value"], "1");
+  ASSERT_EQ(list.items.size(), 2U);
+  EXPECT_EQ(list.items[0].key, "a%b");
+  EXPECT_EQ(list.items[0].size, 1);
+  EXPECT_EQ(list.items[0].preview.text, "1");
   list = ops::kv_list(*conn_, "kv_store", {"a_", 100, 0});
-  EXPECT_EQ(list["count"], 1);
+  EXPECT_EQ(list.items.size(), 1U);
   list = ops::kv_list(*conn_, "kv_store", {"", 2, 1});
-  EXPECT_EQ(list["count"], 2);
-  EXPECT_EQ(list["total"], 6);
-  EXPECT_EQ(list["has_more"], true);
+  EXPECT_EQ(list.items.size(), 2U);
+  EXPECT_EQ(list.total, 6);
+  EXPECT_TRUE(list.has_more());
+  // The wire envelope (handlers/kv_render.hpp).
+  const auto wire = handlers::to_json(list);
+  EXPECT_EQ(wire["count"], 2);
+  EXPECT_EQ(wire["total"], 6);
+  EXPECT_EQ(wire["limit"], 2);
+  EXPECT_EQ(wire["offset"], 1);
+  EXPECT_EQ(wire["has_more"], true);
+  EXPECT_EQ(wire["items"][0]["expires_at"], nullptr);
+  EXPECT_FALSE(wire["items"][0].contains("encoding"));
 }
 
 TEST_F(kv_ops_test, incr_decr) {

@@ -98,12 +98,6 @@ struct kv_list_request {
 /// Bytes of each value shown by GET /kv (the value preview).
 inline constexpr std::size_t list_value_preview_bytes = 256;
 
-/// GET /kv: `{"items":[{key, value, truncated, content_type, size, expires_at, updated_at,
-/// created_at}], "count" (rows here), "total" (all matching), "limit", "offset", "has_more"}`
-/// (times in Unix ms; `value` is the preview of value_preview). Reader-safe.
-[[nodiscard]] nlohmann::json kv_list(db::connection& conn, std::string_view table,
-                                     const kv_list_request& req);
-
 struct value_preview_result {
   std::string text;        ///< the preview (base64 when `base64`)
   bool base64 = false;     ///< the bytes are not UTF-8 text
@@ -114,6 +108,33 @@ struct value_preview_result {
 /// it is valid UTF-8 (a character cut at the end of `head` is dropped whole), else `head` in
 /// base64. Pure.
 [[nodiscard]] value_preview_result value_preview(std::string_view head, std::int64_t size);
+
+/// One row of GET /kv (times in Unix ms).
+struct kv_list_item {
+  std::string key;
+  value_preview_result preview;  ///< value_preview of the value's first bytes
+  std::string content_type;
+  std::int64_t size = 0;
+  std::optional<std::int64_t> expires_at_ms;
+  std::int64_t updated_at_ms = 0;
+  std::int64_t created_at_ms = 0;
+};
+
+/// One page of GET /kv; the wire JSON is built by handlers/kv_render.hpp.
+struct kv_page {
+  std::vector<kv_list_item> items;
+  std::int64_t total = 0;  ///< all matching rows
+  std::int64_t limit = 0;
+  std::int64_t offset = 0;
+  [[nodiscard]] bool has_more() const noexcept {
+    return offset + static_cast<std::int64_t>(items.size()) < total;
+  }
+};
+
+/// GET /kv: the live entries of `table` whose key starts with `req.prefix`, in key order. A
+/// missing KV table lists as empty. Reader-safe.
+[[nodiscard]] kv_page kv_list(db::connection& conn, std::string_view table,
+                              const kv_list_request& req);
 
 // ---- atomic operations (each creates/updates one key; `path` addresses a leaf in a JSON doc)
 

@@ -16,8 +16,6 @@
 #include "hoody/db/connection.hpp"
 #include "hoody/ops/kv.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -75,8 +73,9 @@ class kv_directory {
   /// GET: the file's bytes (404 `Key not found` when no regular file is there; 413 above
   /// `max_bytes`). Refreshes the key's index entry. `rebuild`: rescan the whole tree first.
   dir_file get(std::string_view key, bool rebuild, std::size_t max_bytes);
-  /// GET /kv: same envelope as kv_list (expires_at null). `rebuild`: rescan first.
-  nlohmann::json list(const kv_list_request& req, bool rebuild);
+  /// GET /kv: a page as kv_list gives one (no expiry; both times are the file's mtime).
+  /// `rebuild`: rescan first.
+  kv_page list(const kv_list_request& req, bool rebuild);
   /// PUT: writes atomically (temporary file in the same directory, fsync, rename, fsync of the
   /// directory); creates missing parent directories.
   dir_put_result put(std::string_view key, std::string_view bytes);

@@ -1,0 +1,16 @@
+// hoody/handlers/kv_render.hpp — the wire JSON of GET /kv (a table or a directory), from
+// ops/kv.hpp's kv_page. Pure (any thread). Shapes: docs/kv.md and docs/api.md.
+#pragma once
+
+#include "hoody/ops/kv.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace hoody::handlers {
+
+/// `{"items":[{key, value, encoding?: "base64", truncated, content_type, size, expires_at,
+/// updated_at, created_at}], "count" (rows here), "total", "limit", "offset", "has_more",
+/// "success": true}` (times in Unix ms; `value` is the preview).
+[[nodiscard]] nlohmann::json to_json(const ops::kv_page& page);
+
+}  // namespace hoody::handlers
