@@ -1410,6 +1410,12 @@
     return crlf ? edited.replace(/\r?\n/g, '\r\n') : edited;
   }
 
+  /** The key's GET /kv row (type, size, expires_at, updated_at) or null: a key sorts first under its own prefix. */
+  async function fetchKeyRow(db, key) {
+    const d = await api('GET', '/kv', { query: { db, prefix: key, limit: 1 } });
+    return d.items[0] && d.items[0].key === key ? d.items[0] : null;
+  }
+
   async function loadKey(key) {
     const detail = clear($('#kv-detail'));
     const token = ++kv.keyToken;
@@ -1419,8 +1425,7 @@
     let res, meta;
     try {
       // The expiry is read from the list row, fresh (a cached row may predate a save elsewhere).
-      [res, meta] = await Promise.all([api('GET', kvPath(key), { query: { db }, expect: 'raw' }),
-        api('GET', '/kv', { query: { db, prefix: key, limit: 1 } }).then((d) => (d.items[0] && d.items[0].key === key ? d.items[0] : null))]);
+      [res, meta] = await Promise.all([api('GET', kvPath(key), { query: { db }, expect: 'raw' }), fetchKeyRow(db, key)]);
     } catch (e) {
       if (token !== kv.keyToken) return;
       clear(detail);
@@ -1435,7 +1440,7 @@
     const ct = (meta && meta.content_type) || res.contentType || '';
     const val = decodeValue(res.buf, ct);
     // expiresAt: Unix ms, null = no expiry, undefined = unknown (the list row was not found).
-    kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : undefined };
+    kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : undefined, updatedAt: meta ? meta.updated_at : undefined };
     renderKeyDetail(kv.current);
     loadKvHistory(key);
   }
@@ -1520,6 +1525,25 @@
       let ttl = parseTtl(ttlInput.value);
       if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
       const ttlGiven = ttl !== null;
+      // What is sent: the edited text, the picked file, or else the stored bytes and type untouched.
+      let body = cur.buf, type = ct || 'application/octet-stream';
+      const edited = valueInput ? valueInput.value !== shown : replacement !== null;
+      if (!edited && !ttlGiven) { setMsg(msg, 'Nothing changed: the value and its expiry are as stored.'); return; }
+      if (valueInput && edited) {
+        body = withLineEndings(valueInput.value, val.text);
+        // A textual type is kept (charset too); JSON stays JSON while it parses; untyped text becomes JSON or text/plain.
+        const json = tryParseJson(body).ok && body.trim() !== '';
+        if (isJsonType(ct) && !json && !(await confirmDialog({ title: 'Not valid JSON',
+          body: h('p', null, 'The value is not valid JSON. Save it as ', h('code', null, 'text/plain'), ' instead of ', h('code', null, ct), '?'), okLabel: 'Save as text' }))) {
+          setMsg(msg, 'Not saved: the value is not valid JSON.', 'err');
+          return;
+        }
+        if (isJsonType(ct)) type = json ? ct : 'text/plain';
+        else if (!isTextType(ct)) type = json ? 'application/json' : 'text/plain';
+      } else if (replacement) {
+        body = replacement.bytes; type = replacement.type;
+      }
+      if (!(await unchangedSinceOpened(cur, msg))) return;
       if (!ttlGiven && cur.expiresAt === undefined) { setMsg(msg, 'The current expiry could not be read: enter a TTL (0 = none) to save.', 'err'); return; }
       if (!ttlGiven && cur.expiresAt !== null) {
         // PUT without ttl removes the expiry (docs/kv.md): keep it by sending the seconds left,
@@ -1528,19 +1552,6 @@
         if (s <= 0) { setMsg(msg, 'The key has expired; set a TTL (0 = none) to save it again.', 'err'); return; }
         ttl = Math.max(1, Math.round(s));
       }
-      // What is sent: the edited text, the picked file, or else the stored bytes and type untouched.
-      let body = cur.buf, type = ct || 'application/octet-stream';
-      const edited = valueInput ? valueInput.value !== shown : replacement !== null;
-      if (valueInput && edited) {
-        body = withLineEndings(valueInput.value, val.text);
-        // A textual type is kept (charset too); JSON stays JSON while it parses; untyped text becomes JSON or text/plain.
-        const json = tryParseJson(body).ok && body.trim() !== '';
-        if (isJsonType(ct)) type = json ? ct : 'text/plain';
-        else if (!isTextType(ct)) type = json ? 'application/json' : 'text/plain';
-      } else if (replacement) {
-        body = replacement.bytes; type = replacement.type;
-      }
-      if (!edited && !ttlGiven) { setMsg(msg, 'Nothing changed: the value and its expiry are as stored.'); return; }
       const ok = await putValue(key, body, type, ttl, msg);
       // Reload it unless another key was opened meanwhile.
       if (ok) { await loadKvList(); if (state.view === 'kv' && state.key === key) loadKey(key); }
@@ -1554,6 +1565,24 @@
       h('div', { class: 'section-head' }, h('h4', { id: 'kv-history-title', class: 'section-title' }, 'History'),
         h('button', { type: 'button', class: 'btn small ghost', onclick: () => loadKvHistory(key) }, 'Refresh')),
       h('div', { id: 'kv-timeline' })));
+  }
+
+  /**
+   * Whether the key is still as it was when opened (same `updated_at`), so that a Save does not
+   * undo another writer's change with the value and expiry shown here; if it changed, the user
+   * decides. Not atomic (there is no compare-and-swap on a version), but it narrows the window
+   * from the whole edit to one round trip.
+   */
+  async function unchangedSinceOpened(cur, msgEl) {
+    if (cur.updatedAt === undefined) return true;
+    let row;
+    try { row = await fetchKeyRow(state.db, cur.key); } catch (e) { setMsg(msgEl, 'Save failed: ' + errMessage(e), 'err'); return false; }
+    if (row && row.updated_at === cur.updatedAt) return true;
+    const ok = await confirmDialog({ title: row ? 'Changed since you opened it' : 'Deleted since you opened it', danger: true, okLabel: row ? 'Overwrite' : 'Save anyway',
+      body: h('p', null, h('code', null, cur.key), row ? ' was written by someone else after you opened it. Saving replaces that change with what is shown here.'
+        : ' was deleted or expired after you opened it. Saving creates it again.') });
+    if (!ok) setMsg(msgEl, 'Not saved. Reload to see the current value.', 'err');
+    return ok;
   }
 
   function showKvHistoryOnly(key) {

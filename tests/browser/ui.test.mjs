@@ -800,6 +800,26 @@ test('KV Save keeps what was not edited: exact bytes and type (CRLF, BOM, charse
   assert.ok(after.expires_at !== null, 'the TTL was kept');
   assert.ok(Math.abs(after.expires_at - before.expires_at) <= 1000, `expiry moved by ${after.expires_at - before.expires_at} ms`);
   assert.ok(after.expires_at - Date.now() > 2900_000, 'about 3,000 s are still left');
+
+  // Invalid JSON for a JSON key is not turned into text/plain without asking.
+  await eventually(async () => assert.match(await page.inputValue('#kv-value'), /"grace"/));
+  await page.fill('#kv-value', '{"id": 1,');
+  await page.click('#kv-save');
+  await page.locator('#modal', { hasText: 'Not valid JSON' }).waitFor({ state: 'visible' });
+  await page.click('#modal-cancel');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not saved/));
+  assert.equal((await kvRaw('kvexact', 'order:9')).type, 'application/json');
+
+  // Another writer since the key was opened: a TTL change alone would re-send the old bytes, so it asks.
+  await page.click('#kv-detail button:has-text("Reload")');
+  await eventually(async () => assert.match(await page.inputValue('#kv-value'), /"grace"/));
+  await kvPut('kvexact', 'order:9', '{"by":"another writer"}', { ttl: 3000 });
+  await page.fill('#kv-ttl', '100');
+  await page.click('#kv-save');
+  await page.locator('#modal', { hasText: 'Changed since you opened it' }).waitFor({ state: 'visible' });
+  await page.click('#modal-cancel');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not saved/));
+  assert.deepEqual((await kvGet('kvexact', 'order:9')).json, { by: 'another writer' });
   assertNoConsoleErrors(errors);
 });
 
