@@ -1350,7 +1350,7 @@
       const ttl = parseTtl(ttlInput.value);
       if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
       const text = valueInput.value;
-      const ct = tryParseJson(text).ok && text.trim() !== '' ? 'application/json' : 'text/plain; charset=utf-8';
+      const ct = tryParseJson(text).ok && text.trim() !== '' ? 'application/json' : 'text/plain';
       const ok = await putValue(key, text, ct, ttl, msg);
       if (ok) { await loadKvList(); navigate({ view: 'kv', key }); }
     });
