@@ -1329,7 +1329,13 @@
   }
 
   function newKeyForm() {
-    if (state.key !== null && state.key !== undefined) { navigate({ view: 'kv', key: null }); }
+    if (state.key !== null && state.key !== undefined) {
+      // Leave the open key first; the form is drawn after route() has handled that hash change
+      // (listeners run in the order added), else route() would replace it with the placeholder.
+      window.addEventListener('hashchange', newKeyForm, { once: true });
+      navigate({ view: 'kv', key: null });
+      return;
+    }
     kv.current = null;
     const detail = clear($('#kv-detail'));
     const keyInput = h('input', { id: 'kv-new-key', class: 'code-input', spellcheck: 'false', autocapitalize: 'off', placeholder: 'e.g. user:42:settings', required: true });
@@ -1351,6 +1357,14 @@
       if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
       const text = valueInput.value;
       const ct = tryParseJson(text).ok && text.trim() !== '' ? 'application/json' : 'text/plain';
+      // A PUT replaces an existing key (value and expiry): ask first.
+      let existing;
+      try { existing = await fetchKeyRow(state.db, key); } catch (err) { setMsg(msg, 'Create failed: ' + errMessage(err), 'err'); return; }
+      if (existing && !(await confirmDialog({ title: 'Key exists', danger: true, okLabel: 'Replace',
+        body: h('p', null, h('code', null, key), ' already exists (' + [existing.content_type, fmtBytes(existing.size), ttlText(existing.expires_at)].filter(Boolean).join(', ') + '). Replace its value' + (existing.expires_at !== null ? ' and expiry' : '') + '?') }))) {
+        setMsg(msg, 'Not created: the key exists. Open it from the list to edit it.', 'err');
+        return;
+      }
       const ok = await putValue(key, text, ct, ttl, msg);
       if (ok) { await loadKvList(); navigate({ view: 'kv', key }); }
     });

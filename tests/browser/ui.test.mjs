@@ -820,6 +820,17 @@ test('KV Save keeps what was not edited: exact bytes and type (CRLF, BOM, charse
   await page.click('#modal-cancel');
   await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not saved/));
   assert.deepEqual((await kvGet('kvexact', 'order:9')).json, { by: 'another writer' });
+
+  // "New key" with the name of an existing key asks before replacing it (and its expiry).
+  await page.click('#kv-new');
+  await page.fill('#kv-new-key', 'order:9');
+  await page.fill('#kv-value', '1');
+  await page.click('#kv-detail button[type="submit"]');
+  await page.locator('#modal', { hasText: 'already exists' }).waitFor({ state: 'visible' });
+  await page.click('#modal-cancel');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not created/));
+  assert.deepEqual((await kvGet('kvexact', 'order:9')).json, { by: 'another writer' });
+  assert.ok((await kvMeta('kvexact', 'order:9')).expires_at !== null);
   assertNoConsoleErrors(errors);
 });
 
