@@ -1781,7 +1781,7 @@
   function saveEditorSoon() { clearTimeout(saveTimer); saveTimer = setTimeout(saveEditor, 400); }
 
   // exposed for debugging and tests
-  window.hoody = { splitSql, firstKeyword, isQuery, base64url };
+  window.hoody = { splitSql, firstKeyword, isQuery, base64url, prettyJson };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();

@@ -749,6 +749,12 @@ test('KV Save keeps what was not edited: exact bytes and type (CRLF, BOM, charse
   const note = Buffer.from('\ufeffline one\r\nline two\r\n', 'utf8');
   await kvPut('kvexact', 'note:crlf', note, { contentType: 'text/plain; charset=utf-8', ttl: 3000 });
   const { page, errors } = await openPage(t, { hash: '#db=kvexact&view=kv&key=note%3Acrlf' });
+  // The JSON re-indenter agrees with JSON.stringify(v, null, 2) where that is lossless.
+  const samples = ['{"a":"x\\"}{[,:","b":[1,{},[],{"c":null}],"d":{ }}', ' [ true , false ,"\\u00e9" ] ', '"s"', '-1.5', '{}', '[[[]]]'];
+  for (const text of samples) {
+    assert.equal(await page.evaluate((x) => window.hoody.prettyJson(x), text), JSON.stringify(JSON.parse(text), null, 2).replace('é', '\\u00e9'), text);
+  }
+  assert.equal(await page.evaluate(() => window.hoody.prettyJson('{"a":1,')), '{"a":1,', 'not JSON: as is');
   const badge = page.locator('#kv-ttl-display');
   await eventually(async () => assert.match(await badge.textContent(), /^expires in (49m|50m)/));
   await page.locator('#kv-detail .badge', { hasText: 'text/plain; charset=utf-8' }).waitFor();
