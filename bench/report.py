@@ -136,7 +136,8 @@ def main():
         for f in floors:
             r = by[(f, FLOOR_CONNS)]
             fl = r["floor"]
-            print(f"  {fl['schema']:<14} {fl['checkpoint']:<11} {fl['keys']:>8} "
+            schema = fl["schema"] + (" op-from-kv" if fl.get("op_from_kv") else "")
+            print(f"  {schema:<14} {fl['checkpoint']:<11} {fl['keys']:>8} "
                   f"{r['keys_per_s']:>9.0f}  {' / '.join(str(x) for x in r['rounds_rps'])}")
 
     def conns_label(c):
