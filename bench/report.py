@@ -132,12 +132,12 @@ def main():
         print()
         print("write floors (bench/floor.cpp: the rows of a batch_set straight into SQLite, no HTTP; "
               "median of the rounds):")
-        print(f"  {'schema':<14} {'checkpoints':<11} {'keys':>8} {'keys/s':>9}  keys/s of each round")
+        print(f"  {'schema':<16} {'checkpoints':<11} {'keys':>8} {'keys/s':>9}  keys/s of each round")
         for f in floors:
             r = by[(f, FLOOR_CONNS)]
             fl = r["floor"]
             schema = fl["schema"] + (" op-from-kv" if fl.get("op_from_kv") else "")
-            print(f"  {schema:<14} {fl['checkpoint']:<11} {fl['keys']:>8} "
+            print(f"  {schema:<16} {fl['checkpoint']:<11} {fl['keys']:>8} "
                   f"{r['keys_per_s']:>9.0f}  {' / '.join(str(x) for x in r['rounds_rps'])}")
 
     def conns_label(c):
