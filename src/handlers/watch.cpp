@@ -27,7 +27,8 @@ std::optional<std::int64_t> resume_point(const http::request& req) {
     std::int64_t seq = 0;
     const auto [end, ec] = std::from_chars(id->data(), id->data() + id->size(), seq);
     if (ec != std::errc() || end != id->data() + id->size() || seq < 0) {
-      throw api_error(errc::bad_request, "Last-Event-ID must be a sequence number (an integer >= 0)");
+      throw api_error(errc::bad_request,
+                      "Last-Event-ID must be a sequence number (an integer >= 0)");
     }
     return seq;
   }
@@ -77,8 +78,8 @@ http::response watch(http::context& ctx) {
 
   http::response res;
   if (wait_s) {
-    res.later = ctx.svc.watch->long_poll(std::move(w), *wait_s * 1000,
-                                         static_cast<std::size_t>(limit.value_or(default_poll_limit)));
+    res.later = ctx.svc.watch->long_poll(
+        std::move(w), *wait_s * 1000, static_cast<std::size_t>(limit.value_or(default_poll_limit)));
     return res;
   }
   res.content_type = "text/event-stream; charset=utf-8";

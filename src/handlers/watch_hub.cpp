@@ -63,6 +63,9 @@ class watcher {
   const watch_filter filter;
   std::int64_t cursor;  ///< every change with seq <= cursor has been seen (feed's mutex)
   bool live = false;    ///< fed by the feed's own reads (feed's mutex)
+  /// The first feed read that started after it joined: only that one says "nothing newer"
+  /// (page_done) to a watcher that joined live without a read of its own (feed's mutex).
+  std::uint64_t ready_read = 0;
 
   /// A change it wants (seq > cursor, filter matched).
   virtual void offer(outgoing& change) = 0;
@@ -117,8 +120,9 @@ class sse_watcher final : public watcher, public http::body_stream {
       last_output_ms_ = steady_now_ms();
       if (pending_.size() > limit_) {
         // Fallen behind: what it did not take is let go (its Last-Event-ID resumes before it).
-        pending_ = sse_control("dropped", {{"reason", "the client does not keep up with the "
-                                                      "changes; reconnect with Last-Event-ID"},
+        pending_ = sse_control("dropped", {{"reason",
+                                            "the client does not keep up with the "
+                                            "changes; reconnect with Last-Event-ID"},
                                            {"buffer_bytes", limit_}});
         last_ = true;
         if (mark_ended()) {
@@ -256,9 +260,9 @@ class poll_watcher final : public watcher {
     mark_ended();
     const bool compacted = reason == "compacted";
     auto details = data;
-    complete_(http::error_response(api_error(compacted ? errc::history_compacted : errc::unavailable,
-                                       data.value("message", std::string(reason)),
-                                       std::move(details))));
+    complete_(http::error_response(
+        api_error(compacted ? errc::history_compacted : errc::unavailable,
+                  data.value("message", std::string(reason)), std::move(details))));
   }
 
   void tick(std::int64_t now_ms) override {
@@ -312,19 +316,25 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
       std::lock_guard lock(mutex_);
       members_.push_back(w);
       if (w->cursor >= cursor_) {
-        join_live_locked(w);
+        // The feed may not have read the newest commits yet: the next read tells.
+        w->live = true;
+        w->ready_read = reads_ + 1;
+        live_.push_back(w);
       } else {
         behind = true;
       }
     }
     if (behind) {
       catch_up(w);
+    } else {
+      poll();  // (while a read runs, this asks for the one after it)
     }
   }
 
   /// Schedules a read of the log (coalesced: one at a time, another after it when asked).
   void poll() {
     std::int64_t from = 0;
+    std::uint64_t read = 0;
     {
       std::lock_guard lock(mutex_);
       if (closed_) {
@@ -335,6 +345,7 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
         return;
       }
       reading_ = true;
+      read = ++reads_;
       from = cursor_;
       last_read_ms_ = steady_now_ms();
     }
@@ -345,7 +356,9 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
           *page = ops::read_kv_events(conn, self->table_, from, self->options_.page_events,
                                       self->options_.page_bytes);
         },
-        [self, page, from](std::exception_ptr error) { self->on_page(error, *page, from); });
+        [self, page, from, read](std::exception_ptr error) {
+          self->on_page(error, *page, from, read);
+        });
   }
 
   /// The clock: drops ended watchers, ticks the others, polls for other processes' writes.
@@ -418,7 +431,8 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
     return {{"message", message + "; reconnect with Last-Event-ID"}};
   }
 
-  void on_page(std::exception_ptr error, const ops::kv_event_page& page, std::int64_t from) {
+  void on_page(std::exception_ptr error, const ops::kv_event_page& page, std::int64_t from,
+               std::uint64_t read) {
     bool again = false;
     {
       std::lock_guard lock(mutex_);
@@ -448,7 +462,9 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
       }
       for (const auto& w : live_) {
         w->cursor = std::max(w->cursor, cursor_);
-        w->page_done();
+        if (read >= w->ready_read) {
+          w->page_done();
+        }
       }
       drop_ended_locked();
       again = dirty_ || page.more;
@@ -528,7 +544,8 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
   std::vector<std::shared_ptr<watcher>> members_;  ///< every watcher of this feed
   std::vector<std::shared_ptr<watcher>> live_;     ///< those fed by poll()
   bool reading_ = false;
-  bool dirty_ = false;  ///< a commit happened while reading: read again after
+  std::uint64_t reads_ = 0;  ///< reads started
+  bool dirty_ = false;       ///< a commit happened while reading: read again after
   bool closed_ = false;
   std::int64_t last_read_ms_ = steady_now_ms();
 };
@@ -555,9 +572,9 @@ struct watch_hub::impl : std::enable_shared_from_this<watch_hub::impl> {
       throw api_error(errc::unavailable, "the server is shutting down");
     }
     if (counts->watchers.load() >= options.max_watchers) {
-      throw api_error(errc::too_many_requests,
-                      "too many watchers (--watch-max-watchers " +
-                          std::to_string(options.max_watchers) + "); retry later");
+      throw api_error(errc::too_many_requests, "too many watchers (--watch-max-watchers " +
+                                                   std::to_string(options.max_watchers) +
+                                                   "); retry later");
     }
     counts->watchers.fetch_add(1);
   }
@@ -635,8 +652,9 @@ struct watch_hub::impl : std::enable_shared_from_this<watch_hub::impl> {
       for (auto& [key, entry] : gone) {
         entry.database->set_commit_observer(nullptr);
         for (auto& [table, feed] : entry.feeds) {
-          feed->close("shutdown", {{"message", "the server is shutting down; reconnect with "
-                                               "Last-Event-ID"}});
+          feed->close("shutdown", {{"message",
+                                    "the server is shutting down; reconnect with "
+                                    "Last-Event-ID"}});
         }
       }
     }
@@ -657,8 +675,8 @@ watch_hub::~watch_hub() {
 
 std::shared_ptr<http::body_stream> watch_hub::stream(watch_request request) {
   impl_->admit();
-  auto w = std::make_shared<sse_watcher>(std::move(request.filter), request.after,
-                                         impl_->counts, impl_->options, request.table);
+  auto w = std::make_shared<sse_watcher>(std::move(request.filter), request.after, impl_->counts,
+                                         impl_->options, request.table);
   impl_->attach(request, w);
   return w;
 }
@@ -676,8 +694,8 @@ http::deferred_response watch_hub::long_poll(watch_request request, std::int64_t
       return;
     }
     // The admission above counted this watcher; the watcher's own end releases it.
-    auto w = std::make_shared<poll_watcher>(std::move(request.filter), request.after,
-                                            self->counts, wait_ms, std::max<std::size_t>(limit, 1),
+    auto w = std::make_shared<poll_watcher>(std::move(request.filter), request.after, self->counts,
+                                            wait_ms, std::max<std::size_t>(limit, 1),
                                             std::move(complete));
     self->attach(request, w);
   };

@@ -54,9 +54,10 @@ kv_event_page read_kv_events(db::connection& conn, std::string_view table, std::
     return page;
   }
   page.horizon = horizon_of(conn, n);
-  auto& stmt = conn.cached("SELECT seq, key, op_number, op, new_value, new_content_type,"
-                           " new_expires_at, ts FROM " +
-                           n.history + " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  auto& stmt = conn.cached(
+      "SELECT seq, key, op_number, op, new_value, new_content_type,"
+      " new_expires_at, ts FROM " +
+      n.history + " WHERE seq > ?1 ORDER BY seq LIMIT ?2");
   db::statement_reset_guard guard(stmt);
   stmt.bind_int64(1, after);
   // One row more than returned tells whether the page stopped at the limit.

@@ -34,12 +34,12 @@ class metrics;
 namespace hoody::handlers {
 
 struct watch_options {
-  std::int64_t heartbeat_ms = 15'000;           ///< SSE comment after this long without output
-  std::int64_t poll_ms = 250;                   ///< op-log read for other processes' writes
+  std::int64_t heartbeat_ms = 15'000;               ///< SSE comment after this long without output
+  std::int64_t poll_ms = 250;                       ///< op-log read for other processes' writes
   std::size_t buffer_bytes = std::size_t{1} << 20;  ///< per watcher, not yet sent; then dropped
-  std::size_t max_watchers = 1000;              ///< SSE streams + long polls; more → 429
-  std::size_t page_events = 1000;               ///< changes per op-log read
-  std::size_t page_bytes = std::size_t{4} << 20;  ///< value bytes per op-log read
+  std::size_t max_watchers = 1000;                  ///< SSE streams + long polls; more → 429
+  std::size_t page_events = 1000;                   ///< changes per op-log read
+  std::size_t page_bytes = std::size_t{4} << 20;    ///< value bytes per op-log read
 };
 
 /// Which keys a watcher wants: all of them, those starting with `prefix`, and/or those in `keys`.
