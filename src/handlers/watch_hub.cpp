@@ -551,7 +551,14 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
 };
 
 struct watch_hub::impl : std::enable_shared_from_this<watch_hub::impl> {
-  explicit impl(watch_options o) : options(o), counts(std::make_shared<counters>()) {}
+  explicit impl(watch_options o) : options(bounded(o)), counts(std::make_shared<counters>()) {}
+
+  // One page lands in a watcher's buffer at once: keep it well below the buffer, so that only
+  // a client that does not read is dropped, not one that got a burst of large values.
+  static watch_options bounded(watch_options o) {
+    o.page_bytes = std::max<std::size_t>(1, std::min(o.page_bytes, o.buffer_bytes / 4));
+    return o;
+  }
 
   const watch_options options;
   std::shared_ptr<counters> counts;

@@ -39,7 +39,7 @@ struct watch_options {
   std::size_t buffer_bytes = std::size_t{1} << 20;  ///< per watcher, not yet sent; then dropped
   std::size_t max_watchers = 1000;                  ///< SSE streams + long polls; more → 429
   std::size_t page_events = 1000;                   ///< changes per op-log read
-  std::size_t page_bytes = std::size_t{4} << 20;    ///< value bytes per op-log read
+  std::size_t page_bytes = std::size_t{4} << 20;    ///< value bytes per read (≤ buffer_bytes / 4)
 };
 
 /// Which keys a watcher wants: all of them, those starting with `prefix`, and/or those in `keys`.
