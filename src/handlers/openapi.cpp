@@ -295,6 +295,32 @@ const std::map<std::string, route_doc>& route_docs() {
                              {"exclude_keys", array_of(type("string"))}}),
                   false),
         nullptr, "time-travel"};
+    // ---- change feed -----------------------------------------------------------------------
+    const json sse = {
+        {"description",
+         "Server-Sent Events: `id: <seq>`, `event: change|gap`, `data: <event JSON>`; control "
+         "events `dropped`, `compacted`, `shutdown`, `error` end the stream (docs/watch.md). "
+         "With `wait`: one JSON answer {events, count, last_seq, timed_out}"},
+        {"content",
+         {{"text/event-stream", {{"schema", type("string")}}},
+          {"application/json",
+           {{"schema", object_of({{"events", array_of(type("object"))},
+                                  {"count", type("integer")},
+                                  {"last_seq", type("integer")},
+                                  {"timed_out", type("boolean")}})}}}}}};
+    d["GET " + api("/kv/watch")] = {
+        json::array(
+            {param("table", "string", "KV table (default kv_store)"),
+             param("prefix", "string", "Only keys starting with this"),
+             param("keys", "string", "Only these keys (comma-separated)"),
+             param("since", "integer",
+                   "Replay the changes after this seq, then follow (Last-Event-ID wins)"),
+             param("wait", "integer", "Long poll: answer JSON within this many seconds (0-60)"),
+             param("limit", "integer", "Long poll: at most this many events (1-1000)")}),
+        nullptr,
+        json{{"200", sse}, {"409", ok("since is below the retention horizon (HISTORY_COMPACTED)",
+                                      type("object"))}},
+        "kv"};
     // ---- web UI ----------------------------------------------------------------------------
     const json html = {{"description", "A file of the web UI"},
                        {"content", {{"text/html", {{"schema", type("string")}}}}}};
