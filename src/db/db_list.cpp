@@ -124,10 +124,10 @@ std::optional<listed_database> inspect(const fs::path& file) {
   }
   struct stat st {};
   std::array<char, 16> header{};
-  const bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-                  ::pread(fd, header.data(), header.size(), 0) ==
-                      static_cast<ssize_t>(header.size()) &&
-                  is_sqlite_header({header.data(), header.size()});
+  const bool ok =
+      ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      ::pread(fd, header.data(), header.size(), 0) == static_cast<ssize_t>(header.size()) &&
+      is_sqlite_header({header.data(), header.size()});
   ::close(fd);
   if (!ok) {
     return std::nullopt;

@@ -7,8 +7,8 @@
 
 #include <array>
 #include <cstdio>
-#include <functional>
 #include <ctime>
+#include <functional>
 #include <string>
 
 namespace hoody::handlers {

@@ -29,8 +29,9 @@ const std::string api = "/api/v1/sqlite";
 void write_sqlite_file(const fs::path& file) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
-  EXPECT_EQ(sqlite3_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr),
-            SQLITE_OK);
+  EXPECT_EQ(
+      sqlite3_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (1)", nullptr, nullptr, nullptr),
+      SQLITE_OK);
   sqlite3_close(db);
 }
 
@@ -73,7 +74,7 @@ class databases_e2e : public ::testing::Test {
     fs::create_symlink(outside_.path() / "secret.db", d / "escape.db");
     fs::create_symlink(outside_.path() / "dir", d / "escape_dir");
     fs::create_symlink("notes.db", d / "alias.db");  // inside: listed under its own name
-    fs::create_symlink(d / "sub", d / "loop");        // a directory link: never followed
+    fs::create_symlink(d / "sub", d / "loop");       // a directory link: never followed
   }
 
   temp_dir data_;
@@ -89,14 +90,14 @@ TEST_F(databases_e2e, lists_sqlite_files_by_the_name_db_takes_and_nothing_outsid
   const json listing = r.json();
   const std::string root = fs::canonical(data_.path()).string();
   const std::set<std::string> expected = {
-      "alias", "data.sqlite", "notes", root + "/noext", root + "/sub/inner.db",
-      root + "/sub/deeper/deep.db"};
+      "alias",         "data.sqlite",          "notes",
+      root + "/noext", root + "/sub/inner.db", root + "/sub/deeper/deep.db"};
   EXPECT_EQ(names_of(listing), expected) << r.body;
   EXPECT_EQ(listing["count"], expected.size());
   EXPECT_EQ(listing["truncated"], false);
   // Nothing about the outside directory, the hidden files or the side files.
-  for (const char* absent : {"secret", "hidden_away", "escape", ".hidden", ".dot", "fake",
-                             "short", "-wal", "-shm", "journal", "loop"}) {
+  for (const char* absent : {"secret", "hidden_away", "escape", ".hidden", ".dot", "fake", "short",
+                             "-wal", "-shm", "journal", "loop"}) {
     EXPECT_EQ(r.body.find(absent), std::string::npos) << absent << " in " << r.body;
   }
   EXPECT_EQ(r.body.find(outside_.path().string()), std::string::npos);
