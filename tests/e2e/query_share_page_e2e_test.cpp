@@ -27,9 +27,7 @@ class query_share_page_e2e : public hoody::test::per_test_database {
  protected:
   void SetUp() override {
     per_test_database::SetUp();
-    const auto r = c_->post(
-        api + "/db?db=" + db_,
-        json::parse(R"J({"transaction":[
+    const auto r = c_->post(api + "/db?db=" + db_, json::parse(R"J({"transaction":[
           {"statement":"CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)"},
           {"statement":"INSERT INTO t (name, score, data) VALUES (?, ?, ?)","valuesBatch":[
             ["<script>alert(1)</script>", 1.5, null],
@@ -78,13 +76,13 @@ TEST_F(query_share_page_e2e, json_stays_the_default_byte_for_byte) {
 
 TEST_F(query_share_page_e2e, a_browser_gets_an_escaped_styled_page) {
   for (const std::string& target : {url(sql_), url(sql_, "&format=html")}) {
-    const auto r = get(target, target.find("format=") == std::string::npos ? browser_accept
-                                                                           : "application/json");
+    const auto r = get(
+        target, target.find("format=") == std::string::npos ? browser_accept : "application/json");
     ASSERT_EQ(r.status, 200) << target;
     EXPECT_EQ(r.header("content-type"), "text/html; charset=utf-8");
     const std::string& page = r.body;
     EXPECT_EQ(page.rfind("<!doctype html>", 0), 0U);
-    EXPECT_NE(page.find("<style>"), std::string::npos);         // self-contained
+    EXPECT_NE(page.find("<style>"), std::string::npos);          // self-contained
     EXPECT_EQ(page.find("<script"), std::string::npos) << page;  // no script at all
     EXPECT_EQ(page.find("<link"), std::string::npos);
     EXPECT_NE(page.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
