@@ -651,6 +651,12 @@
         dataset: { db: d.name },
       }, h('span', { class: 'db-name' }, label), h('span', { class: 'db-size' }, fmtBytes(d.size)))));
     }
+    // The welcome view offers the first of them too (on a phone the sidebar is folded away).
+    const welcome = clear($('#welcome-dbs'));
+    for (const d of serverDbs.items.slice(0, 24)) {
+      welcome.append(h('li', null, h('a', { href: hashFor({ db: d.name, view: 'sql' }), title: d.name + ' · ' + fmtBytes(d.size) }, d.name.startsWith('/') && d.file ? d.file : d.name)));
+    }
+    $('#welcome-dbs-box').hidden = serverDbs.items.length === 0;
     let msg = message || '';
     if (!msg && !serverDbs.items.length) msg = 'No databases in the data directory yet.';
     if (!msg && serverDbs.truncated) msg = 'Showing the first ' + serverDbs.items.length + '; more exist (type a name above).';

@@ -1116,6 +1116,9 @@ test('databases: the sidebar lists the data directory (GET /databases) and opens
   const people = api.databases.find((d) => d.name === 'people');
   assert.match(await page.textContent('#server-dbs a[data-db="people"] .db-size'), /KB|B$/);
   assert.match(await page.getAttribute('#server-dbs a[data-db="people"]', 'title'), new RegExp(`people · .*${people.size < 1024 ? 'B' : 'KB'}`));
+  // The welcome view offers them as well (the sidebar is folded away on phones).
+  assert.equal(await page.isVisible('#view-welcome'), true);
+  await page.locator('#welcome-dbs a', { hasText: 'people' }).waitFor();
   // The names are suggestions of the database input too.
   const options = await page.$$eval('#db-list option', (os) => os.map((o) => o.value));
   assert.ok(options.includes('library'), `options: ${options}`);
@@ -1169,6 +1172,12 @@ test('sign-in: under --auth-token a masked dialog signs in (wrong token refused)
   assert.equal(await page.isVisible('#signin-button'), false);
   assert.equal(await page.evaluate(() => localStorage.getItem('hoody-sqlite.token')), 'right-token-123');
   await page.locator('#server-dbs a[data-db="locked"]').waitFor();
+  // At phone width the signed-in top bar still fits.
+  await page.setViewportSize(PHONE);
+  const o = await noHorizontalOverflow(page);
+  assert.ok(o.scrollWidth <= o.innerWidth, `phone top bar overflows: ${JSON.stringify(o)}`);
+  assert.equal(await page.isVisible('#signout-button'), true);
+  await page.setViewportSize(LAPTOP);
   await runInEditor(page, 'SELECT x FROM t ORDER BY x');
   assert.deepEqual((await readTable(page, '#sql-results .result table')).rows, [['41'], ['42']]);
   // Share: without a share secret the link needs the token, and says so.
