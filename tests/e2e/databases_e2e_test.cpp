@@ -123,6 +123,16 @@ TEST_F(databases_e2e, lists_sqlite_files_by_the_name_db_takes_and_nothing_outsid
   EXPECT_EQ(c.request("HEAD", api + "/databases").status, 200);
 }
 
+TEST_F(databases_e2e, links_out_stay_unlisted_with_any_absolute_path_allowed) {
+  server_process srv({"--allow-any-absolute-db-path"}, data_.path());
+  http_client c(srv.port());
+  const auto r = c.get(api + "/databases");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["count"], 6) << r.body;
+  EXPECT_EQ(r.body.find("escape"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find(outside_.path().string()), std::string::npos) << r.body;
+}
+
 TEST_F(databases_e2e, a_new_database_appears_and_limit_truncates) {
   server_process srv({}, data_.path());
   http_client c(srv.port());
