@@ -122,12 +122,30 @@ const std::map<std::string, route_doc>& route_docs() {
                                               {"kv_table", type("string")},
                                               {"success", type("boolean")}}))}},
         "sql"};
+    json query_rows =
+        ok("Rows (JSON unless format or Accept asks otherwise)", ref("QueryResponse"));
+    query_rows["content"]["text/html"] = {{"schema", type("string")}};
+    query_rows["content"]["text/csv"] = {{"schema", type("string")}};
     d["GET " + api("/query")] = {
         json::array({param("sql", "string",
                            "Read-only SELECT/WITH, base64 (URL-safe or standard, padding "
                            "optional) or raw SQL",
-                           true)}),
-        nullptr, json{{"200", ok("Rows", ref("QueryResponse"))}}, "sql"};
+                           true),
+                     {{"name", "format"},
+                      {"in", "query"},
+                      {"required", false},
+                      {"description",
+                       "json (the default), html (a styled result page) or csv (RFC 4180); "
+                       "without it, an Accept header listing text/html before application/json "
+                       "gets html"},
+                      {"schema", {{"type", "string"}, {"enum", {"json", "html", "csv"}}}}}}),
+        nullptr, json{{"200", query_rows}}, "sql"};
+    d["GET " + api("/databases")] = {
+        json::array(
+            {param("limit", "integer", "At most this many databases (1-10000, default 1000)")}),
+        nullptr,
+        json{{"200", ok("The SQLite databases of the data directory", ref("DatabaseList"))}},
+        "sql"};
     d["POST " + api("/share")] = {
         json::array(),
         json_body(object_of(
@@ -356,6 +374,14 @@ json components() {
                                {"rowErrors", array_of(type("object"))},
                                {"error", type("string")}});
   s["TransactionResponse"] = object_of({{"results", array_of(ref("ItemResult"))}});
+  s["DatabaseList"] =
+      object_of({{"databases", array_of(object_of({{"name", type("string")},
+                                                   {"file", type("string")},
+                                                   {"size", type("integer")},
+                                                   {"modified", type("string")},
+                                                   {"modified_ms", type("integer")}}))},
+                 {"count", type("integer")},
+                 {"truncated", type("boolean")}});
   s["QueryResponse"] = object_of({{"columns", array_of(type("string"))},
                                   {"resultSet", array_of(type("object"))},
                                   {"rowCount", type("integer")},
