@@ -336,8 +336,9 @@ const std::map<std::string, route_doc>& route_docs() {
              param("wait", "integer", "Long poll: answer JSON within this many seconds (0-60)"),
              param("limit", "integer", "Long poll: at most this many events (1-1000)")}),
         nullptr,
-        json{{"200", sse}, {"409", ok("since is below the retention horizon (HISTORY_COMPACTED)",
-                                      type("object"))}},
+        json{{"200", sse},
+             {"409",
+              ok("since is below the retention horizon (HISTORY_COMPACTED)", type("object"))}},
         "kv"};
     // ---- web UI ----------------------------------------------------------------------------
     const json html = {{"description", "A file of the web UI"},

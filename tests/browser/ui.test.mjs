@@ -1253,3 +1253,42 @@ test('share page: a GET /query link opened by the browser is an escaped table th
   assertNoConsoleErrors(errors);
   assertNoConsoleErrors(viewErrors);
 });
+
+test('change feed: a browser EventSource reads GET /kv/watch; the KV list updates live', async (t) => {
+  await createDb('livedb');
+  await kvPut('livedb', 'first', '"one"');
+  const { page, errors } = await openPage(t, { hash: '#db=livedb&view=kv' });
+  // EventSource: replays from since=0, then follows a write made after it opened.
+  const got = page.evaluate(() => new Promise((resolve, reject) => {
+    const es = new EventSource('/api/v1/sqlite/kv/watch?db=livedb&since=0');
+    const seen = [];
+    es.addEventListener('change', (e) => {
+      seen.push({ id: e.lastEventId, data: JSON.parse(e.data) });
+      if (seen.length === 2) { es.close(); resolve(seen); }
+    });
+    es.onerror = () => reject(new Error('EventSource error'));
+    setTimeout(() => reject(new Error('timeout: ' + JSON.stringify(seen))), 10_000);
+  }));
+  await sleep(300);
+  await kvPut('livedb', 'second', '"two"');
+  const seen = await got;
+  assert.deepEqual(seen.map((e) => e.data.key), ['first', 'second']);
+  assert.equal(seen[0].id, String(seen[0].data.seq));
+  assert.equal(seen[1].data.value, '"two"');
+
+  // The KV list follows the feed: a key written elsewhere appears, a deleted one goes.
+  await page.locator('.kv-key[data-key="first"]').waitFor();
+  await page.locator('.kv-key[data-key="second"]').waitFor();
+  await kvPut('livedb', 'third', '"three"');
+  await page.locator('.kv-key[data-key="third"]').waitFor({ timeout: 10_000 });
+  await call('DELETE', '/kv/first', { query: { db: 'livedb' } });
+  await eventually(async () => assert.equal(await page.locator('.kv-key[data-key="first"]').count(), 0));
+  // The opened key says that it changed on the server, and reloads on request.
+  await page.locator('.kv-key[data-key="second"]').click();
+  await eventually(async () => assert.match(await page.inputValue('#kv-value'), /two/));
+  await kvPut('livedb', 'second', '"changed"');
+  await page.locator('#kv-changed').waitFor({ timeout: 10_000 });
+  await page.click('#kv-changed button');
+  await eventually(async () => assert.match(await page.inputValue('#kv-value'), /changed/));
+  assertNoConsoleErrors(errors);
+});

@@ -50,8 +50,8 @@ TEST(db_list, names_are_what_db_takes) {
   // a.db → "a"; b.sqlite, "dot." (its extension is ".") and x.db.db by their file names
   // ("x.db" would open x.db); a file without an extension, which a bare name cannot reach (it
   // would get ".db"), by its absolute path; .db is hidden.
-  EXPECT_EQ(names(l), (std::vector<std::string>{"a", "b.sqlite", "dot.",
-                                                (root / "noext").string(), "x.db.db"}));
+  EXPECT_EQ(names(l), (std::vector<std::string>{"a", "b.sqlite", "dot.", (root / "noext").string(),
+                                                "x.db.db"}));
   EXPECT_FALSE(l.truncated);
   for (const auto& d : l.databases) {
     EXPECT_EQ(d.size_bytes, 116U) << d.name;
