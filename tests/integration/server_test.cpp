@@ -5,6 +5,7 @@
 
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
+#include "support/sse_client.hpp"
 
 #include <gtest/gtest.h>
 
@@ -233,6 +234,80 @@ TEST_F(server_test, web_ui_is_served_from_the_binary) {
   ASSERT_FALSE(etag.empty());
   EXPECT_EQ(c.request("GET", "/", {}, {{"If-None-Match", etag}}).status, 304);
   EXPECT_EQ(c.get("/no-such-file.js").status, 404);
+}
+
+// The change feed's threads together (the clock, the read pool, the writer strand, the I/O
+// threads): watchers that replay, follow, leave early and long-poll while writers write; the
+// server stops with streams open. Run under TSan by `make sanitize` (the concurrency label).
+TEST_F(server_test, watchers_follow_concurrent_writers_and_end_at_shutdown) {
+  const std::string api = "/api/v1/sqlite";
+  http_client c(port());
+  ASSERT_EQ(c.post(api + "/db/create?path=feed", nlohmann::json::object()).status, 201);
+  constexpr int writers = 4;
+  constexpr int per_writer = 150;
+  std::atomic<int> written{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < writers; ++t) {
+    threads.emplace_back([&, t] {
+      http_client w(port());
+      for (int i = 0; i < per_writer; ++i) {
+        if (w.put(api + "/kv/k" + std::to_string(t) + "?db=feed", std::to_string(i)).status ==
+            200) {
+          written.fetch_add(1);
+        }
+      }
+    });
+  }
+  std::atomic<int> complete{0};
+  for (int t = 0; t < 3; ++t) {
+    threads.emplace_back([&, t] {
+      // t = 0: replays from the start and reads every change; t = 1, 2: leave early.
+      hoody::test::sse_client s(port(), api + "/kv/watch?db=feed&since=0");
+      const int want = t == 0 ? writers * per_writer : 20 * (t + 1);
+      std::int64_t last = 0;
+      int got = 0;
+      while (got < want) {
+        auto e = s.next(std::chrono::seconds(20));
+        if (!e) {
+          break;
+        }
+        if (e->event == "change") {
+          const auto seq = std::stoll(e->id);
+          EXPECT_GT(seq, last);
+          last = seq;
+          ++got;
+        }
+      }
+      EXPECT_EQ(got, want);
+      complete.fetch_add(1);
+    });
+  }
+  threads.emplace_back([&] {
+    http_client p(port());
+    std::int64_t since = 0;
+    int got = 0;
+    while (got < writers * per_writer) {
+      const auto r =
+          p.get(api + "/kv/watch?db=feed&wait=5&limit=50&since=" + std::to_string(since));
+      ASSERT_EQ(r.status, 200) << r.body;
+      got += r.json()["count"].get<int>();
+      since = r.json()["last_seq"].get<std::int64_t>();
+      if (r.json()["timed_out"] == true) {
+        break;
+      }
+    }
+    EXPECT_EQ(got, writers * per_writer);
+  });
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(written.load(), writers * per_writer);
+  EXPECT_EQ(complete.load(), 3);
+  // Streams still open when the server stops: TearDown's stop() must not wait on them.
+  hoody::test::sse_client open1(port(), api + "/kv/watch?db=feed");
+  hoody::test::sse_client open2(port(), api + "/kv/watch?db=feed&since=10");
+  EXPECT_EQ(open1.head(), 200);
+  EXPECT_EQ(open2.head(), 200);
 }
 
 }  // namespace
