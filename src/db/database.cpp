@@ -4,6 +4,8 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 
+#include <sqlite3.h>
+
 #include <sys/stat.h>
 
 #include <array>
@@ -14,6 +16,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -118,6 +121,79 @@ struct database::impl {
   std::atomic<std::uint64_t> groups{0};
   std::atomic<std::uint64_t> grouped{0};
 
+  // Checkpoints (checkpointer.hpp). The WAL hook runs on the strand after each commit.
+  std::atomic<std::int64_t> wal_frames{0};      ///< frames in the WAL after the last commit
+  std::atomic<std::uint64_t> commits{0};        ///< commits seen by the WAL hook
+  std::atomic<std::int64_t> last_commit_ms{0};  ///< steady ms of the last commit
+  std::atomic<bool> checkpoint_queued{false};   ///< a request sits in the checkpointer's queue
+  std::atomic<std::int64_t> last_checkpoint_ms{0};
+  std::atomic<bool> last_checkpoint_complete{true};
+  std::atomic<std::uint64_t> checkpointed_commits{0};  ///< `commits` when the last complete one ran
+  std::atomic<std::uint64_t> wal_file_bytes{0};
+  std::mutex checkpoint_mutex;                  ///< guards checkpoint_conn and checkpoints_closed
+  std::unique_ptr<connection> checkpoint_conn;  ///< opened by the first background checkpoint
+  bool checkpoints_closed = false;
+
+  static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*schema*/,
+                           int frames) noexcept {
+    auto* d = static_cast<impl*>(self);
+    d->wal_frames.store(frames, std::memory_order_relaxed);
+    d->commits.fetch_add(1, std::memory_order_relaxed);
+    d->last_commit_ms.store(steady_now_ms(), std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+
+  std::int64_t last_writer_checkpoint_ms = 0;   ///< strand only
+  bool last_writer_checkpoint_complete = true;  ///< strand only
+
+  // Back-pressure (strand only, between groups): when writes outrun the background checkpoint
+  // and the WAL reaches checkpoint_writer_frames, the writer finishes the checkpoint itself,
+  // as SQLite's autocheckpoint would, but with busy_timeout 0: never waiting for a reader.
+  void checkpoint_if_far_behind() {
+    assert(strand.running_in_this_thread());
+    if (!background_checkpoints() ||
+        wal_frames.load(std::memory_order_relaxed) < checkpoint_writer_frames) {
+      return;
+    }
+    const auto now = steady_now_ms();
+    if (now - last_writer_checkpoint_ms < (last_writer_checkpoint_complete ? 20 : 1000)) {
+      return;
+    }
+    last_writer_checkpoint_ms = now;
+    connection& conn = *writer;
+    const int saved = conn.busy_timeout_ms();
+    conn.set_busy_timeout(0);
+    int log = -1;
+    int copied = -1;
+    const auto seen = commits.load(std::memory_order_relaxed);
+    const int mode = options.checkpoints == checkpoint_mode::truncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                                                      : SQLITE_CHECKPOINT_RESTART;
+    int rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
+    // The background checkpoint holds the checkpoint lock (log -1): it is on it. Far behind,
+    // the writer waits for it (≤ 100 ms; never for a reader) and finishes after it.
+    for (int attempt = 0;
+         rc == SQLITE_BUSY && log == -1 && attempt < 100 &&
+         wal_frames.load(std::memory_order_relaxed) >= 2 * checkpoint_writer_frames;
+         ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
+    }
+    conn.set_busy_timeout(saved);
+    if (rc == SQLITE_BUSY && log == -1) {
+      return;
+    }
+    const bool complete = rc == SQLITE_OK || (log >= 0 && log == copied);
+    last_writer_checkpoint_complete = complete;
+    record_checkpoint(complete, /*on_writer=*/true);
+    if (complete && commits.load(std::memory_order_relaxed) == seen) {
+      wal_frames.store(0, std::memory_order_relaxed);
+    }
+  }
+
+  [[nodiscard]] bool background_checkpoints() const noexcept {
+    return options.checkpoint_runner != nullptr && options.checkpoints != checkpoint_mode::external;
+  }
+
   void arm_deadline(connection& conn) const {
     conn.set_deadline(options.query_timeout_ms > 0 ? steady_now_ms() + options.query_timeout_ms
                                                    : 0);
@@ -143,6 +219,9 @@ struct database::impl {
     connection_options reader_options = options.conn;
     reader_options.read_only = true;
     reader_options.create = false;
+    if (options.checkpoints == checkpoint_mode::external) {
+      reader_options.on_close = close_checkpoint::none;
+    }
     try {
       return std::make_unique<connection>(file, reader_options);
     } catch (...) {
@@ -357,6 +436,8 @@ struct database::impl {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         batch[i].done(errors[i]);
       }
+      checkpoint_if_far_behind();
+      self->request_checkpoint_if_due(false);
     }
     std::lock_guard lock(queue_mutex);
     if (queue.empty()) {
@@ -372,8 +453,21 @@ database::database(std::filesystem::path file, executors& exec, database_options
     : file_(file), impl_(std::make_unique<impl>(std::move(file), exec, std::move(options))) {
   connection_options writer_options = impl_->options.conn;
   writer_options.read_only = false;
+  switch (impl_->options.checkpoints) {
+  case checkpoint_mode::truncate:
+    writer_options.on_close = close_checkpoint::truncate;
+    break;
+  case checkpoint_mode::passive:
+    writer_options.on_close = close_checkpoint::passive;
+    break;
+  case checkpoint_mode::external:
+    writer_options.on_close = close_checkpoint::none;
+    break;
+  }
   impl_->writer = std::make_unique<connection>(file_, writer_options);
   impl_->writable = sqlite3_db_readonly(impl_->writer->handle(), "main") == 0;
+  // Replaces SQLite's autocheckpoint hook (wal_autocheckpoint is 0 already): it only counts.
+  sqlite3_wal_hook(impl_->writer->handle(), &impl::on_wal_commit, impl_.get());
   struct stat st {};
   if (::stat(file_.c_str(), &st) == 0) {
     impl_->device = st.st_dev;
@@ -547,7 +641,126 @@ void database::close() {
     d.readers_returned.wait(lock, [&d] { return d.readers_out == 0; });
     d.idle_readers.clear();
   }
+  {
+    std::lock_guard lock(d.checkpoint_mutex);  // waits for a background checkpoint running
+    d.checkpoints_closed = true;
+    d.checkpoint_conn.reset();
+  }
   d.writer.reset();  // checkpoints (never waiting for other processes' readers) and closes
+}
+
+void database::request_checkpoint_if_due(bool idle_check) {
+  auto& d = *impl_;
+  if (!d.background_checkpoints() || d.closing.load(std::memory_order_relaxed)) {
+    return;
+  }
+  const auto now = steady_now_ms();
+  const auto frames = d.wal_frames.load(std::memory_order_relaxed);
+  const auto since_last = now - d.last_checkpoint_ms.load(std::memory_order_relaxed);
+  // After an incomplete one (a reader holds an old snapshot) retry less often: each try takes
+  // the write lock for a moment.
+  const std::int64_t min_gap_ms =
+      d.last_checkpoint_complete.load(std::memory_order_relaxed) ? 20 : 1000;
+  bool due = frames >= checkpoint_frames && since_last >= min_gap_ms;
+  if (!due && idle_check && frames > 0 && since_last >= checkpoint_idle_ms &&
+      now - d.last_commit_ms.load(std::memory_order_relaxed) >= checkpoint_idle_ms) {
+    // Idle: checkpoint what the last commits left, unless that was done already.
+    due = !d.last_checkpoint_complete.load(std::memory_order_relaxed) ||
+          d.commits.load(std::memory_order_relaxed) !=
+              d.checkpointed_commits.load(std::memory_order_relaxed);
+  }
+  if (!due || d.checkpoint_queued.exchange(true)) {
+    return;
+  }
+  d.options.checkpoint_runner->request(weak_from_this());
+}
+
+void database::run_background_checkpoint() {
+  auto& d = *impl_;
+  std::lock_guard lock(d.checkpoint_mutex);
+  d.checkpoint_queued.store(false);  // commits from now on may ask again
+  if (d.checkpoints_closed || d.closing || !d.background_checkpoints() || d.check_replaced()) {
+    return;
+  }
+  const auto commits = d.commits.load(std::memory_order_relaxed);
+  if (!d.checkpoint_conn) {
+    connection_options o = d.options.conn;
+    o.read_only = false;
+    o.create = false;
+    o.busy_timeout_ms = 0;  // never waits in SQLite's busy handler (for readers or the writer)
+    o.on_close = close_checkpoint::none;
+    try {
+      d.checkpoint_conn = std::make_unique<connection>(d.file, o);
+    } catch (const std::exception&) {
+      d.last_checkpoint_ms = steady_now_ms();
+      d.last_checkpoint_complete = false;
+      return;
+    }
+  }
+  sqlite3* handle = d.checkpoint_conn->handle();
+  int log = -1;
+  int copied = -1;
+  // PASSIVE takes no lock a writer or a reader needs: it copies what no reader still uses.
+  // Writes committed meanwhile are left over; a second pass copies most of those.
+  int rc = SQLITE_OK;
+  for (int pass = 0; pass < 3; ++pass) {
+    rc = sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK || log - copied <= 64 || log >= checkpoint_writer_frames) {
+      break;  // far behind, the writer finishes (checkpoint_if_far_behind): let go of the lock
+    }
+  }
+  bool complete = rc == SQLITE_OK && log == copied;
+  if (rc == SQLITE_OK && log < checkpoint_writer_frames &&
+      (!complete || d.options.checkpoints == checkpoint_mode::truncate)) {
+    // Finish with the write lock, taken only while the writer is between transactions (a few
+    // short tries, no busy handler): it copies the few frames left and makes sure the WAL
+    // starts over (RESTART; TRUNCATE also shrinks the file). A reader on an old snapshot
+    // makes it return at once, incomplete.
+    const int finish = d.options.checkpoints == checkpoint_mode::truncate
+                           ? SQLITE_CHECKPOINT_TRUNCATE
+                           : SQLITE_CHECKPOINT_RESTART;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      int flog = -1;
+      int fcopied = -1;
+      const int frc = sqlite3_wal_checkpoint_v2(handle, "main", finish, &flog, &fcopied);
+      complete = complete || (flog >= 0 && flog == fcopied);  // copied all; a reader stayed
+      if (frc == SQLITE_OK) {
+        complete = true;
+        break;
+      }
+      if (frc != SQLITE_BUSY || d.closing) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  record_checkpoint(complete);
+  d.last_checkpoint_complete = complete;
+  if (complete) {
+    d.checkpointed_commits = commits;
+    if (d.commits.load() == commits) {
+      d.wal_frames.store(0);  // nothing is left to copy until the next commit says otherwise
+    }
+  }
+  d.last_checkpoint_ms = steady_now_ms();
+  refresh_wal_bytes();
+}
+
+std::uint64_t database::refresh_wal_bytes() {
+  struct stat st {};
+  const std::string wal = impl_->file.string() + "-wal";
+  const std::uint64_t bytes =
+      ::stat(wal.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  impl_->wal_file_bytes.store(bytes, std::memory_order_relaxed);
+  return bytes;
+}
+
+std::uint64_t database::wal_bytes() const noexcept {
+  return impl_->wal_file_bytes.load(std::memory_order_relaxed);
+}
+
+std::int64_t database::wal_frames() const noexcept {
+  return impl_->wal_frames.load(std::memory_order_relaxed);
 }
 
 bool database::file_replaced() const {
