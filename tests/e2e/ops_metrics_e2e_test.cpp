@@ -62,6 +62,10 @@ TEST(ops_metrics_e2e, counters_move_with_traffic) {
   EXPECT_GE(value_of(after, "hoody_ttl_sweeps_total"), 1);
   EXPECT_GE(value_of(after, "hoody_ttl_rows_deleted_total"), 1);
   EXPECT_NE(after.find("hoody_writer_queue_depth "), std::string::npos);
+  // WAL sizes (refreshed by the sweep, which ran: the TTL row is gone): m's WAL holds the writes.
+  EXPECT_GT(value_of(after, "hoody_wal_bytes_max"), 0) << after;
+  EXPECT_GE(value_of(after, "hoody_wal_bytes_sum"), value_of(after, "hoody_wal_bytes_max"));
+  EXPECT_NE(after.find("# TYPE hoody_wal_checkpoints_total counter"), std::string::npos);
   // The scrape itself is counted under its route.
   EXPECT_GE(
       value_of(after, R"(hoody_http_requests_total{method="GET",route="/metrics",status="200"})"),
