@@ -258,6 +258,7 @@ connection::connection(const std::filesystem::path& file, const connection_optio
   try {
     if (options.read_only) {
       exec("PRAGMA query_only=1");
+      exec("PRAGMA wal_autocheckpoint=0");  // readers never commit; reads it as the writer does
     } else {
       // A file that is not a database fails here, on first touch.
       exec("PRAGMA journal_mode=WAL");

@@ -144,6 +144,22 @@ TEST(checkpoint_external, wal_is_left_alone_and_maintenance_refuses) {
   EXPECT_EQ(check.integer("SELECT count(*) FROM kv_store"), 100);
 }
 
+// Writers (and readers) never checkpoint inside a commit, and user SQL may not turn that back on.
+TEST(checkpoint_autocheckpoint, is_off_and_user_sql_cannot_set_it) {
+  server_process srv({"--access-log", "false"});
+  http_client c(srv.port());
+  ASSERT_EQ(c.post(api + "/db/create?path=a", json::object()).status, 201);
+  auto r = c.post(api + "/db?db=a", {{"transaction", {{{"query", "PRAGMA wal_autocheckpoint"}}}}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["results"][0]["resultSet"][0]["wal_autocheckpoint"], 0) << r.body;
+  // (The SQL layer refuses assigning connection-state PRAGMAs; the envelope is the contract's.)
+  r = c.post(api + "/db?db=a",
+             {{"transaction", {{{"statement", "PRAGMA wal_autocheckpoint=1000"}}}}});
+  EXPECT_EQ(r.json().value("code", ""), "BAD_REQUEST") << r.body;
+  r = c.post(api + "/db?db=a", {{"transaction", {{{"query", "PRAGMA wal_autocheckpoint"}}}}});
+  EXPECT_EQ(r.json()["results"][0]["resultSet"][0]["wal_autocheckpoint"], 0) << r.body;
+}
+
 // Truncate mode (the default): once writes stop, the background checkpoint truncates the WAL.
 // Passive mode checkpoints it too but never truncates the file.
 TEST(checkpoint_idle, truncate_mode_empties_the_wal_passive_keeps_its_size) {
