@@ -143,6 +143,7 @@ struct database::impl {
     return SQLITE_OK;
   }
 
+  std::atomic<bool> background_running{false};  ///< run_background_checkpoint is running
   std::int64_t last_writer_checkpoint_ms = 0;   ///< strand only
   bool last_writer_checkpoint_complete = true;  ///< strand only
 
@@ -169,10 +170,12 @@ struct database::impl {
     const int mode = options.checkpoints == checkpoint_mode::truncate ? SQLITE_CHECKPOINT_TRUNCATE
                                                                       : SQLITE_CHECKPOINT_RESTART;
     int rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
-    // The background checkpoint holds the checkpoint lock (log -1): it is on it. Far behind,
-    // the writer waits for it (≤ 100 ms; never for a reader) and finishes after it.
+    // Someone holds the checkpoint lock (log -1). When it is the background checkpoint and the
+    // WAL is far behind, the writer waits for it (≤ 1 s: one pass of it; never for a reader)
+    // and finishes after it. Another process's checkpoint is not waited for.
     for (int attempt = 0;
-         rc == SQLITE_BUSY && log == -1 && attempt < 100 &&
+         rc == SQLITE_BUSY && log == -1 && attempt < 1000 &&
+         background_running.load(std::memory_order_relaxed) &&
          wal_frames.load(std::memory_order_relaxed) >= 2 * checkpoint_writer_frames;
          ++attempt) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -180,6 +183,8 @@ struct database::impl {
     }
     conn.set_busy_timeout(saved);
     if (rc == SQLITE_BUSY && log == -1) {
+      // Not ours, or still running: try again later, not after every group.
+      last_writer_checkpoint_complete = background_running.load(std::memory_order_relaxed);
       return;
     }
     const bool complete = rc == SQLITE_OK || (log >= 0 && log == copied);
@@ -698,6 +703,14 @@ void database::run_background_checkpoint() {
     }
   }
   sqlite3* handle = d.checkpoint_conn->handle();
+  d.background_running = true;
+  struct running_reset {
+    std::atomic<bool>& flag;
+    explicit running_reset(std::atomic<bool>& f) : flag(f) {}
+    running_reset(const running_reset&) = delete;
+    running_reset& operator=(const running_reset&) = delete;
+    ~running_reset() { flag = false; }
+  } reset_running{d.background_running};
   int log = -1;
   int copied = -1;
   // PASSIVE takes no lock a writer or a reader needs: it copies what no reader still uses.
