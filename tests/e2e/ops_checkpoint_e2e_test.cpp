@@ -215,15 +215,17 @@ TEST(checkpoint_foreign_reader, no_stall_and_quick_sigterm_in_every_mode) {
       ASSERT_EQ(readers.back()->integer("SELECT count(*) FROM kv_store"), 10);
     }
 
-    // A writer on r0 logs the longest gap between acknowledgements.
+    // A writer on r0 logs the longest gap between acknowledgements. Its 16 KiB values take the
+    // WAL past the writer's own checkpoint threshold (16 MiB) while the reader pins it.
     std::atomic<bool> done{false};
     std::atomic<int> written{0};
     double longest_gap = 0;
     std::thread writer([&] {
       http_client w(srv.port());
+      const std::string value(16 * 1024, 'w');
       auto last = steady::now();
       while (!done) {
-        const auto r = w.put(api + "/kv/a" + std::to_string(written) + "?db=r0", "w", text);
+        const auto r = w.put(api + "/kv/a" + std::to_string(written) + "?db=r0", value, text);
         ASSERT_EQ(r.status, 200) << r.body;
         ++written;
         longest_gap = std::max(longest_gap, seconds_since(last));
@@ -243,11 +245,17 @@ TEST(checkpoint_foreign_reader, no_stall_and_quick_sigterm_in_every_mode) {
       }
       EXPECT_LT(took, 0.5) << r.body;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // background checkpoints too
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // background checkpoints too
     done = true;
     writer.join();
     EXPECT_GT(written.load(), 10);
     EXPECT_LT(longest_gap, 1.0) << "a write waited for the other process's reader";
+    // The pinned WAL could not start over: it holds every write since the reader began.
+    EXPECT_GT(size_or_zero(srv.data_dir() / "r0.db-wal"), 16U * 1024 * 1024);
+    const auto metrics = c.get("/metrics").body;
+    if (mode != "external") {
+      EXPECT_GE(value_of(metrics, "hoody_wal_checkpoints_incomplete_total"), 1) << metrics;
+    }
 
     const auto started = steady::now();
     EXPECT_EQ(srv.stop(SIGTERM, 10000), 0) << srv.output();
