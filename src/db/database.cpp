@@ -8,6 +8,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cassert>
@@ -128,6 +129,10 @@ struct database::impl {
   std::atomic<bool> checkpoint_queued{false};   ///< a request sits in the checkpointer's queue
   std::atomic<std::int64_t> last_checkpoint_ms{0};
   std::atomic<bool> last_checkpoint_complete{true};
+  int background_last_copied = -1;                      ///< under checkpoint_mutex
+  std::atomic<std::int64_t> checkpoint_backoff_ms{20};  ///< doubles while incomplete (≤ 1 s)
+  static constexpr std::int64_t min_backoff_ms = 20;
+  static constexpr std::int64_t max_backoff_ms = 1000;
   std::atomic<std::uint64_t> checkpointed_commits{0};  ///< `commits` when the last complete one ran
   std::atomic<std::uint64_t> wal_file_bytes{0};
   std::mutex checkpoint_mutex;                  ///< guards checkpoint_conn and checkpoints_closed
@@ -145,7 +150,8 @@ struct database::impl {
 
   std::atomic<bool> background_running{false};  ///< run_background_checkpoint is running
   std::int64_t last_writer_checkpoint_ms = 0;   ///< strand only
-  bool last_writer_checkpoint_complete = true;  ///< strand only
+  int writer_last_copied = -1;                  ///< strand only
+  std::int64_t writer_backoff_ms = 20;          ///< strand only: doubles while incomplete
 
   // Back-pressure (strand only, between groups): when writes outrun the background checkpoint
   // and the WAL reaches checkpoint_writer_frames, the writer finishes the checkpoint itself,
@@ -157,7 +163,7 @@ struct database::impl {
       return;
     }
     const auto now = steady_now_ms();
-    if (now - last_writer_checkpoint_ms < (last_writer_checkpoint_complete ? 20 : 1000)) {
+    if (now - last_writer_checkpoint_ms < writer_backoff_ms) {
       return;
     }
     last_writer_checkpoint_ms = now;
@@ -181,14 +187,28 @@ struct database::impl {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
       rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
     }
+    // Everything is copied but readers that began before still use the WAL: pause (no lock
+    // held: new readers start on the database file) for a moment, ≤ 5 ms, for them to end.
+    for (int pause = 0; rc == SQLITE_BUSY && log >= 0 && log == copied && pause < 5; ++pause) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
+    }
     conn.set_busy_timeout(saved);
     if (rc == SQLITE_BUSY && log == -1) {
-      // Not ours, or still running: try again later, not after every group.
-      last_writer_checkpoint_complete = background_running.load(std::memory_order_relaxed);
+      // Still ours: retry soon. Another process's: back off as after an incomplete one.
+      writer_backoff_ms = background_running.load(std::memory_order_relaxed)
+                              ? min_backoff_ms
+                              : std::min(2 * writer_backoff_ms, max_backoff_ms);
       return;
     }
-    const bool complete = rc == SQLITE_OK || (log >= 0 && log == copied);
-    last_writer_checkpoint_complete = complete;
+    const bool complete = rc == SQLITE_OK;
+    // A reader kept it from finishing. Progress (it copied more than last time: short readers)
+    // → retry soon; none (a reader holds an old snapshot, e.g. another process's) → after 40,
+    // 80, ... up to 1000 ms: each try takes the write lock for a moment.
+    const bool progress = copied != writer_last_copied;
+    writer_last_copied = copied;
+    writer_backoff_ms =
+        complete || progress ? min_backoff_ms : std::min(2 * writer_backoff_ms, max_backoff_ms);
     record_checkpoint(complete, /*on_writer=*/true);
     if (complete && commits.load(std::memory_order_relaxed) == seen) {
       wal_frames.store(0, std::memory_order_relaxed);
@@ -662,10 +682,9 @@ void database::request_checkpoint_if_due(bool idle_check) {
   const auto now = steady_now_ms();
   const auto frames = d.wal_frames.load(std::memory_order_relaxed);
   const auto since_last = now - d.last_checkpoint_ms.load(std::memory_order_relaxed);
-  // After an incomplete one (a reader holds an old snapshot) retry less often: each try takes
-  // the write lock for a moment.
-  const std::int64_t min_gap_ms =
-      d.last_checkpoint_complete.load(std::memory_order_relaxed) ? 20 : 1000;
+  // After an incomplete one (a reader holds an old snapshot) retry less and less often (20 ms
+  // doubling up to 1 s): each try takes the write lock for a moment.
+  const std::int64_t min_gap_ms = d.checkpoint_backoff_ms.load(std::memory_order_relaxed);
   bool due = frames >= checkpoint_frames && since_last >= min_gap_ms;
   if (!due && idle_check && frames > 0 && since_last >= checkpoint_idle_ms &&
       now - d.last_commit_ms.load(std::memory_order_relaxed) >= checkpoint_idle_ms) {
@@ -722,6 +741,10 @@ void database::run_background_checkpoint() {
       break;  // far behind, the writer finishes (checkpoint_if_far_behind): let go of the lock
     }
   }
+  if (rc == SQLITE_BUSY && log == -1) {
+    d.last_checkpoint_ms = steady_now_ms();  // the writer checkpoints right now (or another
+    return;                                  // process does): nothing to do, no run counted
+  }
   bool complete = rc == SQLITE_OK && log == copied;
   if (rc == SQLITE_OK && log < checkpoint_writer_frames &&
       (!complete || d.options.checkpoints == checkpoint_mode::truncate)) {
@@ -749,6 +772,11 @@ void database::run_background_checkpoint() {
   }
   record_checkpoint(complete);
   d.last_checkpoint_complete = complete;
+  const bool progress = copied != d.background_last_copied;
+  d.background_last_copied = copied;
+  d.checkpoint_backoff_ms =
+      complete || progress ? impl::min_backoff_ms
+                           : std::min(2 * d.checkpoint_backoff_ms.load(), impl::max_backoff_ms);
   if (complete) {
     d.checkpointed_commits = commits;
     if (d.commits.load() == commits) {
