@@ -1,6 +1,11 @@
 -- wrk script for every workload of bench/run.sh. BENCH_WORKLOAD picks the request; done() prints
 -- one machine-readable line ("BENCHJSON {...}") that bench/report.py collects.
 local workload = os.getenv("BENCH_WORKLOAD") or "nginx"
+-- Rows that send the same requests as another one, to a differently set-up server:
+-- kv_get_log → a server with the access log on; incr_watch → while idle change-feed streams
+-- are open on the database (bench/run.sh sets both up).
+local same_requests_as = { kv_get_log = "kv_get", incr_watch = "incr" }
+workload = same_requests_as[workload] or workload
 local db = os.getenv("BENCH_DB") or "bench"
 local sqldb = os.getenv("BENCH_SQL_DB") or "sqlbench"
 local rows = tonumber(os.getenv("BENCH_ROWS") or "10000")

@@ -233,6 +233,18 @@ int main(int argc, char** argv) {
   option(app, "--read-cache-kib", cfg.read_cache_kib,
          "KiB per open database for answers to hot KV reads, valid until the next commit (0 = off)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 22U));
+  option(app, "--watch-max-watchers", cfg.watch_max_watchers,
+         "Change-feed watchers (GET /kv/watch streams and long polls) at once; more → 429")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1000000}));
+  option(app, "--watch-heartbeat-ms", cfg.watch_heartbeat_ms,
+         "A change-feed stream without output this long gets a heartbeat comment")
+      ->check(CLI::Range(std::int64_t{100}, std::int64_t{3600000}));
+  option(app, "--watch-buffer-bytes", cfg.watch_buffer_bytes,
+         "Change-feed bytes one client may leave unread; beyond, it is dropped (told so)")
+      ->check(CLI::Range(std::size_t{4096}, std::size_t{1} << 30U));
+  option(app, "--watch-poll-ms", cfg.watch_poll_ms,
+         "How often watched tables are read for changes written by other processes")
+      ->check(CLI::Range(std::int64_t{10}, std::int64_t{60000}));
 
   option(app, "--auth-token", cfg.auth_token,
          "Bearer token required for every request but /health and the web UI (empty = open)");

@@ -135,10 +135,50 @@
 
   function quoteIdent(name) { return '"' + String(name).replace(/"/g, '""') + '"'; }
 
-  function isJsonType(ct) { return /\bjson\b/i.test(ct || ''); }
+  /** The media type without parameters: 'text/plain; charset=utf-8' → 'text/plain'. */
+  function baseType(ct) { return String(ct || '').split(';')[0].trim(); }
+
+  function isJsonType(ct) { return /\bjson\b/i.test(baseType(ct)); }
 
   function tryParseJson(text) {
     try { return { ok: true, value: JSON.parse(text) }; } catch (_) { return { ok: false }; }
+  }
+
+  /**
+   * JSON text re-indented by 2 like JSON.stringify(v, null, 2), changing only the whitespace
+   * between tokens: numbers (beyond 2^53, `1.50`), escapes and duplicate members stay as written.
+   * Text that is not JSON is returned as is.
+   */
+  function prettyJson(text) {
+    if (!tryParseJson(text).ok) return text;
+    let out = '', depth = 0, i = 0;
+    const newline = () => '\n' + '  '.repeat(depth);
+    const isSpace = (ch) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') { // a string token, copied verbatim
+        let j = i + 1;
+        while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+        out += text.slice(i, j + 1);
+        i = j + 1;
+        continue;
+      }
+      i++;
+      if (isSpace(c)) continue;
+      if (c === '{' || c === '[') {
+        let j = i;
+        while (isSpace(text[j])) j++;
+        if (text[j] === (c === '{' ? '}' : ']')) { out += c + text[j]; i = j + 1; continue; } // {} or []
+        depth++;
+        out += c + newline();
+      } else if (c === '}' || c === ']') {
+        depth--;
+        out += newline() + c;
+      } else if (c === ',') out += ',' + newline();
+      else if (c === ':') out += ': ';
+      else out += c;
+    }
+    return out;
   }
 
   function preview(v, max = 80) {
@@ -1216,6 +1256,11 @@
     return s <= 0 ? 'expired' : 'expires in ' + fmtDuration(s);
   }
 
+  /** The opened key's TTL badge (expiresAt undefined: the list row giving it was not found). */
+  function ttlBadge(expiresAt) {
+    return expiresAt === undefined ? 'expiry unknown' : ttlText(expiresAt) || 'no expiry';
+  }
+
   function kvMatches() {
     const f = kv.filter;
     return f ? kv.items.filter((it) => it.key.includes(f)) : kv.items;
@@ -1280,11 +1325,17 @@
       if (el.dataset.expires) el.textContent = ttlText(Number(el.dataset.expires));
     }
     const badge = $('#kv-ttl-display');
-    if (badge && kv.current && badge.dataset.key === kv.current.key) badge.textContent = ttlText(kv.current.expiresAt) || 'no expiry';
+    if (badge && kv.current && badge.dataset.key === kv.current.key) badge.textContent = ttlBadge(kv.current.expiresAt);
   }
 
   function newKeyForm() {
-    if (state.key !== null && state.key !== undefined) { navigate({ view: 'kv', key: null }); }
+    if (state.key !== null && state.key !== undefined) {
+      // Leave the open key first; the form is drawn after route() has handled that hash change
+      // (listeners run in the order added), else route() would replace it with the placeholder.
+      window.addEventListener('hashchange', newKeyForm, { once: true });
+      navigate({ view: 'kv', key: null });
+      return;
+    }
     kv.current = null;
     const detail = clear($('#kv-detail'));
     const keyInput = h('input', { id: 'kv-new-key', class: 'code-input', spellcheck: 'false', autocapitalize: 'off', placeholder: 'e.g. user:42:settings', required: true });
@@ -1305,7 +1356,15 @@
       const ttl = parseTtl(ttlInput.value);
       if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
       const text = valueInput.value;
-      const ct = tryParseJson(text).ok && text.trim() !== '' ? 'application/json' : 'text/plain; charset=utf-8';
+      const ct = tryParseJson(text).ok && text.trim() !== '' ? 'application/json' : 'text/plain';
+      // A PUT replaces an existing key (value and expiry): ask first.
+      let existing;
+      try { existing = await fetchKeyRow(state.db, key); } catch (err) { setMsg(msg, 'Create failed: ' + errMessage(err), 'err'); return; }
+      if (existing && !(await confirmDialog({ title: 'Key exists', danger: true, okLabel: 'Replace',
+        body: h('p', null, h('code', null, key), ' already exists (' + [existing.content_type, fmtBytes(existing.size), ttlText(existing.expires_at)].filter(Boolean).join(', ') + '). Replace its value' + (existing.expires_at !== null ? ' and expiry' : '') + '?') }))) {
+        setMsg(msg, 'Not created: the key exists. Open it from the list to edit it.', 'err');
+        return;
+      }
       const ok = await putValue(key, text, ct, ttl, msg);
       if (ok) { await loadKvList(); navigate({ view: 'kv', key }); }
     });
@@ -1323,9 +1382,10 @@
     return Number.isInteger(n) && n >= 0 ? n : undefined;
   }
 
-  /** PUT /kv/{key}: `body` is a string or bytes, stored with content type `ct`; ttl null = no expiry. */
+  /** PUT /kv/{key}: `body` is a string or bytes, stored with content type `ct` (as is, parameters
+   *  included); ttl null = no expiry. */
   async function putValue(key, body, ct, ttl, msgEl) {
-    const query = { db: state.db, content_type: ct.split(';')[0].trim() };
+    const query = { db: state.db, content_type: ct };
     if (ttl !== null) query.ttl = ttl;
     setMsg(msgEl, 'Saving…');
     try {
@@ -1341,23 +1401,33 @@
 
   /** Types whose bytes are text the editor can show (anything else is handled as binary). */
   function isTextType(ct) {
-    return /^text\//i.test(ct) || /json|xml|javascript|ecmascript|x-www-form-urlencoded|yaml|toml|csv/i.test(ct);
+    const t = baseType(ct);
+    return /^text\//i.test(t) || /json|xml|javascript|ecmascript|x-www-form-urlencoded|yaml|toml|csv/i.test(t);
   }
 
   function decodeValue(buf, contentType) {
     const bytes = new Uint8Array(buf);
     let text = null;
-    try { text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); } catch (_) { text = null; }
+    // ignoreBOM: a leading byte-order mark is part of the value and stays in the text.
+    try { text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes); } catch (_) { text = null; }
     // Untyped bytes (octet-stream or none) are text when they decode and hold no control characters.
-    const untyped = !contentType || /octet-stream/i.test(contentType);
+    const untyped = !contentType || /octet-stream/i.test(baseType(contentType));
     const binary = text === null || (!isTextType(contentType) && !(untyped && !/[\x00-\x08\x0e-\x1f\x7f]/.test(text)));
     if (binary) return { binary: true, size: bytes.length, bytes };
-    let display = text;
-    if (isJsonType(contentType)) {
-      const p = tryParseJson(text);
-      if (p.ok) display = JSON.stringify(p.value, null, 2);
-    }
-    return { binary: false, size: bytes.length, text, display };
+    return { binary: false, size: bytes.length, text, display: isJsonType(contentType) ? prettyJson(text) : text };
+  }
+
+  /** Edited textarea text (its newlines are always LF) with the stored text's CRLF line endings
+   *  back, when the stored text used CRLF throughout. */
+  function withLineEndings(edited, stored) {
+    const crlf = /\r\n/.test(stored) && !/(^|[^\r])\n/.test(stored);
+    return crlf ? edited.replace(/\r?\n/g, '\r\n') : edited;
+  }
+
+  /** The key's GET /kv row (type, size, expires_at, updated_at) or null: a key sorts first under its own prefix. */
+  async function fetchKeyRow(db, key) {
+    const d = await api('GET', '/kv', { query: { db, prefix: key, limit: 1 } });
+    return d.items[0] && d.items[0].key === key ? d.items[0] : null;
   }
 
   async function loadKey(key) {
@@ -1369,8 +1439,7 @@
     let res, meta;
     try {
       // The expiry is read from the list row, fresh (a cached row may predate a save elsewhere).
-      [res, meta] = await Promise.all([api('GET', kvPath(key), { query: { db }, expect: 'raw' }),
-        api('GET', '/kv', { query: { db, prefix: key, limit: 1 } }).then((d) => (d.items[0] && d.items[0].key === key ? d.items[0] : null))]);
+      [res, meta] = await Promise.all([api('GET', kvPath(key), { query: { db }, expect: 'raw' }), fetchKeyRow(db, key)]);
     } catch (e) {
       if (token !== kv.keyToken) return;
       clear(detail);
@@ -1381,9 +1450,11 @@
       return;
     }
     if (token !== kv.keyToken || db !== state.db) return;
-    const ct = (res.contentType || '').split(';')[0].trim();
+    // The stored content type, exactly (parameters included): a rewrite of the same bytes keeps it.
+    const ct = (meta && meta.content_type) || res.contentType || '';
     const val = decodeValue(res.buf, ct);
-    kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : null };
+    // expiresAt: Unix ms, null = no expiry, undefined = unknown (the list row was not found).
+    kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : undefined, updatedAt: meta ? meta.updated_at : undefined };
     renderKeyDetail(kv.current);
     loadKvHistory(key);
   }
@@ -1407,7 +1478,8 @@
     const blob = new Blob([cur.buf], { type: ct || 'application/octet-stream' });
     if (kv.blobUrl) URL.revokeObjectURL(kv.blobUrl); // the previous key's preview/download
     const url = kv.blobUrl = URL.createObjectURL(blob);
-    const fileName = (key.split(/[\/:]/).pop() || 'value') + (/^image\/png$/i.test(ct) ? '.png' : /^image\/jpe?g$/i.test(ct) ? '.jpg' : /^image\/gif$/i.test(ct) ? '.gif' : /^image\/webp$/i.test(ct) ? '.webp' : '.bin');
+    const type = baseType(ct);
+    const fileName = (key.split(/[\/:]/).pop() || 'value') + (/^image\/png$/i.test(type) ? '.png' : /^image\/jpe?g$/i.test(type) ? '.jpg' : /^image\/gif$/i.test(type) ? '.gif' : /^image\/webp$/i.test(type) ? '.webp' : '.bin');
     const file = h('input', { type: 'file', id: 'kv-file', class: 'sr-only' });
     const staged = h('p', { class: 'muted small', id: 'kv-file-info' }, 'Save keeps these bytes unless you pick a file.');
     file.addEventListener('change', async () => {
@@ -1433,20 +1505,22 @@
     let valueInput = null;
     let replacement = null; // a file picked to replace a binary value
     const msg = h('p', { class: 'form-msg', role: 'status', 'aria-live': 'polite' });
+    let shown = null; // the text as the textarea holds it (CRLF read back as LF): "edited" means different from this
     if (!val.binary) {
       valueInput = h('textarea', { id: 'kv-value', class: 'code-input', rows: String(Math.min(18, Math.max(6, val.display.split('\n').length + 1))), spellcheck: 'false' });
       valueInput.value = val.display;
+      shown = valueInput.value;
     }
     const left = secondsLeft(cur.expiresAt);
     const ttlInput = h('input', { id: 'kv-ttl', type: 'number', min: '0', step: '1', inputmode: 'numeric',
-      placeholder: left === null ? 'no expiry' : 'keep (' + Math.max(0, Math.ceil(left)) + ' s left)', 'aria-describedby': 'kv-ttl-help' });
+      placeholder: cur.expiresAt === undefined ? 'expiry unknown' : left === null ? 'no expiry' : 'keep (' + Math.max(0, Math.ceil(left)) + ' s left)', 'aria-describedby': 'kv-ttl-help' });
     const form = h('form', { class: 'kv-form', autocomplete: 'off' },
       h('div', { class: 'detail-head' },
         h('h3', { class: 'detail-title kv-title' }, h('span', { class: 'mono' }, key)),
         h('div', { class: 'kv-meta' },
           ct ? h('span', { class: 'badge' }, ct) : null,
           h('span', { class: 'badge' }, fmtBytes(val.size)),
-          h('span', { class: 'badge ttl', id: 'kv-ttl-display', dataset: { key } }, ttlText(cur.expiresAt) || 'no expiry'))),
+          h('span', { class: 'badge ttl', id: 'kv-ttl-display', dataset: { key } }, ttlBadge(cur.expiresAt)))),
       val.binary ? binaryPanel(cur, (f) => { replacement = f; })
         : [h('label', { for: 'kv-value', class: 'field-label' }, 'Value', isJsonType(ct) ? h('span', { class: 'muted' }, ' (JSON, pretty-printed)') : null), valueInput],
       h('div', { class: 'inline-fields' },
@@ -1455,8 +1529,7 @@
       h('div', { class: 'btn-row' },
         h('button', { type: 'submit', class: 'btn primary', id: 'kv-save' }, 'Save'),
         valueInput ? h('button', { type: 'button', class: 'btn', id: 'kv-format', onclick: () => {
-          const p = tryParseJson(valueInput.value);
-          if (p.ok) valueInput.value = JSON.stringify(p.value, null, 2); else setMsg(msg, 'Not valid JSON.', 'err');
+          if (tryParseJson(valueInput.value).ok) valueInput.value = prettyJson(valueInput.value); else setMsg(msg, 'Not valid JSON.', 'err');
         } }, 'Format JSON') : null,
         h('button', { type: 'button', class: 'btn ghost', onclick: () => loadKey(key) }, 'Reload'),
         h('button', { type: 'button', class: 'btn danger', id: 'kv-delete', onclick: () => deleteKey(key) }, 'Delete')),
@@ -1466,22 +1539,33 @@
       let ttl = parseTtl(ttlInput.value);
       if (ttl === undefined) { setMsg(msg, 'TTL must be a whole number of seconds.', 'err'); return; }
       const ttlGiven = ttl !== null;
-      if (!ttlGiven && cur.expiresAt !== null) {
-        // PUT without ttl removes the expiry (docs/kv.md): keep it by sending the seconds left.
-        const s = secondsLeft(cur.expiresAt);
-        if (s <= 0) { setMsg(msg, 'The key has expired; set a TTL (0 = none) to save it again.', 'err'); return; }
-        ttl = Math.ceil(s);
-      }
-      // What is sent: the edited text, the picked file, or else the stored bytes untouched.
+      // What is sent: the edited text, the picked file, or else the stored bytes and type untouched.
       let body = cur.buf, type = ct || 'application/octet-stream';
-      const edited = valueInput ? valueInput.value !== val.display : replacement !== null;
+      const edited = valueInput ? valueInput.value !== shown : replacement !== null;
+      if (!edited && !ttlGiven) { setMsg(msg, 'Nothing changed: the value and its expiry are as stored.'); return; }
       if (valueInput && edited) {
-        body = valueInput.value;
-        if (isJsonType(ct) || !isTextType(ct)) type = tryParseJson(body).ok && body.trim() !== '' ? 'application/json' : 'text/plain';
+        body = withLineEndings(valueInput.value, val.text);
+        // A textual type is kept (charset too); JSON stays JSON while it parses; untyped text becomes JSON or text/plain.
+        const json = tryParseJson(body).ok && body.trim() !== '';
+        if (isJsonType(ct) && !json && !(await confirmDialog({ title: 'Not valid JSON',
+          body: h('p', null, 'The value is not valid JSON. Save it as ', h('code', null, 'text/plain'), ' instead of ', h('code', null, ct), '?'), okLabel: 'Save as text' }))) {
+          setMsg(msg, 'Not saved: the value is not valid JSON.', 'err');
+          return;
+        }
+        if (isJsonType(ct)) type = json ? ct : 'text/plain';
+        else if (!isTextType(ct)) type = json ? 'application/json' : 'text/plain';
       } else if (replacement) {
         body = replacement.bytes; type = replacement.type;
       }
-      if (!edited && !ttlGiven) { setMsg(msg, 'Nothing changed: the value and its expiry are as stored.'); return; }
+      if (!(await unchangedSinceOpened(cur, msg))) return;
+      if (!ttlGiven && cur.expiresAt === undefined) { setMsg(msg, 'The current expiry could not be read: enter a TTL (0 = none) to save.', 'err'); return; }
+      if (!ttlGiven && cur.expiresAt !== null) {
+        // PUT without ttl removes the expiry (docs/kv.md): keep it by sending the seconds left,
+        // to the nearest second (the expiry moves by at most half a second; never 0 = no expiry).
+        const s = secondsLeft(cur.expiresAt);
+        if (s <= 0) { setMsg(msg, 'The key has expired; set a TTL (0 = none) to save it again.', 'err'); return; }
+        ttl = Math.max(1, Math.round(s));
+      }
       const ok = await putValue(key, body, type, ttl, msg);
       // Reload it unless another key was opened meanwhile.
       if (ok) { await loadKvList(); if (state.view === 'kv' && state.key === key) loadKey(key); }
@@ -1495,6 +1579,24 @@
       h('div', { class: 'section-head' }, h('h4', { id: 'kv-history-title', class: 'section-title' }, 'History'),
         h('button', { type: 'button', class: 'btn small ghost', onclick: () => loadKvHistory(key) }, 'Refresh')),
       h('div', { id: 'kv-timeline' })));
+  }
+
+  /**
+   * Whether the key is still as it was when opened (same `updated_at`), so that a Save does not
+   * undo another writer's change with the value and expiry shown here; if it changed, the user
+   * decides. Not atomic (there is no compare-and-swap on a version), but it narrows the window
+   * from the whole edit to one round trip.
+   */
+  async function unchangedSinceOpened(cur, msgEl) {
+    if (cur.updatedAt === undefined) return true;
+    let row;
+    try { row = await fetchKeyRow(state.db, cur.key); } catch (e) { setMsg(msgEl, 'Save failed: ' + errMessage(e), 'err'); return false; }
+    if (row && row.updated_at === cur.updatedAt) return true;
+    const ok = await confirmDialog({ title: row ? 'Changed since you opened it' : 'Deleted since you opened it', danger: true, okLabel: row ? 'Overwrite' : 'Save anyway',
+      body: h('p', null, h('code', null, cur.key), row ? ' was written by someone else after you opened it. Saving replaces that change with what is shown here.'
+        : ' was deleted or expired after you opened it. Saving creates it again.') });
+    if (!ok) setMsg(msgEl, 'Not saved. Reload to see the current value.', 'err');
+    return ok;
   }
 
   function showKvHistoryOnly(key) {
@@ -1679,7 +1781,7 @@
   function saveEditorSoon() { clearTimeout(saveTimer); saveTimer = setTimeout(saveEditor, 400); }
 
   // exposed for debugging and tests
-  window.hoody = { splitSql, firstKeyword, isQuery, base64url };
+  window.hoody = { splitSql, firstKeyword, isQuery, base64url, prettyJson };
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
   else init();

@@ -118,6 +118,24 @@ struct database::impl {
   bool deferred_flush_posted = false;  // a no-op write is queued for them
   bool writable = true;
 
+  std::mutex observer_mutex;
+  std::function<void()> commit_observer;  // guarded by observer_mutex
+  std::atomic<bool> has_observer{false};
+
+  void notify_commit() {
+    if (!has_observer.load(std::memory_order_acquire)) {
+      return;
+    }
+    std::function<void()> observer;
+    {
+      std::lock_guard lock(observer_mutex);
+      observer = commit_observer;
+    }
+    if (observer) {
+      observer();
+    }
+  }
+
   std::atomic<std::int64_t> last_used{steady_now_ms()};
   std::atomic<std::uint64_t> groups{0};
   std::atomic<std::uint64_t> grouped{0};
@@ -461,6 +479,7 @@ struct database::impl {
       for (std::size_t i = 0; i < batch.size(); ++i) {
         batch[i].done(errors[i]);
       }
+      notify_commit();
       checkpoint_if_far_behind();
       self->request_checkpoint_if_due(false);
     }
@@ -499,6 +518,12 @@ database::database(std::filesystem::path file, executors& exec, database_options
     impl_->inode = st.st_ino;
     impl_->identity_known = true;
   }
+}
+
+void database::set_commit_observer(std::function<void()> observer) {
+  std::lock_guard lock(impl_->observer_mutex);
+  impl_->has_observer.store(static_cast<bool>(observer), std::memory_order_release);
+  impl_->commit_observer = std::move(observer);
 }
 
 database::~database() {

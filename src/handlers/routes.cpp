@@ -11,6 +11,7 @@ void register_all_routes(http::router& router) {
   register_atomic_routes(router);
   register_batch_routes(router);
   register_time_travel_routes(router);
+  register_watch_routes(router);
   register_maintenance_routes(router);
   register_share_routes(router);
   register_openapi_routes(router);

@@ -29,24 +29,6 @@ std::int64_t limit_param(const http::request& req, std::int64_t max) {
   return limit ? std::min(*limit, max) : 0;
 }
 
-std::vector<std::string> split_keys(const std::string& text) {
-  std::vector<std::string> keys;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const std::size_t comma = text.find(',', start);
-    std::string k =
-        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    if (!k.empty()) {
-      keys.push_back(std::move(k));
-    }
-    if (comma == std::string::npos) {
-      break;
-    }
-    start = comma + 1;
-  }
-  return keys;
-}
-
 http::response key_history(http::context& ctx) {
   const auto& req = ctx.req;
   const auto before = req.int_param("before", 1, std::numeric_limits<std::int64_t>::max());
@@ -85,7 +67,7 @@ http::response table_diff(http::context& ctx) {
   const auto to = req.number_param("to");
   std::vector<std::string> keys;
   if (auto k = req.query_param("keys")) {
-    keys = split_keys(*k);
+    keys = split_key_list(*k);
     if (keys.size() > ops::max_rollback_key_list) {
       throw api_error(errc::payload_too_large,
                       "too many keys: at most " + std::to_string(ops::max_rollback_key_list));

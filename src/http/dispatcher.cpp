@@ -195,6 +195,21 @@ dispatcher::dispatcher(const router& routes, services& svc, db::executors& exec)
 
 dispatcher::~dispatcher() = default;
 
+void dispatcher::finish(const route* found, std::chrono::steady_clock::time_point started,
+                        const std::optional<std::string>& origin, response res,
+                        const completion& complete) {
+  admit(res);
+  cors_.decorate(origin, res);
+  if (svc_.metrics != nullptr) {
+    const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - started)
+                            .count();
+    svc_.metrics->record(found, res.status, micros);
+  }
+  in_flight_.fetch_sub(1);
+  complete(std::move(res));
+}
+
 void dispatcher::dispatch(request req, completion complete) {
   in_flight_.fetch_add(1);
   if (svc_.metrics != nullptr) {
@@ -212,19 +227,19 @@ void dispatcher::dispatch(request req, completion complete) {
   if (cors_.enabled()) {
     origin = req.header("origin");
   }
-  // Every response passes here once: CORS headers, then metrics (by route pattern).
+  // Every response passes `finish` once; a deferred one (res.later) when its real answer comes.
   completion done = [this, complete = std::move(complete), found = m.found, started,
-                     origin = std::move(origin)](response res) {
-    admit(res);
-    cors_.decorate(origin, res);
-    if (svc_.metrics != nullptr) {
-      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
-                              std::chrono::steady_clock::now() - started)
-                              .count();
-      svc_.metrics->record(found, res.status, micros);
+                     origin = std::move(origin)](response res) mutable {
+    if (res.later) {  // a long poll: this completion runs again with the real answer
+      auto later = std::move(res.later);
+      res.later = nullptr;
+      later([this, complete = std::move(complete), found, started,
+             origin = std::move(origin)](response real) mutable {
+        finish(found, started, origin, std::move(real), complete);
+      });
+      return;
     }
-    in_flight_.fetch_sub(1);
-    complete(std::move(res));
+    finish(found, started, origin, std::move(res), complete);
   };
   if (match_error) {
     done(response_for(match_error));

@@ -290,6 +290,15 @@ std::string metrics::render(const db::database_cache* databases, double uptime_s
          "Time-travel history operations deleted by retention.");
   sample(out, "hoody_history_ops_pruned_total", "",
          static_cast<double>(pruned_ops_.load(std::memory_order_relaxed)));
+
+  const watch_gauges watch = watch_source_ ? watch_source_() : watch_gauges{};
+  header(out, "hoody_watchers", "gauge", "Open change-feed streams and waiting long polls.");
+  sample(out, "hoody_watchers", "", static_cast<double>(watch.watchers));
+  header(out, "hoody_watch_events_sent_total", "counter", "Change-feed events handed to clients.");
+  sample(out, "hoody_watch_events_sent_total", "", static_cast<double>(watch.events_sent));
+  header(out, "hoody_watch_dropped_total", "counter",
+         "Change-feed clients dropped for falling behind (--watch-buffer-bytes).");
+  sample(out, "hoody_watch_dropped_total", "", static_cast<double>(watch.dropped));
   return out;
 }
 

@@ -8,6 +8,7 @@
 #include "hoody/db/database_cache.hpp"
 #include "hoody/db/executors.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/handlers/watch_hub.hpp"
 #include "hoody/http/dispatcher.hpp"
 #include "hoody/http/metrics.hpp"
 #include "hoody/http/response_render.hpp"
@@ -84,7 +85,9 @@ bool bodiless(int status) {
 
 // Writes the status line and the headers into `out` (cleared first; its capacity is reused).
 // Content-Length is that of `res.body`, also for HEAD, which then sends no body.
-void serialize_head(const response& res, unsigned version, bool closing, std::string& out) {
+// A streamed body (`streaming`) has no Content-Length: the connection's close ends it.
+void serialize_head(const response& res, unsigned version, bool closing, std::string& out,
+                    bool streaming = false) {
   out.clear();
   out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
   out += std::to_string(res.status);
@@ -105,7 +108,7 @@ void serialize_head(const response& res, unsigned version, bool closing, std::st
       out += value;
     }
   }
-  if (!bodiless(res.status)) {
+  if (!bodiless(res.status) && !streaming) {
     out += "\r\nContent-Length: ";
     out += std::to_string(res.body.size());
   }
@@ -129,6 +132,7 @@ struct server::impl {
                   cfg.db_slot_waiters),
         svc{cfg, db::path_policy{canonical_data_dir(cfg), cfg.allow_any_absolute_db_path},
             databases, history},
+        watch(watch_options_from(cfg)),
         dispatch(routes, svc, exec),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM),
@@ -138,6 +142,11 @@ struct server::impl {
     request_metrics.bind(routes);
     svc.metrics = &request_metrics;
     svc.phase = &phase;
+    svc.watch = &watch;
+    request_metrics.set_watch_source([this] {
+      const auto s = watch.stats();
+      return metrics::watch_gauges{s.watchers, s.events_sent, s.dropped};
+    });
     for (unsigned i = 1; i < std::max(1U, cfg.io_threads); ++i) {
       more_contexts.push_back(std::make_unique<net::io_context>(1));
     }
@@ -154,6 +163,15 @@ struct server::impl {
     return o;
   }
 
+  static handlers::watch_options watch_options_from(const config& c) {
+    handlers::watch_options o;
+    o.heartbeat_ms = c.watch_heartbeat_ms;
+    o.poll_ms = c.watch_poll_ms;
+    o.buffer_bytes = c.watch_buffer_bytes;
+    o.max_watchers = c.watch_max_watchers;
+    return o;
+  }
+
   static std::filesystem::path canonical_data_dir(const config& c) {
     return std::filesystem::canonical(c.data_dir);
   }
@@ -166,6 +184,7 @@ struct server::impl {
   router routes;
   metrics request_metrics;
   services svc;
+  handlers::watch_hub watch;  // after `databases`: gone first, releasing the ones it watches
   dispatcher dispatch;
 
   // One io_context per I/O thread: a connection lives on one thread, so its handlers need no
@@ -190,6 +209,9 @@ struct server::impl {
   std::atomic<bool> stopping{false};
   // Requests read but whose response is not yet written: shutdown waits for these only.
   std::atomic<std::int64_t> active_requests{0};
+  // Streaming responses (GET /kv/watch) still writing: shutdown ends them (watch.shutdown) and
+  // waits for their last bytes, within the same deadline.
+  std::atomic<std::int64_t> active_streams{0};
   std::mutex sessions_mutex;
   std::unordered_map<void*, std::function<void()>> session_closers;  // close-if-idle hooks
 
@@ -222,6 +244,7 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   ~session() {
+    end_stream();
     release_buffer();
     srv_.open_sessions.fetch_sub(1);
     std::lock_guard lock(srv_.sessions_mutex);
@@ -369,6 +392,14 @@ class session : public std::enable_shared_from_this<session> {
   }
 
   void send(response res) {
+    if (res.stream) {
+      if (method_ != bhttp::verb::head) {
+        send_stream(std::move(res));
+        return;
+      }
+      res.stream->cancel();  // HEAD: the head alone
+      res.stream.reset();
+    }
     const bool closing = !keep_alive_ || srv_.stopping;
     const unsigned version = parser_ ? parser_->get().version() : 11;
     const bool send_body = method_ != bhttp::verb::head && !bodiless(res.status);
@@ -416,6 +447,106 @@ class session : public std::enable_shared_from_this<session> {
     do_read();
   }
 
+  // A streamed response: the head now, then the stream's bytes as it wakes us, one write at a
+  // time, until it ends or the client goes away. Not an in-flight request: shutdown ends the
+  // stream (the watch hub's `shutdown` event) instead of waiting for it.
+  void send_stream(response res) {
+    stream_src_ = std::move(res.stream);
+    srv_.active_streams.fetch_add(1);
+    status_ = res.status;
+    bytes_ = 0;
+    const unsigned version = parser_ ? parser_->get().version() : 11;
+    serialize_head(res, version, /*closing=*/true, out_, /*streaming=*/true);
+    release_buffer();
+    if (counted_) {
+      counted_ = false;
+      srv_.active_requests.fetch_sub(1);
+    }
+    stream_.expires_after(std::chrono::seconds(srv_.cfg.read_timeout_s));
+    net::async_write(stream_, net::buffer(out_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         self->end_stream();
+                         return;
+                       }
+                       self->begin_stream();
+                     });
+  }
+
+  void begin_stream() {
+    if (!stream_src_) {
+      return;
+    }
+    std::weak_ptr<session> weak = shared_from_this();
+    stream_src_->start([weak] {
+      if (auto self = weak.lock()) {
+        net::post(self->stream_.get_executor(), [self] { self->pump(); });
+      }
+    });
+    watch_client();
+    pump();
+  }
+
+  // SSE clients send nothing after the request: EOF or an error means the client is gone.
+  void watch_client() {
+    stream_.socket().async_read_some(
+        net::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) {
+            self->end_stream();
+            return;
+          }
+          self->watch_client();  // ignore what it sends
+        });
+  }
+
+  void pump() {
+    if (!stream_src_ || stream_writing_) {
+      return;
+    }
+    auto chunk = stream_src_->pull();
+    if (chunk.bytes.empty()) {
+      if (chunk.last) {
+        end_stream();
+      }
+      return;
+    }
+    stream_writing_ = true;
+    stream_last_ = chunk.last;
+    stream_body_ = std::move(chunk.bytes);
+    bytes_ += stream_body_.size();
+    // A client that stops reading is cut off by the write timeout (its watcher is dropped
+    // sooner, by its buffer limit); after a shutdown the last words get a second.
+    stream_.expires_after(srv_.stopping ? std::chrono::seconds(1)
+                                        : std::chrono::seconds(srv_.cfg.read_timeout_s));
+    net::async_write(stream_, net::buffer(stream_body_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->stream_writing_ = false;
+                       self->stream_body_.clear();
+                       if (ec || self->stream_last_) {
+                         self->end_stream();
+                         return;
+                       }
+                       self->pump();
+                     });
+  }
+
+  void end_stream() noexcept {
+    if (!stream_src_) {
+      return;
+    }
+    stream_src_->cancel();
+    stream_src_.reset();
+    srv_.active_streams.fetch_sub(1);
+    if (srv_.cfg.access_log) {
+      const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::steady_clock::now() - started_)
+                              .count();
+      spdlog::info("{} {} {} {}B {}us (stream)", std::string_view(bhttp::to_string(method_)),
+                   target_, status_, bytes_, micros);
+    }
+    do_close();
+  }
+
   void close_if_idle() {
     if (idle_) {
       do_close();
@@ -443,6 +574,12 @@ class session : public std::enable_shared_from_this<session> {
   int status_ = 0;
   std::size_t bytes_ = 0;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+  // A streamed response (send_stream): its source, the chunk being written.
+  std::shared_ptr<body_stream> stream_src_;
+  std::string stream_body_;
+  bool stream_writing_ = false;
+  bool stream_last_ = false;
+  std::array<char, 512> scratch_{};  // what a streaming client sends is read and dropped here
 };
 
 //------------------------------------------------------------------------------------------
@@ -638,6 +775,7 @@ void server::impl::start_shutdown() {
   signals.cancel(ec);
   sweep_timer.cancel();
   drain_timer.cancel();
+  watch.shutdown();  // every change-feed stream ends with a `shutdown` event; long polls answer
   std::vector<std::function<void()>> closers;
   {
     std::lock_guard lock(sessions_mutex);
@@ -704,10 +842,12 @@ void server::run() {
       std::chrono::steady_clock::now() + std::chrono::seconds(d.cfg.shutdown_timeout_s);
   // Idle keep-alive connections were closed by start_shutdown; whatever remains open is
   // dropped when the I/O threads stop.
-  while (d.active_requests > 0) {
+  while (d.active_requests > 0 || d.active_streams > 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
-      spdlog::warn("shutdown deadline reached with {} request(s) unfinished ({} in handlers)",
-                   d.active_requests.load(), d.dispatch.in_flight());
+      spdlog::warn(
+          "shutdown deadline reached with {} request(s) unfinished ({} in handlers), "
+          "{} stream(s) still writing",
+          d.active_requests.load(), d.dispatch.in_flight(), d.active_streams.load());
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));

@@ -98,39 +98,43 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
   const std::string h = db::quote_identifier(history_table(table));
   const std::int64_t ts = change.ts_ms != 0 ? change.ts_ms : unix_now_ms();
 
-  // The key's latest log row (op_number, op).
+  // The key's latest log row (op_number, op, ts).
   std::int64_t last_op_number = 0;
   bool last_untracked = false;
+  std::int64_t last_ts = 0;
   {
-    auto& stmt = conn.cached("SELECT op_number, op FROM " + h +
+    auto& stmt = conn.cached("SELECT op_number, op, ts FROM " + h +
                              " WHERE key = ?1 ORDER BY op_number DESC LIMIT 1");
     db::statement_reset_guard guard(stmt);
     stmt.bind_text(1, change.key);
     if (stmt.step()) {
       last_op_number = stmt.column_int64(0);
       last_untracked = stmt.column_text(1) == "untracked";
+      last_ts = stmt.column_int64(2);
     }
   }
 
   if (!history) {
+    std::int64_t op_number = last_op_number + 1;
     if (last_untracked) {
-      auto& stmt =
-          conn.cached("UPDATE " + h + " SET ts = MAX(ts, ?3) WHERE key = ?1 AND op_number = ?2");
-      db::statement_reset_guard guard(stmt);
-      stmt.bind_text(1, change.key);
-      stmt.bind_int64(2, last_op_number);
-      stmt.bind_int64(3, ts);
-      stmt.run();
-      return last_op_number;
+      // Consecutive untracked writes share one marker: it is re-inserted under a new seq (its
+      // ts moving forward), so the log does not grow while the change feed, which reads the log
+      // by seq, still sees every history=false write as a gap.
+      auto& del = conn.cached("DELETE FROM " + h + " WHERE key = ?1 AND op_number = ?2");
+      db::statement_reset_guard del_guard(del);
+      del.bind_text(1, change.key);
+      del.bind_int64(2, last_op_number);
+      del.run();
+      op_number = last_op_number;
     }
     auto& stmt = conn.cached("INSERT INTO " + h +
                              " (key, op_number, op, ts) VALUES (?1, ?2, 'untracked', ?3)");
     db::statement_reset_guard guard(stmt);
     stmt.bind_text(1, change.key);
-    stmt.bind_int64(2, last_op_number + 1);
-    stmt.bind_int64(3, ts);
+    stmt.bind_int64(2, op_number);
+    stmt.bind_int64(3, last_untracked ? std::max(last_ts, ts) : ts);
     stmt.run();
-    return last_op_number + 1;
+    return op_number;
   }
 
   auto& stmt = conn.cached("INSERT INTO " + h +

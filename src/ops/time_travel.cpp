@@ -6,6 +6,7 @@
 #include "hoody/core/json_limits.hpp"
 #include "hoody/ops/base64.hpp"
 #include "hoody/ops/json_path.hpp"
+#include "hoody/ops/kv_watch.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -801,19 +802,25 @@ prune_result prune_history(db::connection& conn, std::string_view table, std::in
   }
   const std::string newest_of_key =
       "(SELECT MAX(h2.op_number) FROM " + n.history + " h2 WHERE h2.key = h.key)";
+  // The highest seq deleted becomes the log's horizon: the change feed cannot resume below it.
+  std::int64_t horizon = 0;
+  const auto delete_where = [&](const std::string& where, std::int64_t bound) {
+    auto stmt =
+        conn.prepare("DELETE FROM " + n.history + " AS h WHERE " + where + " RETURNING seq");
+    stmt.bind_int64(1, bound);
+    while (stmt.step()) {
+      horizon = std::max(horizon, stmt.column_int64(0));
+      ++r.deleted_ops;
+    }
+  };
   if (max_age_ms > 0) {
-    auto stmt = conn.prepare("DELETE FROM " + n.history +
-                             " AS h WHERE h.ts < ?1 AND h.op_number < " + newest_of_key);
-    stmt.bind_int64(1, now_ms - max_age_ms);
-    stmt.run();
-    r.deleted_ops += conn.changes();
+    delete_where("h.ts < ?1 AND h.op_number < " + newest_of_key, now_ms - max_age_ms);
   }
   if (max_ops_per_key > 0) {
-    auto stmt = conn.prepare("DELETE FROM " + n.history +
-                             " AS h WHERE h.op_number <= " + newest_of_key + " - ?1");
-    stmt.bind_int64(1, max_ops_per_key);
-    stmt.run();
-    r.deleted_ops += conn.changes();
+    delete_where("h.op_number <= " + newest_of_key + " - ?1", max_ops_per_key);
+  }
+  if (horizon > 0) {
+    record_log_horizon(conn, table, horizon);
   }
   return r;
 }

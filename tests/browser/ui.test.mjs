@@ -744,6 +744,158 @@ test('KV binary values: size, type, hex and image preview, download, replace fro
   assertNoConsoleErrors(phoneErrors);
 });
 
+test('KV Save keeps what was not edited: exact bytes and type (CRLF, BOM, charset, big JSON numbers), the expiry kept by an edit', async (t) => {
+  await createDb('kvexact');
+  const note = Buffer.from('\ufeffline one\r\nline two\r\n', 'utf8');
+  await kvPut('kvexact', 'note:crlf', note, { contentType: 'text/plain; charset=utf-8', ttl: 3000 });
+  const { page, errors } = await openPage(t, { hash: '#db=kvexact&view=kv&key=note%3Acrlf' });
+  // The JSON re-indenter agrees with JSON.stringify(v, null, 2) where that is lossless.
+  const samples = ['{"a":"x\\"}{[,:","b":[1,{},[],{"c":null}],"d":{ }}', ' [ true , false ,"\\u00e9" ] ', '"s"', '-1.5', '{}', '[[[]]]'];
+  for (const text of samples) {
+    assert.equal(await page.evaluate((x) => window.hoody.prettyJson(x), text), JSON.stringify(JSON.parse(text), null, 2).replace('é', '\\u00e9'), text);
+  }
+  assert.equal(await page.evaluate(() => window.hoody.prettyJson('{"a":1,')), '{"a":1,', 'not JSON: as is');
+  const badge = page.locator('#kv-ttl-display');
+  await eventually(async () => assert.match(await badge.textContent(), /^expires in (49m|50m)/));
+  await page.locator('#kv-detail .badge', { hasText: 'text/plain; charset=utf-8' }).waitFor();
+
+  // Untouched (the textarea turns CRLF into LF: that is not an edit): Save writes nothing.
+  await page.click('#kv-save');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Nothing changed/));
+  const hist = await call('GET', '/kv/note%3Acrlf/history', { query: { db: 'kvexact' } });
+  assert.equal(hist.json.operations.length, 1, 'an untouched Save wrote nothing');
+
+  // The TTL alone: the same bytes and the same content type, parameters included.
+  await page.fill('#kv-ttl', '1200');
+  await page.click('#kv-save');
+  await eventually(async () => assert.ok(Math.abs((await kvMeta('kvexact', 'note:crlf')).expires_at - (Date.now() + 1200_000)) < 5000));
+  let raw = await kvRaw('kvexact', 'note:crlf');
+  assert.deepEqual(raw.bytes, note, 'a TTL change alone re-sends the stored bytes');
+  assert.equal(raw.type, 'text/plain; charset=utf-8', 'a TTL change alone keeps the stored content type');
+  await eventually(async () => assert.match(await page.getAttribute('#kv-ttl', 'placeholder'), /keep \(1(19\d|200) s left\)/));
+
+  // Edited with the TTL field empty: the expiry stays, and so do the CRLF line endings, the BOM and the charset.
+  const expiry = (await kvMeta('kvexact', 'note:crlf')).expires_at;
+  await page.focus('#kv-value');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('line three');
+  await page.click('#kv-save');
+  const edited = Buffer.from('\ufeffline one\r\nline two\r\nline three', 'utf8');
+  await eventually(async () => assert.deepEqual((await kvRaw('kvexact', 'note:crlf')).bytes, edited));
+  raw = await kvRaw('kvexact', 'note:crlf');
+  assert.equal(raw.type, 'text/plain; charset=utf-8');
+  const kept = (await kvMeta('kvexact', 'note:crlf')).expires_at;
+  assert.ok(kept !== null && Math.abs(kept - expiry) <= 1000, `the expiry moved by ${kept - expiry} ms`);
+
+  // JSON with a number beyond 2^53 and a decimal written as 1.50: editing another member keeps them,
+  // and a 3,000 s TTL survives the Save.
+  await kvPut('kvexact', 'order:9', '{"id":12345678901234567890,"total":1.50,"tags":[],"name":"ada"}', { contentType: 'application/json', ttl: 3000 });
+  const before = await kvMeta('kvexact', 'order:9');
+  await page.evaluate(() => { location.hash = '#db=kvexact&view=kv&key=order%3A9'; });
+  await eventually(async () => assert.equal(await page.inputValue('#kv-value'),
+    '{\n  "id": 12345678901234567890,\n  "total": 1.50,\n  "tags": [],\n  "name": "ada"\n}'));
+  await eventually(async () => assert.match(await badge.textContent(), /^expires in (49m|50m)/));
+  await page.fill('#kv-value', (await page.inputValue('#kv-value')).replace('"ada"', '"grace"'));
+  await page.click('#kv-save');
+  await eventually(async () => assert.match((await kvRaw('kvexact', 'order:9')).bytes.toString(), /"grace"/));
+  raw = await kvRaw('kvexact', 'order:9');
+  assert.match(raw.bytes.toString(), /"id": 12345678901234567890,/);
+  assert.match(raw.bytes.toString(), /"total": 1\.50,/);
+  assert.equal(raw.type, 'application/json');
+  const after = await kvMeta('kvexact', 'order:9');
+  assert.ok(after.expires_at !== null, 'the TTL was kept');
+  assert.ok(Math.abs(after.expires_at - before.expires_at) <= 1000, `expiry moved by ${after.expires_at - before.expires_at} ms`);
+  assert.ok(after.expires_at - Date.now() > 2900_000, 'about 3,000 s are still left');
+
+  // Invalid JSON for a JSON key is not turned into text/plain without asking.
+  await eventually(async () => assert.match(await page.inputValue('#kv-value'), /"grace"/));
+  await page.fill('#kv-value', '{"id": 1,');
+  await page.click('#kv-save');
+  await page.locator('#modal', { hasText: 'Not valid JSON' }).waitFor({ state: 'visible' });
+  await page.click('#modal-cancel');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not saved/));
+  assert.equal((await kvRaw('kvexact', 'order:9')).type, 'application/json');
+
+  // Another writer since the key was opened: a TTL change alone would re-send the old bytes, so it asks.
+  await page.click('#kv-detail button:has-text("Reload")');
+  await eventually(async () => assert.match(await page.inputValue('#kv-value'), /"grace"/));
+  await kvPut('kvexact', 'order:9', '{"by":"another writer"}', { ttl: 3000 });
+  await page.fill('#kv-ttl', '100');
+  await page.click('#kv-save');
+  await page.locator('#modal', { hasText: 'Changed since you opened it' }).waitFor({ state: 'visible' });
+  await page.click('#modal-cancel');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not saved/));
+  assert.deepEqual((await kvGet('kvexact', 'order:9')).json, { by: 'another writer' });
+
+  // "New key" with the name of an existing key asks before replacing it (and its expiry).
+  await page.click('#kv-new');
+  await page.fill('#kv-new-key', 'order:9');
+  await page.fill('#kv-value', '1');
+  await page.click('#kv-detail button[type="submit"]');
+  await page.locator('#modal', { hasText: 'already exists' }).waitFor({ state: 'visible' });
+  await page.click('#modal-cancel');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Not created/));
+  assert.deepEqual((await kvGet('kvexact', 'order:9')).json, { by: 'another writer' });
+  assert.ok((await kvMeta('kvexact', 'order:9')).expires_at !== null);
+  assertNoConsoleErrors(errors);
+});
+
+test('KV binary: bytes 0..255 survive Save and a TTL change; the exact type is kept; download; replace from a file', async (t) => {
+  await createDb('kvbytes');
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  await kvPut('kvbytes', 'blob:all', all, { contentType: 'application/octet-stream', ttl: 3000 });
+  const proto = Buffer.from([0x08, 0x96, 0x01, 0x12, 0x04, 0xff, 0xfe, 0x00, 0x01]);
+  const protoType = 'application/x-protobuf; messageType=demo.Order';
+  await kvPut('kvbytes', 'msg:1', proto, { contentType: protoType });
+  const { page, errors } = await openPage(t, { hash: '#db=kvbytes&view=kv&key=blob%3Aall' });
+  await page.locator('#kv-binary').waitFor();
+  assert.equal(await page.locator('#kv-value').count(), 0, 'no text editor for a binary value');
+  assert.match(await page.textContent('#kv-binary'), /256 bytes\), application\/octet-stream/);
+  const hex = (await page.textContent('#kv-hex')).split('\n');
+  assert.equal(hex[0], '00000000  00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f  ................');
+  assert.match(hex[15], /^000000f0 {2}f0 f1 f2 .* fe ff {2}/);
+  assert.equal(await page.getAttribute('#kv-download', 'download'), 'all.bin');
+  const downloaded = await page.$eval('#kv-download', async (a) => Array.from(new Uint8Array(await (await fetch(a.href)).arrayBuffer())));
+  assert.deepEqual(Buffer.from(downloaded), all);
+  await eventually(async () => assert.match(await page.textContent('#kv-ttl-display'), /^expires in (49m|50m)/));
+
+  // Save untouched: nothing written. The TTL alone: the same 256 bytes.
+  await page.click('#kv-save');
+  await eventually(async () => assert.match(await page.textContent('#kv-detail .form-msg'), /Nothing changed/));
+  assert.equal((await call('GET', '/kv/blob%3Aall/history', { query: { db: 'kvbytes' } })).json.operations.length, 1);
+  await page.fill('#kv-ttl', '600');
+  await page.click('#kv-save');
+  await eventually(async () => assert.ok(Math.abs((await kvMeta('kvbytes', 'blob:all')).expires_at - (Date.now() + 600_000)) < 5000));
+  let raw = await kvRaw('kvbytes', 'blob:all');
+  assert.deepEqual(raw.bytes, all);
+  assert.equal(raw.type, 'application/octet-stream');
+
+  // A type with parameters is kept as stored by a TTL change.
+  await page.evaluate(() => { location.hash = '#db=kvbytes&view=kv&key=msg%3A1'; });
+  await eventually(async () => assert.match(await page.textContent('#kv-hex'), /^00000000 {2}08 96 01 12 04 ff fe 00 01/));
+  await page.locator('#kv-detail .badge', { hasText: protoType }).waitFor();
+  await page.fill('#kv-ttl', '900');
+  await page.click('#kv-save');
+  await eventually(async () => assert.ok((await kvMeta('kvbytes', 'msg:1')).expires_at !== null));
+  raw = await kvRaw('kvbytes', 'msg:1');
+  assert.deepEqual(raw.bytes, proto);
+  assert.equal(raw.type, protoType);
+
+  // Replace from a file: its bytes and type; the expiry is kept; the image preview appears.
+  await eventually(async () => assert.match(await page.getAttribute('#kv-ttl', 'placeholder'), /keep \(\d+ s left\)/));
+  const expiry = (await kvMeta('kvbytes', 'msg:1')).expires_at;
+  await page.setInputFiles('#kv-file', { name: 'logo.png', mimeType: 'image/png', buffer: PNG_1x1 });
+  await eventually(async () => assert.match(await page.textContent('#kv-file-info'), /logo\.png \(\d+ B, image\/png\)/));
+  await page.click('#kv-save');
+  await eventually(async () => assert.deepEqual((await kvRaw('kvbytes', 'msg:1')).bytes, PNG_1x1));
+  raw = await kvRaw('kvbytes', 'msg:1');
+  assert.equal(raw.type, 'image/png');
+  const kept = (await kvMeta('kvbytes', 'msg:1')).expires_at;
+  assert.ok(kept !== null && Math.abs(kept - expiry) <= 1000, 'replacing the bytes kept the expiry');
+  await eventually(async () => assert.equal(await page.$eval('#kv-image', (img) => img.naturalWidth), 1));
+  assertNoConsoleErrors(errors);
+});
+
 test('KV list: 5,000 keys load and filter (substring) in under 500 ms, with type, size and TTL columns', async (t) => {
   await createDb('kvmany');
   for (let chunk = 0; chunk < 50; chunk++) { // batch/set takes 100 items per request

@@ -99,6 +99,7 @@ TEST_F(kv_schema_test, untracked_writes_share_one_marker) {
   EXPECT_EQ(count("SELECT ts FROM kv_store__history WHERE key='k' AND op_number=2 AND "
                   "op='untracked' AND old_value IS NULL AND new_value IS NULL"),
             300);
+  EXPECT_EQ(count("SELECT seq FROM kv_store__history WHERE key='k' AND op_number=2"), 3);  // moved
   EXPECT_EQ(ops::record_change(*conn_, "kv_store", {"k", "set", v, v, 400}, true), 3);
   EXPECT_EQ(ops::record_change(*conn_, "kv_store", {"k", "set", v, v, 500}, false), 4);
 }

@@ -38,6 +38,11 @@ struct config {
   unsigned ttl_sweep_interval_s = 1;       ///< how often expired KV rows are deleted
   std::size_t query_history_limit = 1000;  ///< entries kept per database
   std::size_t read_cache_kib = 2048;       ///< per open database: hot KV reads; 0 = off
+  // The change feed (GET /kv/watch, docs/watch.md).
+  std::size_t watch_max_watchers = 1000;                   ///< streams + long polls at once
+  std::int64_t watch_heartbeat_ms = 15000;                 ///< SSE comment when quiet this long
+  std::size_t watch_buffer_bytes = std::size_t{1} << 20U;  ///< unread bytes per client; then drop
+  std::int64_t watch_poll_ms = 250;                        ///< reads for other processes' writes
   // Operations (docs/operations.md).
   std::string auth_token;              ///< Bearer token for everything; empty = no auth
   std::string read_only_token;         ///< Bearer token for GET/HEAD only; empty = none

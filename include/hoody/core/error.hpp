@@ -28,6 +28,7 @@ enum class errc {
   method_not_allowed,   // 405 METHOD_NOT_ALLOWED
   conflict,             // 409 CONFLICT: constraint violation, already exists
   history_gap,          // 409 HISTORY_GAP: time-travel chain crosses untracked writes
+  history_compacted,    // 409 HISTORY_COMPACTED: a change-feed cursor before retained history
   checkpoint_external,  // 409 CHECKPOINT_EXTERNAL: --checkpoint-mode external owns the WAL
   precondition_failed,  // 412 PRECONDITION_FAILED: compare-and-swap failed
   payload_too_large,    // 413 PAYLOAD_TOO_LARGE

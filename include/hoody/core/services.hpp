@@ -17,6 +17,9 @@ class memory_query_history;
 namespace hoody::http {
 class metrics;
 }
+namespace hoody::handlers {
+class watch_hub;
+}
 namespace hoody::http::auth {
 struct key_set;
 }
@@ -36,6 +39,7 @@ struct services {
   http::metrics* metrics = nullptr;  ///< set by the server; lock-free recorders (metrics.hpp)
   /// The --jwt-key-file keys (immutable); set by the dispatcher, which loads and owns them.
   const http::auth::key_set* auth_keys = nullptr;
+  handlers::watch_hub* watch = nullptr;  ///< the change feed (set by the server; thread-safe)
   /// Set by the server (null: ready, e.g. handlers tested without a server).
   const std::atomic<server_phase>* phase = nullptr;
 };

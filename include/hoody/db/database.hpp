@@ -99,6 +99,11 @@ class database : public std::enable_shared_from_this<database> {
   /// Must not be called from this database's own strand or while holding a reader.
   void close();
 
+  /// Calls `observer` on the write strand after each transaction this object commits (group
+  /// commits; not exclusive jobs), after the jobs were completed; replaces any previous one,
+  /// null removes it. For the change feed (handlers/watch_hub.hpp); it must not block.
+  void set_commit_observer(std::function<void()> observer);
+
   [[nodiscard]] const std::filesystem::path& file() const noexcept { return file_; }
   /// True when the path no longer names the file this database opened (deleted, or another
   /// file renamed over it: device/inode differ). One stat(2); once true, stays true.

@@ -1,5 +1,6 @@
 // hoody/handlers/kv_params.hpp — query parameters shared by the KV handler families
-// (kv.cpp, atomic.cpp, batch.cpp): the KV table, the JSON `path`, the write scope.
+// (kv.cpp, atomic.cpp, batch.cpp, time_travel.cpp, watch.cpp): the KV table, the JSON `path`,
+// the write scope, key lists.
 // Pure request parsing; runs on whichever thread runs the handler.
 #pragma once
 
@@ -11,6 +12,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hoody::handlers {
 
@@ -50,6 +52,25 @@ inline ops::kv_scope kv_scope_of(const http::context& ctx, const std::string& ta
   scope.history = ctx.req.flag("history", true);
   scope.max_value_bytes = ctx.svc.cfg.max_body_bytes;
   return scope;
+}
+
+/// A comma-separated key list (`keys=a,b,c`); empty items are skipped.
+inline std::vector<std::string> split_key_list(const std::string& text) {
+  std::vector<std::string> keys;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = text.find(',', start);
+    std::string k =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!k.empty()) {
+      keys.push_back(std::move(k));
+    }
+    if (comma == std::string::npos) {
+      break;
+    }
+    start = comma + 1;
+  }
+  return keys;
 }
 
 }  // namespace hoody::handlers

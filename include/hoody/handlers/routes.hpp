@@ -22,6 +22,7 @@ void register_kv_routes(http::router& router);           // GET/PUT/DELETE/HEAD 
 void register_atomic_routes(http::router& router);       // incr/decr/push/pop/remove
 void register_batch_routes(http::router& router);        // /kv/batch/get|set|delete
 void register_time_travel_routes(http::router& router);  // history, snapshot, diff, rollback
+void register_watch_routes(http::router& router);        // GET /kv/watch (change feed)
 void register_ui_routes(http::router& router);           // the embedded web UI
 void register_maintenance_routes(http::router& router);  // POST /maintenance
 void register_openapi_routes(http::router& router);      // /openapi.json, /openapi.yaml

@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -88,6 +89,10 @@ class dispatcher {
   std::atomic<std::int64_t> in_flight_{0};
   std::atomic<std::size_t> buffered_{0};
   void admit(response& res);
+  /// Every response passes here once: buffered-bytes admission, CORS headers, metrics (by route
+  /// pattern), then `complete`.
+  void finish(const route* found, std::chrono::steady_clock::time_point started,
+              const std::optional<std::string>& origin, response res, const completion& complete);
 
   struct resolved_name {
     std::filesystem::path file;

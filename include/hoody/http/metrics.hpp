@@ -12,6 +12,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -57,6 +58,14 @@ class metrics {
   };
   [[nodiscard]] request_summary request_totals() const noexcept;
 
+  /// The change feed's gauges, read at each scrape from the source the server sets.
+  struct watch_gauges {
+    std::size_t watchers = 0;
+    std::uint64_t events_sent = 0;
+    std::uint64_t dropped = 0;
+  };
+  void set_watch_source(std::function<watch_gauges()> source) { watch_source_ = std::move(source); }
+
   /// The whole exposition text (`databases` may be null in tests).
   [[nodiscard]] std::string render(const db::database_cache* databases, double uptime_s) const;
 
@@ -71,6 +80,7 @@ class metrics {
   std::atomic<std::uint64_t> ttl_rows_{0};
   std::atomic<std::uint64_t> prune_runs_{0};
   std::atomic<std::uint64_t> pruned_ops_{0};
+  std::function<watch_gauges()> watch_source_;  ///< set once at start-up
 };
 
 }  // namespace hoody::http

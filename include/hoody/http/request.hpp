@@ -7,9 +7,12 @@
 // Thread-safety: value types; a request is handled by one thread at a time.
 #pragma once
 
+#include "hoody/http/body_stream.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +70,12 @@ struct response {
   /// database's read cache, until `cache_expires_at_ms` (Unix ms) when set.
   bool cacheable = false;
   std::optional<std::int64_t> cache_expires_at_ms;
+  /// Set by a streaming handler (GET /kv/watch): the session writes the head at once, then the
+  /// stream's bytes as they come (http/body_stream.hpp); `body` is unused.
+  std::shared_ptr<body_stream> stream;
+  /// Set by a handler whose answer comes later (a long poll): the dispatcher hands it the
+  /// request's completion; every other field of this response is unused.
+  deferred_response later;
 
   static response json(const nlohmann::json& value, int status = 200);
   static response raw(std::string body, std::string content_type, int status = 200);

@@ -22,7 +22,9 @@
 // A write made with history=false records (or extends) one `untracked` row for the key with
 // NULL old/new columns: the value after it is unknown to the log, so time-travel reads that
 // land on it report a gap instead of inventing state. Consecutive untracked writes of a key
-// share one row (its ts moves forward), so history=false keeps the log from growing.
+// share one row (re-inserted under a new seq, its ts moving forward), so history=false keeps the
+// log from growing while the change feed (ops/kv_watch.hpp) still sees each such write as a gap.
+// Retention (ops::prune_history) records the highest seq it deleted in T__horizon (id = 1, seq).
 // Every function runs on the caller's connection inside the caller's transaction (the writer
 // for writes); none starts or commits a transaction. No Asio/Beast here.
 #pragma once
