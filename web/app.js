@@ -239,33 +239,102 @@
     el.classList.toggle('on', busyCount > 0);
   }
 
-  // Access token (server flags --auth-token / --read-only-token): kept in localStorage and sent
-  // as `Authorization: Bearer`. Asked for on a 401, or via the "Token" button in the top bar.
+  // ---------------------------------------------------------------- access token & sign-in
+  // Server flags --auth-token / --read-only-token / --jwt-key-file: the token is sent as
+  // `Authorization: Bearer`. It is kept in localStorage ("Remember on this device", the default
+  // and what earlier versions did) or sessionStorage (until the tab closes), under one key. The
+  // sign-in dialog (a password field, never window.prompt) opens on the first 401 and from the
+  // "Sign in" button; a token is accepted only once the server answered GET /databases with it.
   const TOKEN_KEY = 'hoody-sqlite.token';
+  const auth = { required: false, pending: null, memory: '' };
   function authToken() {
-    try { return localStorage.getItem(TOKEN_KEY) || ''; } catch (e) { return ''; }
-  }
-  function askToken(message) {
-    const t = window.prompt(message || 'Access token for this server (empty to clear):', authToken());
-    if (t === null) return false;
     try {
-      if (t.trim()) localStorage.setItem(TOKEN_KEY, t.trim());
-      else localStorage.removeItem(TOKEN_KEY);
-    } catch (e) { /* storage disabled: the token lasts for this prompt only */ }
-    return true;
+      const t = sessionStorage.getItem(TOKEN_KEY) || localStorage.getItem(TOKEN_KEY);
+      if (t) return t;
+    } catch (e) { /* storage disabled: the token lives in memory only */ }
+    return auth.memory;
   }
-  (function addTokenButton() {
-    const bar = document.querySelector('.topbar');
-    if (!bar) return;
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.id = 'token-button';
-    b.className = 'btn';
-    b.textContent = 'Token';
-    b.title = 'Set the access token sent as Authorization: Bearer';
-    b.addEventListener('click', () => askToken());
-    bar.appendChild(b);
-  })();
+  function storeToken(token, remember) {
+    auth.memory = token;
+    try {
+      sessionStorage.removeItem(TOKEN_KEY);
+      localStorage.removeItem(TOKEN_KEY);
+      if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
+    } catch (e) { /* storage disabled */ }
+  }
+  function renderAuth() {
+    const token = authToken();
+    $('#auth-state').hidden = !token;
+    $('#signout-button').hidden = !token;
+    $('#signin-button').hidden = !!token || !auth.required;
+  }
+  /** Asks the server whether `token` is accepted: 'ok', 'rejected' or an error message. */
+  async function checkToken(token) {
+    try {
+      const res = await fetch(API + '/databases?limit=1', { headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token } });
+      return res.status === 401 ? 'rejected' : 'ok';
+    } catch (e) {
+      return 'Could not reach the server (' + errMessage(e) + ')';
+    }
+  }
+  /** Opens the sign-in dialog; resolves true once a token was accepted, false when cancelled. */
+  function signIn(reason) {
+    if (auth.pending) return auth.pending;
+    auth.required = true;
+    renderAuth();
+    const dlg = $('#signin');
+    const input = $('#signin-token');
+    const error = $('#signin-error');
+    $('#signin-why').textContent = reason || 'This server needs an access token.';
+    input.value = '';
+    error.textContent = '';
+    auth.pending = new Promise((resolve) => {
+      const form = $('#signin-form');
+      const finish = (ok) => {
+        form.removeEventListener('submit', submit);
+        $('#signin-cancel').removeEventListener('click', cancel);
+        dlg.removeEventListener('cancel', cancel);
+        if (dlg.open) dlg.close();
+        auth.pending = null;
+        renderAuth();
+        resolve(ok);
+      };
+      const cancel = (e) => { if (e) e.preventDefault(); finish(false); };
+      const submit = async (e) => {
+        e.preventDefault();
+        const token = input.value.trim();
+        if (!token) { error.textContent = 'Enter the access token.'; input.focus(); return; }
+        const ok = $('#signin-ok');
+        ok.disabled = true;
+        error.textContent = '';
+        const verdict = await checkToken(token);
+        ok.disabled = false;
+        if (verdict === 'rejected') {
+          error.textContent = 'The server did not accept this token. Check it and try again.';
+          input.select();
+          return;
+        }
+        if (verdict !== 'ok') { error.textContent = verdict; return; }
+        storeToken(token, $('#signin-remember').checked);
+        finish(true);
+        toast('Signed in', 'ok');
+        loadServerDbs();
+      };
+      form.addEventListener('submit', submit);
+      $('#signin-cancel').addEventListener('click', cancel);
+      dlg.addEventListener('cancel', cancel);
+      dlg.showModal();
+      input.focus();
+    });
+    return auth.pending;
+  }
+  function signOut() {
+    storeToken('', false);
+    renderAuth();
+    serverDbs.items = [];
+    renderServerDbs('Sign in to see the databases.');
+    toast('Signed out', 'info');
+  }
 
   async function api(method, path, opts = {}) {
     const url = new URL(API + path, location.origin);
@@ -287,9 +356,12 @@
       if (e && e.name === 'AbortError') throw e;
       throw new ApiError('Could not reach the server (' + errMessage(e) + ')', 0, null);
     }
+    if (res.status === 401) auth.required = true;
     if (res.status === 401 && !opts.tokenRetry) {
       setBusy(-1);
-      if (askToken('This server needs an access token (Bearer):')) {
+      const had = token && token === authToken();
+      if (had) storeToken('', false);  // the server no longer accepts it
+      if (await signIn(had ? 'The server did not accept the saved token. Sign in again.' : 'This server needs an access token.')) {
         return api(method, path, Object.assign({}, opts, { tokenRetry: true }));
       }
       setBusy(1);
@@ -454,6 +526,14 @@
   }
 
   function route(force) {
+    // "Open in console" links of the GET /query page carry the query: `#db=…&view=sql&sql=…`.
+    // It goes into the editor once, and leaves the URL.
+    const hashParams = new URLSearchParams(location.hash.replace(/^#/, ''));
+    const linkedSql = hashParams.has('sql') ? hashParams.get('sql') : null;
+    if (linkedSql !== null) {
+      hashParams.delete('sql');
+      history.replaceState(null, '', '#' + hashParams.toString());
+    }
     const next = readHash();
     const forced = force === true;
     const dbChanged = next.db !== state.db;
@@ -467,6 +547,10 @@
       clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true;
       loadEditorFor(state.db);
       if (state.db) rememberDb(state.db);
+    }
+    if (linkedSql !== null && state.db) {
+      editor().value = linkedSql;
+      saveEditor();
     }
     renderChrome();
     closeMenu();
@@ -498,6 +582,10 @@
       a.classList.toggle('disabled', !state.db);
     }
     $('#brand-link').href = hashFor({ db: state.db, view: 'sql' });
+    for (const a of document.querySelectorAll('#server-dbs a')) {
+      a.classList.toggle('active', a.dataset.db === state.db);
+      a.href = hashFor({ db: a.dataset.db, view: state.view || 'sql' });
+    }
   }
 
   // ---------------------------------------------------------------- db selector
@@ -515,12 +603,65 @@
   function renderRecent() {
     const list = recentDbs();
     const ul = clear($('#recent-dbs'));
-    const dl = clear($('#db-list'));
     for (const name of list) {
-      dl.append(h('option', { value: name }));
       ul.append(h('li', null, h('a', { href: hashFor({ db: name, view: state.view || 'sql' }), class: name === state.db ? 'active' : '' }, name)));
     }
     $('#recent-empty').hidden = list.length > 0;
+    renderDbOptions();
+  }
+
+  // The name suggestions of the database inputs: recent databases, then the server's list.
+  function renderDbOptions() {
+    const dl = clear($('#db-list'));
+    const seen = new Set();
+    for (const name of [...recentDbs(), ...serverDbs.items.map((d) => d.name)]) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      dl.append(h('option', { value: name }));
+    }
+  }
+
+  // The databases of the data directory (GET /databases: name as db= takes it, file, size,
+  // modified; at most 1,000, `truncated` when more exist).
+  const serverDbs = { items: [], truncated: false, loaded: false, token: 0 };
+  async function loadServerDbs() {
+    const token = ++serverDbs.token;
+    $('#server-dbs-msg').textContent = 'Loading…';
+    try {
+      const r = await api('GET', '/databases');
+      if (token !== serverDbs.token) return;
+      serverDbs.items = Array.isArray(r.databases) ? r.databases : [];
+      serverDbs.truncated = r.truncated === true;
+      serverDbs.loaded = true;
+      renderServerDbs();
+    } catch (e) {
+      if (token !== serverDbs.token) return;
+      serverDbs.items = [];
+      renderServerDbs(e.status === 401 ? 'Sign in to see the databases.' : 'Could not list the databases: ' + errMessage(e));
+    }
+  }
+  function renderServerDbs(message) {
+    const ul = clear($('#server-dbs'));
+    for (const d of serverDbs.items) {
+      const label = d.name.startsWith('/') && d.file ? d.file : d.name;  // a subdirectory's file: its path
+      ul.append(h('li', null, h('a', {
+        href: hashFor({ db: d.name, view: state.view || 'sql' }),
+        class: d.name === state.db ? 'active' : '',
+        title: d.name + ' · ' + fmtBytes(d.size) + ' · modified ' + new Date(d.modified_ms).toLocaleString(),
+        dataset: { db: d.name },
+      }, h('span', { class: 'db-name' }, label), h('span', { class: 'db-size' }, fmtBytes(d.size)))));
+    }
+    // The welcome view offers the first of them too (on a phone the sidebar is folded away).
+    const welcome = clear($('#welcome-dbs'));
+    for (const d of serverDbs.items.slice(0, 24)) {
+      welcome.append(h('li', null, h('a', { href: hashFor({ db: d.name, view: 'sql' }), title: d.name + ' · ' + fmtBytes(d.size) }, d.name.startsWith('/') && d.file ? d.file : d.name)));
+    }
+    $('#welcome-dbs-box').hidden = serverDbs.items.length === 0;
+    let msg = message || '';
+    if (!msg && !serverDbs.items.length) msg = 'No databases in the data directory yet.';
+    if (!msg && serverDbs.truncated) msg = 'Showing the first ' + serverDbs.items.length + '; more exist (type a name above).';
+    $('#server-dbs-msg').textContent = msg;
+    renderDbOptions();
   }
 
   function validDbName(name) {
@@ -553,6 +694,7 @@
       out.textContent = 'Created ' + name + '.';
       out.className = 'form-msg ok';
       toast('Database "' + name + '" created', 'ok');
+      loadServerDbs();
       cache.schemaDirty = true;
       kv.loadedFor = null;
       if (name === state.db) { hideSqlError(); route(true); }
@@ -901,18 +1043,26 @@
     }
     hideSqlError();
     let url = location.origin + API + '/query?db=' + encodeURIComponent(state.db) + '&sql=' + base64url(statements[0]);
-    let note = 'Anyone who can reach this server can open this link; it only reads.';
+    const formats = ' In a browser it opens as a result page; curl and scripts get JSON (add &format=csv for CSV).';
+    let note = 'Anyone who can reach this server can open this link; it only reads.' + formats;
+    let needsToken = auth.required || !!authToken();
+    if (needsToken) {
+      note = 'This link needs the access token: without one it answers 401 (send Authorization: Bearer <token>).' + formats;
+    }
     // With a token, ask the server for a signed link (POST /share, docs/security.md): it opens
     // without a token until it expires. Without a share secret (or an admin token) keep the plain link.
     if (authToken()) {
       try {
         const signed = await api('POST', '/share', { query: { db: state.db }, body: { sql: statements[0], ttl: 7 * 86400 }, tokenRetry: true });
         url = location.origin + signed.url;
-        note = 'Signed link: opens without a token until ' + new Date(signed.exp * 1000).toLocaleString() + ', for this one query.';
+        needsToken = false;
+        note = 'Signed link: opens without a token until ' + new Date(signed.exp * 1000).toLocaleString() + ', for this one query.' + formats;
       } catch (e) {
-        note = 'This link needs a token to open (' + errMessage(e) + ').';
+        note = 'This link needs the access token to open: the server could not sign it (' + errMessage(e) + ').' + formats;
       }
     }
+    box.classList.toggle('needs-token', needsToken);
+    box.dataset.needsToken = needsToken ? 'true' : 'false';
     $('#share-url').value = url;
     $('#share-open').href = url;
     $('#share-note').textContent = $('#sql-params').value.trim() ? 'Note: parameters are not part of a shared link.' : note;
@@ -1772,9 +1922,15 @@
     setInterval(tickTtls, 1000);
     $('#kv-new').addEventListener('click', newKeyForm);
 
+    $('#signin-button').addEventListener('click', () => signIn('Sign in with the access token of this server.').then((ok) => { if (ok) route(true); }));
+    $('#signout-button').addEventListener('click', signOut);
+    $('#server-dbs-refresh').addEventListener('click', loadServerDbs);
+
     window.addEventListener('hashchange', route);
     renderRecent();
+    renderAuth();
     route();
+    loadServerDbs();
   }
 
   let saveTimer = 0;

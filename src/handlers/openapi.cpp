@@ -129,12 +129,30 @@ const std::map<std::string, route_doc>& route_docs() {
                                               {"kv_table", type("string")},
                                               {"success", type("boolean")}}))}},
         "sql"};
+    json query_rows =
+        ok("Rows (JSON unless format or Accept asks otherwise)", ref("QueryResponse"));
+    query_rows["content"]["text/html"] = {{"schema", type("string")}};
+    query_rows["content"]["text/csv"] = {{"schema", type("string")}};
     d["GET " + api("/query")] = {
         json::array({param("sql", "string",
                            "Read-only SELECT/WITH, base64 (URL-safe or standard, padding "
                            "optional) or raw SQL",
-                           true)}),
-        nullptr, json{{"200", ok("Rows", ref("QueryResponse"))}}, "sql"};
+                           true),
+                     {{"name", "format"},
+                      {"in", "query"},
+                      {"required", false},
+                      {"description",
+                       "json (the default), html (a styled result page) or csv (RFC 4180); "
+                       "without it, an Accept header listing text/html before application/json "
+                       "gets html"},
+                      {"schema", {{"type", "string"}, {"enum", {"json", "html", "csv"}}}}}}),
+        nullptr, json{{"200", query_rows}}, "sql"};
+    d["GET " + api("/databases")] = {
+        json::array(
+            {param("limit", "integer", "At most this many databases (1-10000, default 1000)")}),
+        nullptr,
+        json{{"200", ok("The SQLite databases of the data directory", ref("DatabaseList"))}},
+        "sql"};
     d["POST " + api("/share")] = {
         json::array(),
         json_body(object_of(
@@ -302,6 +320,33 @@ const std::map<std::string, route_doc>& route_docs() {
                              {"exclude_keys", array_of(type("string"))}}),
                   false),
         nullptr, "time-travel"};
+    // ---- change feed -----------------------------------------------------------------------
+    const json sse = {
+        {"description",
+         "Server-Sent Events: `id: <seq>`, `event: change|gap`, `data: <event JSON>`; control "
+         "events `dropped`, `compacted`, `shutdown`, `error` end the stream (docs/watch.md). "
+         "With `wait`: one JSON answer {events, count, last_seq, timed_out}"},
+        {"content",
+         {{"text/event-stream", {{"schema", type("string")}}},
+          {"application/json",
+           {{"schema", object_of({{"events", array_of(type("object"))},
+                                  {"count", type("integer")},
+                                  {"last_seq", type("integer")},
+                                  {"timed_out", type("boolean")}})}}}}}};
+    d["GET " + api("/kv/watch")] = {
+        json::array(
+            {param("table", "string", "KV table (default kv_store)"),
+             param("prefix", "string", "Only keys starting with this"),
+             param("keys", "string", "Only these keys (comma-separated)"),
+             param("since", "integer",
+                   "Replay the changes after this seq, then follow (Last-Event-ID wins)"),
+             param("wait", "integer", "Long poll: answer JSON within this many seconds (0-60)"),
+             param("limit", "integer", "Long poll: at most this many events (1-1000)")}),
+        nullptr,
+        json{{"200", sse},
+             {"409",
+              ok("since is below the retention horizon (HISTORY_COMPACTED)", type("object"))}},
+        "kv"};
     // ---- web UI ----------------------------------------------------------------------------
     const json html = {{"description", "A file of the web UI"},
                        {"content", {{"text/html", {{"schema", type("string")}}}}}};
@@ -337,6 +382,14 @@ json components() {
                                {"rowErrors", array_of(type("object"))},
                                {"error", type("string")}});
   s["TransactionResponse"] = object_of({{"results", array_of(ref("ItemResult"))}});
+  s["DatabaseList"] =
+      object_of({{"databases", array_of(object_of({{"name", type("string")},
+                                                   {"file", type("string")},
+                                                   {"size", type("integer")},
+                                                   {"modified", type("string")},
+                                                   {"modified_ms", type("integer")}}))},
+                 {"count", type("integer")},
+                 {"truncated", type("boolean")}});
   s["QueryResponse"] = object_of({{"columns", array_of(type("string"))},
                                   {"resultSet", array_of(type("object"))},
                                   {"rowCount", type("integer")},

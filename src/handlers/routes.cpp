@@ -5,6 +5,7 @@ namespace hoody::handlers {
 // The whole API, family by family. Reading the register_* functions shows every route.
 void register_all_routes(http::router& router) {
   register_admin_routes(router);
+  register_database_routes(router);
   register_sql_routes(router);
   register_history_routes(router);
   register_kv_routes(router);

@@ -4,6 +4,7 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
+#include "hoody/core/text.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/handlers/history.hpp"
 #include "hoody/handlers/routes.hpp"
@@ -14,8 +15,10 @@
 
 #include <any>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -167,8 +170,101 @@ bool if_none_match_hits(const std::string& header, const std::string& etag) {
   return false;
 }
 
+/// GET /query's representations (docs/api.md): JSON unless asked otherwise.
+enum class representation { json, html, csv };
+
+/// True when the Accept header names text/html before application/json (a browser opening a
+/// link); media-type parameters other than q=0 are ignored.
+bool accept_prefers_html(std::string_view accept) {
+  while (!accept.empty()) {
+    const auto comma = accept.find(',');
+    std::string_view item = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    const auto semi = item.find(';');
+    const std::string type = ascii_lowercase(trim(item.substr(0, semi)));
+    bool refused = false;
+    for (std::string_view params = semi == std::string_view::npos ? std::string_view{}
+                                                                  : item.substr(semi + 1);
+         !params.empty();) {
+      const auto next = params.find(';');
+      const std::string p = ascii_lowercase(trim(params.substr(0, next)));
+      if (p.starts_with("q=")) {
+        refused = std::strtod(p.c_str() + 2, nullptr) <= 0.0;
+      }
+      params = next == std::string_view::npos ? std::string_view{} : params.substr(next + 1);
+    }
+    if (refused) {
+      continue;
+    }
+    if (type == "text/html") {
+      return true;
+    }
+    if (type == "application/json") {
+      return false;
+    }
+  }
+  return false;
+}
+
+representation query_representation(const http::request& req) {
+  if (const auto format = req.query_param("format")) {
+    const std::string f = ascii_lowercase(*format);
+    if (f == "json") {
+      return representation::json;
+    }
+    if (f == "html") {
+      return representation::html;
+    }
+    if (f == "csv") {
+      return representation::csv;
+    }
+    throw api_error(errc::bad_request, "format must be json, html or csv");
+  }
+  const auto accept = req.header("accept");
+  return accept && accept_prefers_html(*accept) ? representation::html : representation::json;
+}
+
+/// Percent-encodes all but RFC 3986 unreserved characters.
+std::string uri_encode(std::string_view text) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += hex[c >> 4U];
+      out += hex[c & 15U];
+    }
+  }
+  return out;
+}
+
+/// This request's link with `format` set (other parameters kept, e.g. a share link's exp+sig).
+std::string link_with_format(const http::request& req, std::string_view format) {
+  std::string url = req.path + "?";
+  for (const auto& [name, value] : req.query) {
+    if (name != "format") {
+      url += uri_encode(name) + "=" + uri_encode(value) + "&";
+    }
+  }
+  return url + "format=" + std::string(format);
+}
+
+query_page page_for(const http::request& req, const std::string& sql) {
+  query_page page;
+  page.db = req.database_param().value_or(std::string());
+  page.sql = sql;
+  page.console_url = "/#db=" + uri_encode(page.db) + "&view=sql&sql=" + uri_encode(sql);
+  page.json_url = link_with_format(req, "json");
+  page.csv_url = link_with_format(req, "csv");
+  return page;
+}
+
 http::response get_query(http::context& ctx) {
   return recorded(ctx, "query", [&ctx](history_recorder& rec) {
+    const representation as = query_representation(ctx.req);
     const auto param = ctx.req.query_param("sql");
     if (!param || param->empty()) {
       throw api_error(errc::bad_request, "missing required parameter: sql");
@@ -180,16 +276,37 @@ http::response get_query(http::context& ctx) {
     rec.set_sql(sql, 1);
     ops::query_outcome out = ops::run_read_only_query(*ctx.conn, sql);
     rec.succeeded(static_cast<std::int64_t>(out.rows.count));
-    std::string body = render_query_outcome(std::move(out));
+    // Each representation has its own body, hence its own ETag: a validator of one never
+    // answers 304 for another (GET /query has no server-side read cache).
+    std::string body;
+    std::string type = "application/json";
+    if (as == representation::html) {
+      body = render_query_html(std::move(out), page_for(ctx.req, sql));
+      type = "text/html; charset=utf-8";
+    } else if (as == representation::csv) {
+      body = render_query_csv(std::move(out));
+      type = "text/csv; charset=utf-8; header=present";
+    } else {
+      body = render_query_outcome(std::move(out));
+    }
     const std::string etag = etag_of(body);
     http::response res;
     if (const auto inm = ctx.req.header("if-none-match"); inm && if_none_match_hits(*inm, etag)) {
       res = http::response::empty(304);
     } else {
-      res = http::response::raw(std::move(body), "application/json");
+      res = http::response::raw(std::move(body), std::move(type));
     }
     res.headers.emplace_back("ETag", etag);
     res.headers.emplace_back("Cache-Control", "no-cache");
+    res.headers.emplace_back("Vary", "Accept");
+    if (as == representation::html) {
+      // No script may run in the page, whatever a value holds; frames (embeds) stay allowed.
+      res.headers.emplace_back("Content-Security-Policy",
+                               "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                               "form-action 'none'");
+      res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+      res.headers.emplace_back("Referrer-Policy", "no-referrer");
+    }
     return res;
   });
 }

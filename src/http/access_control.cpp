@@ -136,6 +136,7 @@ access_decision scope_decision(const auth::claims& c, const request& req, const 
   }
   d.may_write =
       !(r->mode == access::read_then_write && !reads_only(req) && c.access < auth::level::write);
+  d.scope = c;
   return d;
 }
 

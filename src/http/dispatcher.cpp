@@ -269,6 +269,20 @@ void dispatcher::dispatch(request req, completion complete) {
   }
   req.path_params = std::move(m.params);
   const route& r = *m.found;
+  if (r.mode == access::blocking) {
+    // No database, but disk work (listing the data directory): never on the I/O thread.
+    exec_.post_blocking([this, &r, req = std::make_shared<const request>(std::move(req)),
+                         scope = std::move(decision.scope), done = std::move(done)] {
+      try {
+        context ctx{*req, svc_, nullptr, {}};
+        ctx.scope = scope ? &*scope : nullptr;
+        done(r.handler(ctx));
+      } catch (...) {
+        done(response_for(std::current_exception()));
+      }
+    });
+    return;
+  }
   if (r.mode == access::none || r.db == db_use::none) {
     try {
       context ctx{req, svc_, nullptr, {}};
@@ -479,6 +493,7 @@ void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::d
                         });
     break;
   case access::none:
+  case access::blocking:
     break;
   }
 }

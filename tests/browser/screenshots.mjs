@@ -2,6 +2,8 @@
 //   docs/screenshots/sql-editor.png   SQL editor with results
 //   docs/screenshots/schema.png       schema browser with a table open
 //   docs/screenshots/kv-history.png   KV browser with a key's history timeline
+//   docs/screenshots/share-page.png   a GET /query link opened in the browser (the share page)
+//   docs/screenshots/sign-in.png      the sign-in dialog of a server with --auth-token
 //
 //   cd tests/browser && npm ci && node screenshots.mjs [output-dir]
 // Env: HOODY_BIN (default <repo>/build/hoody-sqlite), CHROMIUM_PATH (default /usr/bin/chromium),
@@ -23,11 +25,11 @@ const UI_DIR = process.env.HOODY_UI_DIR ? resolve(process.env.HOODY_UI_DIR) : ''
 const MIME = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startServer() {
+async function startServer(args = []) {
   if (!existsSync(BIN)) throw new Error(`server binary not found at ${BIN} (build it, or set HOODY_BIN)`);
   const dir = await mkdtemp(join(tmpdir(), 'hoody-shots-'));
   const portFile = join(dir, 'port');
-  const proc = spawn(BIN, ['--port', '0', '--port-file', portFile, '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(BIN, ['--port', '0', '--port-file', portFile, '--data-dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
@@ -165,7 +167,32 @@ async function main() {
         await sleep(200);
       }
       await page.screenshot({ path: join(OUT, `kv-history${suffix}.png`), fullPage: false });
+
+      if (!suffix) {
+        await page.setViewportSize(viewport);
+        const sql = 'SELECT o.id, c.name AS customer, p.title, o.qty, o.qty * p.price AS total, o.note FROM orders o JOIN customers c ON c.id = o.customer_id JOIN products p ON p.id = o.product_id ORDER BY o.id';
+        await page.goto(`${server.base}/api/v1/sqlite/query?db=${db}&sql=${Buffer.from(sql).toString('base64url')}`);
+        await page.locator('#row-count').waitFor();
+        await page.screenshot({ path: join(OUT, 'share-page.png'), fullPage: false });
+      }
       await context.close();
+    }
+    // The sign-in dialog, on a second server that needs a token (a wrong one was tried).
+    const locked = await startServer(['--auth-token', 'screenshot-token']);
+    try {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, colorScheme: 'light' });
+      const page = await context.newPage();
+      page.on('console', (m) => { if (m.type() === 'error' && !/status of 401/.test(m.text())) errors.push(m.text()); });
+      await page.goto(`${locked.base}/#db=${db}&view=sql`);
+      await page.locator('#signin').waitFor({ state: 'visible' });
+      await page.fill('#signin-token', 'not-the-token');
+      await page.click('#signin-ok');
+      await page.waitForFunction(() => document.querySelector('#signin-error').textContent !== '');
+      await sleep(200);
+      await page.screenshot({ path: join(OUT, 'sign-in.png'), fullPage: false });
+      await context.close();
+    } finally {
+      await locked.stop();
     }
   } finally {
     await browser.close();

@@ -1082,3 +1082,174 @@ test('share link with a token: the console asks POST /share for a signed link th
   const tampered = await fetch(link.replace(/exp=(\d+)/, (m, e) => `exp=${Number(e) + 1}`));
   assert.equal(tampered.status, 401);
 });
+
+// ------------------------------------------------------------------ databases, sign-in, share page
+/** Starts another server (own data directory) with `args`; stopped when the test ends. */
+async function startExtraServer(t, args) {
+  const dir = await mkdtemp(join(tmpdir(), 'hoody-ui-extra-'));
+  const portFile = join(dir, 'port');
+  const srv = spawn(BIN, ['--port', '0', '--port-file', portFile, '--data-dir', dir, ...args], { stdio: 'ignore' });
+  t.after(async () => {
+    const done = new Promise((r) => srv.once('exit', r));
+    srv.kill('SIGTERM');
+    await done;
+    await rm(dir, { recursive: true, force: true });
+  });
+  let port = 0;
+  for (let i = 0; i < 600 && !port; i++) {
+    try { port = Number((await readFile(portFile, 'utf8')).trim()) || 0; } catch { /* not yet */ }
+    if (!port) await sleep(50);
+  }
+  assert.ok(port, 'extra server did not start');
+  return { origin: `http://127.0.0.1:${port}`, dir };
+}
+
+test('databases: the sidebar lists the data directory (GET /databases) and opens one', async (t) => {
+  const { page, errors } = await openPage(t);
+  const names = () => page.$$eval('#server-dbs a', (as) => as.map((a) => a.dataset.db));
+  await eventually(async () => {
+    const list = await names();
+    assert.ok(list.includes('people') && list.includes('library'), `listed: ${list}`);
+  });
+  const api = (await call('GET', '/databases')).json;
+  assert.deepEqual(await names(), api.databases.map((d) => d.name));
+  const people = api.databases.find((d) => d.name === 'people');
+  assert.match(await page.textContent('#server-dbs a[data-db="people"] .db-size'), /KB|B$/);
+  assert.match(await page.getAttribute('#server-dbs a[data-db="people"]', 'title'), new RegExp(`people · .*${people.size < 1024 ? 'B' : 'KB'}`));
+  // The welcome view offers them as well (the sidebar is folded away on phones).
+  assert.equal(await page.isVisible('#view-welcome'), true);
+  await page.locator('#welcome-dbs a', { hasText: 'people' }).waitFor();
+  // The names are suggestions of the database input too.
+  const options = await page.$$eval('#db-list option', (os) => os.map((o) => o.value));
+  assert.ok(options.includes('library'), `options: ${options}`);
+  // A click opens the database; it is then marked as the current one.
+  await page.click('#server-dbs a[data-db="library"]');
+  await page.waitForFunction(() => location.hash.startsWith('#db=library'));
+  assert.equal(await page.getAttribute('#server-dbs a[data-db="library"]', 'class'), 'active');
+  // A database created elsewhere shows up on reload of the list; one created here at once.
+  await createDb('listed_later', { kv: false });
+  await page.click('#server-dbs-refresh');
+  await eventually(async () => assert.ok((await names()).includes('listed_later')));
+  await page.fill('#db-input', 'made_in_ui');
+  await page.click('#db-create');
+  await eventually(async () => assert.ok((await names()).includes('made_in_ui')));
+  assertNoConsoleErrors(errors);
+});
+
+test('sign-in: under --auth-token a masked dialog signs in (wrong token refused), shows the state, signs out', async (t) => {
+  const { origin } = await startExtraServer(t, ['--auth-token', 'right-token-123']);
+  const auth = { 'Content-Type': 'application/json', Authorization: 'Bearer right-token-123' };
+  const made = await fetch(`${origin}/api/v1/sqlite/db?db=locked&create_db_if_missing=true`, { method: 'POST', headers: auth,
+    body: JSON.stringify({ transaction: [{ statement: 'CREATE TABLE t(x)' }, { statement: 'INSERT INTO t VALUES (41), (42)' }] }) });
+  assert.equal(made.status, 200);
+  const context = await browser.newContext({ viewport: LAPTOP });
+  t.after(() => context.close());
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => { errors.push(`uncaught: ${e.message}`); });
+  let prompted = false;
+  page.on('dialog', async (d) => { prompted = true; await d.dismiss(); });  // window.prompt/alert
+  await page.goto(`${origin}/#db=locked&view=sql`);
+  // The dialog opens by itself (the first request answered 401), with a password field.
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  assert.equal(await page.getAttribute('#signin-token', 'type'), 'password');
+  assert.equal(await page.isVisible('#auth-state'), false);
+  // A wrong token: an error, the dialog stays, nothing is stored.
+  await page.fill('#signin-token', 'wrong-token');
+  await page.click('#signin-ok');
+  await eventually(async () => assert.match(await page.textContent('#signin-error'), /did not accept/));
+  assert.equal(await page.isVisible('#signin'), true);
+  assert.equal(await page.evaluate(() => localStorage.getItem('hoody-sqlite.token')), null);
+  // The right one: signed in, remembered (localStorage, the default), the UI works.
+  await page.fill('#signin-token', 'right-token-123');
+  await page.click('#signin-ok');
+  await page.locator('#signin').waitFor({ state: 'hidden' });
+  await page.locator('#auth-state').waitFor({ state: 'visible' });
+  assert.match(await page.textContent('#auth-state'), /Signed in/);
+  assert.equal(await page.isVisible('#signout-button'), true);
+  assert.equal(await page.isVisible('#signin-button'), false);
+  assert.equal(await page.evaluate(() => localStorage.getItem('hoody-sqlite.token')), 'right-token-123');
+  await page.locator('#server-dbs a[data-db="locked"]').waitFor();
+  // At phone width the signed-in top bar still fits.
+  await page.setViewportSize(PHONE);
+  const o = await noHorizontalOverflow(page);
+  assert.ok(o.scrollWidth <= o.innerWidth, `phone top bar overflows: ${JSON.stringify(o)}`);
+  assert.equal(await page.isVisible('#signout-button'), true);
+  await page.setViewportSize(LAPTOP);
+  await runInEditor(page, 'SELECT x FROM t ORDER BY x');
+  assert.deepEqual((await readTable(page, '#sql-results .result table')).rows, [['41'], ['42']]);
+  // Share: without a share secret the link needs the token, and says so.
+  await page.click('#share-btn');
+  await page.locator('#share-box').waitFor({ state: 'visible' });
+  assert.match(await page.textContent('#share-note'), /needs the access token/);
+  assert.equal(await page.getAttribute('#share-box', 'data-needs-token'), 'true');
+  assert.equal((await fetch(await page.inputValue('#share-url'))).status, 401);
+  // Sign out: the token is gone, the button offers to sign in again.
+  await page.click('#signout-button');
+  await page.locator('#signin-button').waitFor({ state: 'visible' });
+  assert.equal(await page.isVisible('#auth-state'), false);
+  assert.equal(await page.evaluate(() => localStorage.getItem('hoody-sqlite.token') || sessionStorage.getItem('hoody-sqlite.token')), null);
+  assert.match(await page.textContent('#server-dbs-msg'), /Sign in/);
+  // Signing in for this tab only keeps the token in sessionStorage.
+  await page.click('#signin-button');
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  await page.fill('#signin-token', 'right-token-123');
+  await page.uncheck('#signin-remember');
+  await page.press('#signin-token', 'Enter');
+  await page.locator('#auth-state').waitFor({ state: 'visible' });
+  assert.equal(await page.evaluate(() => sessionStorage.getItem('hoody-sqlite.token')), 'right-token-123');
+  assert.equal(await page.evaluate(() => localStorage.getItem('hoody-sqlite.token')), null);
+  // Cancel closes the dialog; the list then asks to sign in.
+  await page.click('#signout-button');
+  await page.reload();
+  await page.locator('#signin').waitFor({ state: 'visible' });
+  await page.click('#signin-cancel');
+  await page.locator('#signin').waitFor({ state: 'hidden' });
+  await eventually(async () => assert.match(await page.textContent('#server-dbs-msg'), /Sign in/));
+  assert.equal(prompted, false, 'no window.prompt');
+  assertNoConsoleErrors(errors, [/status of 401/, /status of 403/]);  // 403: POST /share without a share secret
+});
+
+test('share page: a GET /query link opened by the browser is an escaped table that opens in the console', async (t) => {
+  await createDb('sharepage', { kv: false });
+  await sql('sharepage', [
+    { statement: 'CREATE TABLE s (id INTEGER PRIMARY KEY, v TEXT, n REAL)' },
+    { statement: 'INSERT INTO s (id, v, n) VALUES (?, ?, ?)', valuesBatch: [[1, '<script>alert(1)</script>', 1.5], [2, '<img src=x onerror=alert(2)>', null]] },
+  ]);
+  const { page, errors } = await openPage(t, { hash: '#db=sharepage&view=sql' });
+  let alerted = false;
+  page.on('dialog', async (d) => { alerted = true; await d.dismiss(); });
+  const query = 'SELECT id, v, n FROM s ORDER BY id';
+  await page.fill('#sql-editor', query);
+  await page.click('#share-btn');
+  await page.locator('#share-box').waitFor({ state: 'visible' });
+  assert.match(await page.textContent('#share-note'), /Anyone who can reach this server.*result page/);
+  assert.equal(await page.getAttribute('#share-box', 'data-needs-token'), 'false');
+  const link = await page.inputValue('#share-url');
+  // The browser gets the page; fetch (no Accept: text/html) still gets the JSON.
+  assert.equal((await (await fetch(link)).json()).rowCount, 2);
+  const view = await page.context().newPage();
+  const viewErrors = [];
+  view.on('console', (m) => { if (m.type() === 'error') viewErrors.push(m.text()); });
+  view.on('dialog', async (d) => { alerted = true; await d.dismiss(); });
+  const res = await view.goto(link);
+  assert.match(res.headers()['content-type'], /^text\/html/);
+  assert.equal(await view.textContent('#row-count'), '2 rows · 3 columns');
+  const cells = await view.$$eval('tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent)));
+  assert.deepEqual(cells, [['1', '<script>alert(1)</script>', '1.5'], ['2', '<img src=x onerror=alert(2)>', 'NULL']]);
+  assert.equal(await view.$$eval('tbody script, tbody img', (n) => n.length), 0);
+  assert.deepEqual(await view.$$eval('thead th', (ths) => ths.map((th) => th.firstChild.textContent)), ['id', 'v', 'n']);
+  assert.equal(await view.isVisible('#truncated'), false);
+  const wide = await view.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  assert.ok(wide, 'the page itself does not overflow');
+  // "Open in console" puts the query into the editor of that database.
+  await view.click('#open-console');
+  await view.waitForFunction(() => window.hoody !== undefined);
+  await view.waitForFunction(() => location.hash === '#db=sharepage&view=sql');
+  assert.equal(await view.inputValue('#sql-editor'), query);
+  assert.equal(alerted, false, 'no script ran');
+  assertNoConsoleErrors(errors);
+  assertNoConsoleErrors(viewErrors);
+});

@@ -551,6 +551,10 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
   add("history delete: index beyond", "DELETE", api + "/history/999999" + q, "", 404);
   add("history clear: traversal db", "DELETE", api + "/history?db=..%2Fmain", "", 400);
 
+  // The databases list.
+  add("databases: limit=0", "GET", api + "/databases?limit=0", "", 400);
+  add("databases: limit=abc", "GET", api + "/databases?limit=abc", "", 400);
+
   // Unknown paths and the UI's static files.
   add("unknown API path", "GET", api + "/nope", "", 404);
   add("unknown API version", "GET", "/api/v2/sqlite/health", "", 404);
@@ -569,6 +573,7 @@ std::vector<bad_case> catalogue(const std::string& outside_dir) {
   const std::vector<route_sample> routes{
       {api + "/health", {"GET", "HEAD"}},
       {api + "/health/cache", {"GET", "HEAD"}},
+      {api + "/databases", {"GET", "HEAD"}},
       {api + "/db" + q, {"POST"}},
       {api + "/db/create?path=wm", {"POST"}},
       {api + "/query" + q, {"GET", "HEAD"}},

@@ -205,6 +205,7 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
       {"post /api/v1/sqlite/db", "read"},  // escalates to write when the SQL writes
       {"post /api/v1/sqlite/db/create", "write"},
       {"get /api/v1/sqlite/query", "read"},
+      {"get /api/v1/sqlite/databases", "read"},
       {"post /api/v1/sqlite/share", "admin"},
       {"get /api/v1/sqlite/history", "read"},
       {"delete /api/v1/sqlite/history", "admin"},
@@ -228,6 +229,7 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
       {"post /api/v1/sqlite/kv/{key}/rollback", "write"},
       {"get /api/v1/sqlite/kv/snapshot", "read"},
       {"get /api/v1/sqlite/kv/diff", "read"},
+      {"get /api/v1/sqlite/kv/watch", "read"},
       {"post /api/v1/sqlite/kv/rollback", "admin"},
       {"post /api/v1/sqlite/maintenance", "admin"},
       {"get /api/v1/sqlite/openapi.json", "read"},
@@ -298,6 +300,9 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
         }
         if (key == "get " + api + "/query") {
           target += "&sql=SELECT+1";
+        }
+        if (key == "get " + api + "/kv/watch") {
+          target += "&wait=0";  // the long poll: one JSON answer instead of a stream
         }
         const auto r = c.request(method, target, method == "GET" || method == "HEAD" ? "" : body,
                                  cred.headers);

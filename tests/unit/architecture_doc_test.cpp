@@ -29,6 +29,8 @@ const char* mode_name(hoody::http::access mode) {
   switch (mode) {
   case hoody::http::access::none:
     return "none";
+  case hoody::http::access::blocking:
+    return "blocking";
   case hoody::http::access::read:
     return "read";
   case hoody::http::access::write:

@@ -28,5 +28,6 @@ void register_maintenance_routes(http::router& router);  // POST /maintenance
 void register_openapi_routes(http::router& router);      // /openapi.json, /openapi.yaml
 void register_metrics_routes(http::router& router);      // GET /metrics (site root)
 void register_share_routes(http::router& router);        // POST /share (signed share links)
+void register_database_routes(http::router& router);     // GET /databases (data directory list)
 
 }  // namespace hoody::handlers

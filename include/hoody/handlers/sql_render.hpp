@@ -1,5 +1,6 @@
 // hoody/handlers/sql_render.hpp — the wire JSON of POST /db and GET /query, from ops/sql.hpp's
-// result structs.
+// result structs, and GET /query's other representations: a self-contained HTML page (share
+// links opened by a browser) and CSV (RFC 4180).
 //
 // Pure functions (any thread). Each takes its outcome by rvalue and moves every cell into the
 // JSON it builds, then serializes once: a result is held once as typed cells (ops) and once as
@@ -20,5 +21,28 @@ namespace hoody::handlers {
 
 /// `{"success": true, "columns", "resultSet", "rowCount", "truncated"}`.
 [[nodiscard]] std::string render_query_outcome(ops::query_outcome&& outcome);
+
+/// What the HTML page of GET /query shows besides the rows. URLs are already encoded.
+struct query_page {
+  std::string db;
+  std::string sql;
+  std::string console_url;  ///< the query in the console ("/#db=…&view=sql&sql=…")
+  std::string json_url;     ///< the same link with format=json
+  std::string csv_url;      ///< the same link with format=csv
+};
+
+/// A styled HTML page (inline CSS, no script): the database, the SQL, the row count, the
+/// truncation notice, the column names with the types of their values, the rows, and links to
+/// the console, JSON and CSV. Every text is HTML-escaped; invalid UTF-8 becomes U+FFFD; NULL is
+/// shown as a styled NULL, a BLOB as its size and first bytes in hex.
+[[nodiscard]] std::string render_query_html(ops::query_outcome&& outcome, const query_page& page);
+
+/// RFC 4180 CSV: a header line of the column names, then one line per row, CRLF line ends;
+/// fields holding `"`, `,`, CR or LF are quoted (quotes doubled). NULL → empty field, numbers as
+/// in the JSON, BLOB → its base64, invalid UTF-8 → U+FFFD.
+[[nodiscard]] std::string render_query_csv(ops::query_outcome&& outcome);
+
+/// `text` as HTML text or attribute value (& < > " ' escaped).
+[[nodiscard]] std::string html_escape(std::string_view text);
 
 }  // namespace hoody::handlers

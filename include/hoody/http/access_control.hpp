@@ -38,6 +38,8 @@ struct access_decision {
   /// false: the request may run on a reader, but if its handler hands over to the writer
   /// (`db::requires_writer`, POST /db with a write) the dispatcher answers 403 instead.
   bool may_write = true;
+  /// The verified claims when a scoped token (JWT) authorized the request.
+  std::optional<auth::claims> scope;
 };
 
 /// Decides whether a request may run. `r`: the matched route (null when nothing matched);

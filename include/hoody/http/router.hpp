@@ -32,6 +32,10 @@ namespace hoody::ops {
 class kv_directory;
 }
 
+namespace hoody::http::auth {
+struct claims;
+}
+
 namespace hoody {
 struct services;
 class api_error;
@@ -42,6 +46,7 @@ namespace hoody::http {
 /// Where a handler runs.
 enum class access {
   none,             ///< no database: runs on the I/O thread (must not block)
+  blocking,         ///< no database, but touches the disk: on the blocking pool (GET /databases)
   read,             ///< on a read-only connection from the read pool
   write,            ///< on the database's writer (one at a time, inside a transaction)
   read_then_write,  ///< on a reader; if the handler throws db::requires_writer, on the writer
@@ -71,6 +76,9 @@ struct context {
   /// Directory mode (docs/kv.md): set instead of conn/database when `db` names a directory;
   /// then the route's `on_directory` handler runs, on a pool thread.
   ops::kv_directory* directory = nullptr;
+  /// The verified scoped token (JWT) of the request, for `blocking` routes that list databases
+  /// (only the ones it allows); null without one.
+  const auth::claims* scope = nullptr;
 };
 
 using handler_fn = std::function<response(context&)>;
