@@ -86,6 +86,14 @@ def start_node(data_dir, log_path):
     return proc, wait_port_file(port_file)
 
 
+def admin(sock_path, command):
+    """One command on HAProxy's runtime API (the stats socket); returns its answer."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.connect(sock_path)
+        s.sendall(command.encode() + b"\n")
+        return b"".join(iter(lambda: s.recv(4096), b"")).decode()
+
+
 def db_files(data_dir):
     return sorted(f for f in os.listdir(data_dir) if f.endswith(".db"))
 
@@ -148,6 +156,18 @@ def part_a(tmp, haproxy):
         status, _, hdr = request(proxy_port, "GET", "/")
         check(status == 200 and hdr.get("x-hoody-shard") == "shard1-a",
               "UI / (db-less) → the first live node")
+        # The runtime API (docs/scale-out.md, add and move a tenant): `add map` routes a new
+        # tenant without a reload; `set map` to a value naming no backend stops it with 503.
+        sock = env["HOODY_HAPROXY_SOCK"]
+        admin(sock, f"add map {map_path} newcomer shard3")
+        status, _, hdr = request(proxy_port, "PUT", f"{api}/kv/a?db=newcomer&create_db_if_missing=true",
+                                 b'"1"')
+        check(status == 200 and hdr.get("x-hoody-shard") == "shard3"
+              and "newcomer.db" in db_files(dirs[2]), "add map: a new tenant routes to its shard")
+        admin(sock, f"set map {map_path} newcomer nowhere")
+        status, _, hdr = request(proxy_port, "GET", f"{api}/kv/a?db=newcomer")
+        check(status == 503 and "x-hoody-shard" not in hdr,
+              f"set map to no backend: {status} from HAProxy (writes stopped for a move)")
         # Kill one node: its tenants 503 (at once and after the health check noticed), the
         # others 200, and no database file appears anywhere else.
         before = {d: db_files(d) for d in dirs}
