@@ -145,7 +145,10 @@ def part_a(tmp, haproxy):
         # Refusals: decided by HAProxy itself (no X-Hoody-Shard header: no node saw them).
         for target, want, what in [
                 (f"{api}/kv/a?db=stranger&create_db_if_missing=true", 404, "unmapped tenant"),
-                (f"{api}/kv/a?d%62=tenant0&create_db_if_missing=true", 400, "percent-encoded d%62="),
+                # the server reads db=tenant0 here, a naive proxy path=tenant1 (another shard)
+                (f"{api}/kv/a?path=tenant1&d%62=tenant0&create_db_if_missing=true", 400,
+                 "percent-encoded d%62= next to path="),
+                (f"{api}/kv/a?d%62=tenant0", 400, "percent-encoded d%62="),
                 (f"{api}/kv/a?db=tenant0&db=tenant1", 400, "repeated db"),
                 (f"{api}/kv/a?path=tenant0&path=tenant1", 400, "repeated path"),
                 (f"{api}/kv/a?db=tenant0;x", 400, "';' in db"),
