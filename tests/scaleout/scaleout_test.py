@@ -220,7 +220,8 @@ class Writer(threading.Thread):
             n += 1
             self.sent = n
             try:
-                conn.request("PUT", f"/api/v1/sqlite/kv/k{n}?db=app", body=b'"v"')
+                conn.request("PUT", f"/api/v1/sqlite/kv/k{n}?db=app&create_db_if_missing=true",
+                             body=b'"v"')
                 res = conn.getresponse()
                 res.read()
                 if res.status == 200:
@@ -350,7 +351,8 @@ def main():
     if failures:
         print(f"scaleout: {len(failures)} check(s) FAILED in {took:.1f} s: " + "; ".join(failures))
         return 1
-    print(f"scaleout: passed in {took:.1f} s")
+    ran = bool(os.environ.get("SCALEOUT_HAPROXY") or os.environ.get("SCALEOUT_LITESTREAM"))
+    print(f"scaleout: passed in {took:.1f} s" if ran else "scaleout: nothing ran (both parts skipped)")
     return 0
 
 
