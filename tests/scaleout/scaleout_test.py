@@ -36,6 +36,8 @@ SYNC_INTERVAL_S = 1.0  # deploy/litestream/litestream.yml
 SERVER_ARGS = ["--host", "127.0.0.1", "--port", "0", "--access-log", "false",
                "--threads", "1", "--read-threads", "2", "--write-threads", "1"]
 failures = []
+started_groups = []  # Litestream process groups: killed at exit whatever happened
+started_procs = []  # plain nodes and HAProxy: the same
 
 
 def check(cond, what):
@@ -83,6 +85,7 @@ def start_node(data_dir, log_path):
     proc = subprocess.Popen([HOODY_BIN, *SERVER_ARGS, "--port-file", port_file,
                              "--data-dir", data_dir],
                             stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
+    started_procs.append(proc)
     return proc, wait_port_file(port_file)
 
 
@@ -118,6 +121,7 @@ def part_a(tmp, haproxy):
     proxy = subprocess.Popen([haproxy, "-db", "-f", os.path.join(REPO, "deploy/haproxy/haproxy.cfg")],
                              env=env, stdout=open(os.path.join(tmp, "a", "haproxy.log"), "w"),
                              stderr=subprocess.STDOUT)
+    started_procs.append(proxy)
     try:
         wait_for(lambda: request(proxy_port, "GET", "/api/v1/sqlite/health")[0] == 200, 10,
                  "HAProxy")
@@ -248,6 +252,7 @@ def start_replicated(tmp, name, litestream):
                              "--port-file", port_file], env=env, start_new_session=True,
                             stdout=open(os.path.join(base, "litestream.log"), "w"),
                             stderr=subprocess.STDOUT)
+    started_groups.append(proc)
     return proc, wait_port_file(port_file), base, replica
 
 
@@ -349,7 +354,17 @@ def main():
         else:
             print("scaleout B (Litestream replication) SKIPPED: "
                   + os.environ.get("SCALEOUT_LITESTREAM_SKIP", "SCALEOUT_LITESTREAM not set"))
+    except Exception as e:  # a step that timed out: report it as a failure, clean up below
+        failures.append(f"{type(e).__name__}: {e}")
     finally:
+        for proc in started_groups:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for proc in started_procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         if failures or os.environ.get("SCALEOUT_KEEP"):
             print(f"scaleout: logs kept in {tmp}")
         else:
