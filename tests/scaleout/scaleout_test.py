@@ -12,7 +12,8 @@ Contract (run through tests/scaleout/run.sh, which installs the tools and sets t
      group (Litestream and the server at once) at a random moment, `litestream restore` into an
      empty dir, `PRAGMA integrity_check`, a new node serves it: every lost acknowledged write was
      acknowledged within sync-interval + 0.5 s before the kill. Then a planned SIGTERM under
-     write load: none lost; the time SIGTERM takes is printed.
+     write load: none lost; the time SIGTERM takes is printed. deploy/litestream/gen-config.sh
+     writes a config Litestream reads, with one entry per database of a data dir.
 Env: HOODY_BIN; SCALEOUT_HAPROXY or SCALEOUT_HAPROXY_SKIP; SCALEOUT_LITESTREAM or
 SCALEOUT_LITESTREAM_SKIP (a *_SKIP reason prints one SKIPPED line for that part, exit 0).
 Exit 0 when every part that ran passed; 1 with the failed checks listed.
@@ -337,6 +338,23 @@ def part_b(tmp, litestream):
     check(served, "a new node serves the restored database")
 
 
+def part_b_gen_config(tmp, litestream):
+    """deploy/litestream/gen-config.sh: one entry per *.db of a data dir, a config Litestream reads."""
+    data = os.path.join(tmp, "b", "gen", "data")
+    os.makedirs(data)
+    for name in ("alpha", "beta"):
+        with sqlite3.connect(os.path.join(data, name + ".db")) as c:
+            c.execute("PRAGMA journal_mode=WAL")
+    cfg = os.path.join(tmp, "b", "gen", "litestream.yml")
+    with open(cfg, "w") as f:
+        subprocess.run(["bash", os.path.join(REPO, "deploy/litestream/gen-config.sh"), data,
+                        os.path.join(tmp, "b", "gen", "replica")], stdout=f, check=True)
+    listed = subprocess.run([litestream, "databases", "-config", cfg], capture_output=True,
+                            text=True).stdout
+    check(all(os.path.join(data, n + ".db") in listed for n in ("alpha", "beta")),
+          "gen-config.sh: Litestream reads an entry for each database of the data dir")
+
+
 def main():
     started = time.monotonic()
     if not os.access(HOODY_BIN, os.X_OK):
@@ -351,6 +369,7 @@ def main():
                   + os.environ.get("SCALEOUT_HAPROXY_SKIP", "SCALEOUT_HAPROXY not set"))
         if os.environ.get("SCALEOUT_LITESTREAM"):
             part_b(tmp, os.environ["SCALEOUT_LITESTREAM"])
+            part_b_gen_config(tmp, os.environ["SCALEOUT_LITESTREAM"])
         else:
             print("scaleout B (Litestream replication) SKIPPED: "
                   + os.environ.get("SCALEOUT_LITESTREAM_SKIP", "SCALEOUT_LITESTREAM not set"))
