@@ -264,6 +264,18 @@ int main(int argc, char** argv) {
   option(app, "--history-prune-interval", cfg.history_prune_interval_s,
          "Seconds between time-travel retention runs per database")
       ->check(CLI::Range(1, 86400));
+  option(app, "--checkpoint-mode", cfg.checkpoint_mode,
+         "WAL checkpoints: truncate (background + at close, truncating the WAL), passive (never "
+         "waits for readers, never truncates) or external (none: a replicator such as Litestream "
+         "owns the WAL)")
+      ->check(CLI::IsMember({"truncate", "passive", "external"}));
+  option(app, "--wal-warn-bytes", cfg.wal_warn_bytes,
+         "Log a warning (at most once a minute per database) when a WAL file grows past this "
+         "size (0 = off)")
+      ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{1} << 50U));
+  option(app, "--drain-delay-ms", cfg.drain_delay_ms,
+         "After SIGTERM, keep serving this long while /readyz answers 503, then shut down")
+      ->check(CLI::Range(0, 3600000));
 
   // Subcommands: server flags (--jwt-key-file, --port) may come before or after their name.
   app.fallthrough();

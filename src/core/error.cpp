@@ -13,7 +13,7 @@ struct errc_row {
 };
 
 // The one mapping table from error code to HTTP status and wire name. Keep in enum order.
-constexpr std::array<errc_row, 23> table{{
+constexpr std::array<errc_row, 24> table{{
     {errc::bad_request, 400, "BAD_REQUEST"},
     {errc::invalid_json, 400, "INVALID_JSON"},
     {errc::invalid_db_path, 400, "INVALID_DB_PATH"},
@@ -28,6 +28,7 @@ constexpr std::array<errc_row, 23> table{{
     {errc::conflict, 409, "CONFLICT"},
     {errc::history_gap, 409, "HISTORY_GAP"},
     {errc::history_compacted, 409, "HISTORY_COMPACTED"},
+    {errc::checkpoint_external, 409, "CHECKPOINT_EXTERNAL"},
     {errc::precondition_failed, 412, "PRECONDITION_FAILED"},
     {errc::payload_too_large, 413, "PAYLOAD_TOO_LARGE"},
     {errc::unsupported_media, 415, "UNSUPPORTED_MEDIA_TYPE"},

@@ -226,7 +226,7 @@ bool is_transaction_control(std::string_view sql) {
 }  // namespace
 
 connection::connection(const std::filesystem::path& file, const connection_options& options)
-    : file_(file), read_only_(options.read_only) {
+    : file_(file), read_only_(options.read_only), on_close_(options.on_close) {
   assert(on_db_thread());
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   flags |= options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
@@ -249,17 +249,24 @@ connection::connection(const std::filesystem::path& file, const connection_optio
   // Extension loading stays off (the SQLite default); say so explicitly for the C API too.
   sqlite3_db_config(db_, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, nullptr);
   sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  if (on_close_ == close_checkpoint::none) {
+    // Not even SQLite's own checkpoint when the last connection to the file closes.
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  }
   sqlite3_progress_handler(db_, 1000, &connection::progress_callback, this);
   sqlite3_set_authorizer(db_, &connection::authorizer, this);
   try {
     if (options.read_only) {
       exec("PRAGMA query_only=1");
+      exec("PRAGMA wal_autocheckpoint=0");  // readers never commit; reads it as the writer does
     } else {
       // A file that is not a database fails here, on first touch.
       exec("PRAGMA journal_mode=WAL");
       exec("PRAGMA synchronous=" +
            (options.synchronous == "FULL" ? std::string("FULL") : std::string("NORMAL")));
       exec("PRAGMA foreign_keys=ON");
+      // Never checkpoint inside a commit (each checkpoint fsyncs): see database.hpp.
+      exec("PRAGMA wal_autocheckpoint=0");
     }
   } catch (...) {
     sqlite3_close_v2(db_);
@@ -272,12 +279,15 @@ connection::~connection() {
   cache_.clear();  // finalize statements before closing
   user_cache_.clear();
   if (db_ != nullptr) {
-    if (!read_only_) {
+    if (!read_only_ && on_close_ != close_checkpoint::none) {
       // Without a busy handler TRUNCATE never waits: it truncates the WAL when nobody reads it
       // and otherwise checkpoints what it can, like PASSIVE (another process's read
       // transaction must not hold up a close or the shutdown).
       sqlite3_busy_timeout(db_, 0);
-      sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+      sqlite3_wal_checkpoint_v2(db_, nullptr,
+                                on_close_ == close_checkpoint::truncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                                                        : SQLITE_CHECKPOINT_PASSIVE,
+                                nullptr, nullptr);
     }
     sqlite3_close_v2(db_);
   }

@@ -4,8 +4,11 @@
 #include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 
+#include <sqlite3.h>
+
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cassert>
@@ -14,6 +17,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -136,6 +140,103 @@ struct database::impl {
   std::atomic<std::uint64_t> groups{0};
   std::atomic<std::uint64_t> grouped{0};
 
+  // Checkpoints (checkpointer.hpp). The WAL hook runs on the strand after each commit.
+  std::atomic<std::int64_t> wal_frames{0};      ///< frames in the WAL after the last commit
+  std::atomic<std::uint64_t> commits{0};        ///< commits seen by the WAL hook
+  std::atomic<std::int64_t> last_commit_ms{0};  ///< steady ms of the last commit
+  std::atomic<bool> checkpoint_queued{false};   ///< a request sits in the checkpointer's queue
+  std::atomic<std::int64_t> last_checkpoint_ms{0};
+  std::atomic<bool> last_checkpoint_complete{true};
+  int background_last_copied = -1;                      ///< under checkpoint_mutex
+  std::atomic<std::int64_t> checkpoint_backoff_ms{20};  ///< doubles while incomplete (≤ 1 s)
+  static constexpr std::int64_t min_backoff_ms = 20;
+  static constexpr std::int64_t max_backoff_ms = 1000;
+  std::atomic<std::uint64_t> checkpointed_commits{0};  ///< `commits` when the last complete one ran
+  std::atomic<std::uint64_t> wal_file_bytes{0};
+  std::mutex checkpoint_mutex;                  ///< guards checkpoint_conn and checkpoints_closed
+  std::unique_ptr<connection> checkpoint_conn;  ///< opened by the first background checkpoint
+  bool checkpoints_closed = false;
+
+  static int on_wal_commit(void* self, sqlite3* /*db*/, const char* /*schema*/,
+                           int frames) noexcept {
+    auto* d = static_cast<impl*>(self);
+    d->wal_frames.store(frames, std::memory_order_relaxed);
+    d->commits.fetch_add(1, std::memory_order_relaxed);
+    d->last_commit_ms.store(steady_now_ms(), std::memory_order_relaxed);
+    return SQLITE_OK;
+  }
+
+  std::atomic<bool> background_running{false};  ///< run_background_checkpoint is running
+  std::int64_t last_writer_checkpoint_ms = 0;   ///< strand only
+  int writer_last_copied = -1;                  ///< strand only
+  std::int64_t writer_backoff_ms = 20;          ///< strand only: doubles while incomplete
+
+  // Back-pressure (strand only, between groups): when writes outrun the background checkpoint
+  // and the WAL reaches checkpoint_writer_frames, the writer finishes the checkpoint itself,
+  // as SQLite's autocheckpoint would, but with busy_timeout 0: never waiting for a reader.
+  void checkpoint_if_far_behind() {
+    assert(strand.running_in_this_thread());
+    if (!background_checkpoints() ||
+        wal_frames.load(std::memory_order_relaxed) < checkpoint_writer_frames) {
+      return;
+    }
+    const auto now = steady_now_ms();
+    if (now - last_writer_checkpoint_ms < writer_backoff_ms) {
+      return;
+    }
+    last_writer_checkpoint_ms = now;
+    connection& conn = *writer;
+    const int saved = conn.busy_timeout_ms();
+    conn.set_busy_timeout(0);
+    int log = -1;
+    int copied = -1;
+    const auto seen = commits.load(std::memory_order_relaxed);
+    const int mode = options.checkpoints == checkpoint_mode::truncate ? SQLITE_CHECKPOINT_TRUNCATE
+                                                                      : SQLITE_CHECKPOINT_RESTART;
+    int rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
+    // Someone holds the checkpoint lock (log -1). When it is the background checkpoint and the
+    // WAL is far behind, the writer waits for it (≤ 1 s: one pass of it; never for a reader)
+    // and finishes after it. Another process's checkpoint is not waited for.
+    for (int attempt = 0;
+         rc == SQLITE_BUSY && log == -1 && attempt < 1000 &&
+         background_running.load(std::memory_order_relaxed) &&
+         wal_frames.load(std::memory_order_relaxed) >= 2 * checkpoint_writer_frames;
+         ++attempt) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
+    }
+    // Everything is copied but readers that began before still use the WAL: pause (no lock
+    // held: new readers start on the database file) for a moment, ≤ 5 ms, for them to end.
+    for (int pause = 0; rc == SQLITE_BUSY && log >= 0 && log == copied && pause < 5; ++pause) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &copied);
+    }
+    conn.set_busy_timeout(saved);
+    if (rc == SQLITE_BUSY && log == -1) {
+      // Still ours: retry soon. Another process's: back off as after an incomplete one.
+      writer_backoff_ms = background_running.load(std::memory_order_relaxed)
+                              ? min_backoff_ms
+                              : std::min(2 * writer_backoff_ms, max_backoff_ms);
+      return;
+    }
+    const bool complete = rc == SQLITE_OK;
+    // A reader kept it from finishing. Progress (it copied more than last time: short readers)
+    // → retry soon; none (a reader holds an old snapshot, e.g. another process's) → after 40,
+    // 80, ... up to 1000 ms: each try takes the write lock for a moment.
+    const bool progress = copied != writer_last_copied;
+    writer_last_copied = copied;
+    writer_backoff_ms =
+        complete || progress ? min_backoff_ms : std::min(2 * writer_backoff_ms, max_backoff_ms);
+    record_checkpoint(complete, /*on_writer=*/true);
+    if (complete && commits.load(std::memory_order_relaxed) == seen) {
+      wal_frames.store(0, std::memory_order_relaxed);
+    }
+  }
+
+  [[nodiscard]] bool background_checkpoints() const noexcept {
+    return options.checkpoint_runner != nullptr && options.checkpoints != checkpoint_mode::external;
+  }
+
   void arm_deadline(connection& conn) const {
     conn.set_deadline(options.query_timeout_ms > 0 ? steady_now_ms() + options.query_timeout_ms
                                                    : 0);
@@ -161,6 +262,9 @@ struct database::impl {
     connection_options reader_options = options.conn;
     reader_options.read_only = true;
     reader_options.create = false;
+    if (options.checkpoints == checkpoint_mode::external) {
+      reader_options.on_close = close_checkpoint::none;
+    }
     try {
       return std::make_unique<connection>(file, reader_options);
     } catch (...) {
@@ -376,6 +480,8 @@ struct database::impl {
         batch[i].done(errors[i]);
       }
       notify_commit();
+      checkpoint_if_far_behind();
+      self->request_checkpoint_if_due(false);
     }
     std::lock_guard lock(queue_mutex);
     if (queue.empty()) {
@@ -391,8 +497,21 @@ database::database(std::filesystem::path file, executors& exec, database_options
     : file_(file), impl_(std::make_unique<impl>(std::move(file), exec, std::move(options))) {
   connection_options writer_options = impl_->options.conn;
   writer_options.read_only = false;
+  switch (impl_->options.checkpoints) {
+  case checkpoint_mode::truncate:
+    writer_options.on_close = close_checkpoint::truncate;
+    break;
+  case checkpoint_mode::passive:
+    writer_options.on_close = close_checkpoint::passive;
+    break;
+  case checkpoint_mode::external:
+    writer_options.on_close = close_checkpoint::none;
+    break;
+  }
   impl_->writer = std::make_unique<connection>(file_, writer_options);
   impl_->writable = sqlite3_db_readonly(impl_->writer->handle(), "main") == 0;
+  // Replaces SQLite's autocheckpoint hook (wal_autocheckpoint is 0 already): it only counts.
+  sqlite3_wal_hook(impl_->writer->handle(), &impl::on_wal_commit, impl_.get());
   struct stat st {};
   if (::stat(file_.c_str(), &st) == 0) {
     impl_->device = st.st_dev;
@@ -572,7 +691,142 @@ void database::close() {
     d.readers_returned.wait(lock, [&d] { return d.readers_out == 0; });
     d.idle_readers.clear();
   }
+  {
+    std::lock_guard lock(d.checkpoint_mutex);  // waits for a background checkpoint running
+    d.checkpoints_closed = true;
+    d.checkpoint_conn.reset();
+  }
   d.writer.reset();  // checkpoints (never waiting for other processes' readers) and closes
+}
+
+void database::request_checkpoint_if_due(bool idle_check) {
+  auto& d = *impl_;
+  if (!d.background_checkpoints() || d.closing.load(std::memory_order_relaxed)) {
+    return;
+  }
+  const auto now = steady_now_ms();
+  const auto frames = d.wal_frames.load(std::memory_order_relaxed);
+  const auto since_last = now - d.last_checkpoint_ms.load(std::memory_order_relaxed);
+  // After an incomplete one (a reader holds an old snapshot) retry less and less often (20 ms
+  // doubling up to 1 s): each try takes the write lock for a moment.
+  const std::int64_t min_gap_ms = d.checkpoint_backoff_ms.load(std::memory_order_relaxed);
+  bool due = frames >= checkpoint_frames && since_last >= min_gap_ms;
+  if (!due && idle_check && frames > 0 && since_last >= checkpoint_idle_ms &&
+      now - d.last_commit_ms.load(std::memory_order_relaxed) >= checkpoint_idle_ms) {
+    // Idle: checkpoint what the last commits left, unless that was done already.
+    due = !d.last_checkpoint_complete.load(std::memory_order_relaxed) ||
+          d.commits.load(std::memory_order_relaxed) !=
+              d.checkpointed_commits.load(std::memory_order_relaxed);
+  }
+  if (!due || d.checkpoint_queued.exchange(true)) {
+    return;
+  }
+  d.options.checkpoint_runner->request(weak_from_this());
+}
+
+void database::run_background_checkpoint() {
+  auto& d = *impl_;
+  std::lock_guard lock(d.checkpoint_mutex);
+  d.checkpoint_queued.store(false);  // commits from now on may ask again
+  if (d.checkpoints_closed || d.closing || !d.background_checkpoints() || d.check_replaced()) {
+    return;
+  }
+  const auto commits = d.commits.load(std::memory_order_relaxed);
+  if (!d.checkpoint_conn) {
+    connection_options o = d.options.conn;
+    o.read_only = false;
+    o.create = false;
+    o.busy_timeout_ms = 0;  // never waits in SQLite's busy handler (for readers or the writer)
+    o.on_close = close_checkpoint::none;
+    try {
+      d.checkpoint_conn = std::make_unique<connection>(d.file, o);
+    } catch (const std::exception&) {
+      d.last_checkpoint_ms = steady_now_ms();
+      d.last_checkpoint_complete = false;
+      return;
+    }
+  }
+  sqlite3* handle = d.checkpoint_conn->handle();
+  d.background_running = true;
+  struct running_reset {
+    std::atomic<bool>& flag;
+    explicit running_reset(std::atomic<bool>& f) : flag(f) {}
+    running_reset(const running_reset&) = delete;
+    running_reset& operator=(const running_reset&) = delete;
+    ~running_reset() { flag = false; }
+  } reset_running{d.background_running};
+  int log = -1;
+  int copied = -1;
+  // PASSIVE takes no lock a writer or a reader needs: it copies what no reader still uses.
+  // Writes committed meanwhile are left over; a second pass copies most of those.
+  int rc = SQLITE_OK;
+  for (int pass = 0; pass < 3; ++pass) {
+    rc = sqlite3_wal_checkpoint_v2(handle, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+    if (rc != SQLITE_OK || log - copied <= 64 || log >= checkpoint_writer_frames) {
+      break;  // far behind, the writer finishes (checkpoint_if_far_behind): let go of the lock
+    }
+  }
+  if (rc == SQLITE_BUSY && log == -1) {
+    d.last_checkpoint_ms = steady_now_ms();  // the writer checkpoints right now (or another
+    return;                                  // process does): nothing to do, no run counted
+  }
+  bool complete = rc == SQLITE_OK && log == copied;
+  if (rc == SQLITE_OK && log < checkpoint_writer_frames &&
+      (!complete || d.options.checkpoints == checkpoint_mode::truncate)) {
+    // Finish with the write lock, taken only while the writer is between transactions (a few
+    // short tries, no busy handler): it copies the few frames left and makes sure the WAL
+    // starts over (RESTART; TRUNCATE also shrinks the file). A reader on an old snapshot
+    // makes it return at once, incomplete.
+    const int finish = d.options.checkpoints == checkpoint_mode::truncate
+                           ? SQLITE_CHECKPOINT_TRUNCATE
+                           : SQLITE_CHECKPOINT_RESTART;
+    for (int attempt = 0; attempt < 10; ++attempt) {
+      int flog = -1;
+      int fcopied = -1;
+      const int frc = sqlite3_wal_checkpoint_v2(handle, "main", finish, &flog, &fcopied);
+      complete = complete || (flog >= 0 && flog == fcopied);  // copied all; a reader stayed
+      if (frc == SQLITE_OK) {
+        complete = true;
+        break;
+      }
+      if (frc != SQLITE_BUSY || d.closing) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
+  record_checkpoint(complete);
+  d.last_checkpoint_complete = complete;
+  const bool progress = copied != d.background_last_copied;
+  d.background_last_copied = copied;
+  d.checkpoint_backoff_ms =
+      complete || progress ? impl::min_backoff_ms
+                           : std::min(2 * d.checkpoint_backoff_ms.load(), impl::max_backoff_ms);
+  if (complete) {
+    d.checkpointed_commits = commits;
+    if (d.commits.load() == commits) {
+      d.wal_frames.store(0);  // nothing is left to copy until the next commit says otherwise
+    }
+  }
+  d.last_checkpoint_ms = steady_now_ms();
+  refresh_wal_bytes();
+}
+
+std::uint64_t database::refresh_wal_bytes() {
+  struct stat st {};
+  const std::string wal = impl_->file.string() + "-wal";
+  const std::uint64_t bytes =
+      ::stat(wal.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+  impl_->wal_file_bytes.store(bytes, std::memory_order_relaxed);
+  return bytes;
+}
+
+std::uint64_t database::wal_bytes() const noexcept {
+  return impl_->wal_file_bytes.load(std::memory_order_relaxed);
+}
+
+std::int64_t database::wal_frames() const noexcept {
+  return impl_->wal_frames.load(std::memory_order_relaxed);
 }
 
 bool database::file_replaced() const {

@@ -104,6 +104,21 @@ http::response health(http::context& ctx) {
        {"counters", std::move(counters)}});
 }
 
+// GET /readyz: whether a load balancer should send traffic here. 503 while starting and from
+// SIGTERM on (during --drain-delay-ms requests are still served; /health stays 200).
+http::response readyz(http::context& ctx) {
+  const auto phase = ctx.svc.phase != nullptr ? ctx.svc.phase->load(std::memory_order_relaxed)
+                                              : server_phase::ready;
+  if (phase == server_phase::ready) {
+    return http::response::json({{"status", "ready"}, {"ready", true}, {"role", "primary"}});
+  }
+  const char* reason = phase == server_phase::starting ? "starting" : "draining";
+  auto res = http::response::json(
+      {{"status", reason}, {"ready", false}, {"role", "primary"}, {"reason", reason}}, 503);
+  res.headers.emplace_back("Retry-After", "1");
+  return res;
+}
+
 http::response cache_health(http::context& ctx) {
   return http::response::json(ctx.svc.databases.stats_json());
 }
@@ -116,6 +131,10 @@ void register_admin_routes(http::router& router) {
               "Server health: identity (status, service, built, started), process (pid, memory, "
               "fds), database cache and request counters",
               health, /*open=*/true});
+  router.add({http::verb::get, p + "/readyz", http::access::none, http::db_use::none,
+              "Readiness for load balancers: 200 while serving; 503 while starting and draining "
+              "(from SIGTERM on, during --drain-delay-ms)",
+              readyz, /*open=*/true});
   router.add({http::verb::get, p + "/health/cache", http::access::none, http::db_use::none,
               "Database cache statistics: open databases, hits, misses, evictions", cache_health,
               /*open=*/true});

@@ -5,6 +5,7 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
+#include "hoody/db/checkpointer.hpp"
 #include "hoody/db/db_path.hpp"
 #include "hoody/handlers/routes.hpp"
 
@@ -43,7 +44,14 @@ http::response maintenance(http::context& ctx) {
   conn.set_deadline(steady_now_ms() + static_cast<std::int64_t>(timeout * 1000));
   nlohmann::json out;
   if (op == "wal_checkpoint_truncate") {
-    out = ops::wal_checkpoint_truncate(conn);
+    // --checkpoint-mode: passive never truncates (nor waits); external leaves the WAL alone.
+    const auto mode = db::parse_checkpoint_mode(ctx.svc.cfg.checkpoint_mode);
+    if (mode == db::checkpoint_mode::external) {
+      throw api_error(errc::checkpoint_external,
+                      "the server runs with --checkpoint-mode external: the WAL is checkpointed "
+                      "by an external replicator (e.g. Litestream), not by this server");
+    }
+    out = ops::wal_checkpoint_truncate(conn, mode == db::checkpoint_mode::truncate);
   } else if (op == "quick_check") {
     out = ops::quick_check(conn);
   } else if (op == "vacuum_into") {

@@ -87,6 +87,13 @@ const std::map<std::string, route_doc>& route_docs() {
     // ---- health, operations ------------------------------------------------------------
     d["GET " + api("/health")] = {json::array(), nullptr,
                                   json{{"200", ok("Server health", ref("Health"))}}, "operations"};
+    d["GET " + api("/readyz")] = {
+        json::array(), nullptr,
+        json{{"200", ok("Ready: send traffic here", ref("Readiness"))},
+             {"503", ok("Not ready: starting, or draining after SIGTERM (still serving during "
+                        "--drain-delay-ms)",
+                        ref("Readiness"))}},
+        "operations"};
     d["GET " + api("/health/cache")] = {json::array(), nullptr,
                                         json{{"200", ok("Cache statistics", ref("CacheStats"))}},
                                         "operations"};
@@ -410,6 +417,10 @@ json components() {
                            {"pid", type("integer")},
                            {"uptime_seconds", type("number")},
                            {"cache", ref("CacheStats")}});
+  s["Readiness"] = object_of({{"status", type("string")},
+                              {"ready", type("boolean")},
+                              {"role", type("string")},
+                              {"reason", type("string")}});
   s["MaintenanceRequest"] = object_of(
       {{"op",
         {{"type", "string"}, {"enum", {"wal_checkpoint_truncate", "vacuum_into", "quick_check"}}}},
@@ -417,6 +428,7 @@ json components() {
   s["MaintenanceRequest"]["required"] = {"op"};
   s["MaintenanceResponse"] = object_of({{"success", type("boolean")},
                                         {"op", type("string")},
+                                        {"mode", type("string")},
                                         {"timeout", type("number")},
                                         {"ok", type("boolean")},
                                         {"result", array_of(type("string"))},

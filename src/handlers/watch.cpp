@@ -74,6 +74,7 @@ http::response watch(http::context& ctx) {
                     {{"oldest_seq", bounds.horizon}, {"since", *since}, {"head", bounds.head}});
   }
   w.after = since.value_or(bounds.head);
+  w.head = bounds.head;
   w.database = ctx.database->shared_from_this();
 
   http::response res;

@@ -66,6 +66,8 @@ class watcher {
   /// The first feed read that started after it joined: only that one says "nothing newer"
   /// (page_done) to a watcher that joined live without a read of its own (feed's mutex).
   std::uint64_t ready_read = 0;
+  /// Replaying, but paused until its connection took what it has (feed's mutex).
+  bool parked = false;
 
   /// A change it wants (seq > cursor, filter matched).
   virtual void offer(outgoing& change) = 0;
@@ -75,6 +77,8 @@ class watcher {
   virtual void end(std::string_view reason, const nlohmann::json& data) = 0;
   /// The clock's tick: heartbeats, deadlines.
   virtual void tick(std::int64_t now_ms) = 0;
+  /// More than half of its buffer is not taken yet: a replay waits before its next page.
+  [[nodiscard]] virtual bool backlogged() { return false; }
 
   [[nodiscard]] bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
 
@@ -167,6 +171,11 @@ class sse_watcher final : public watcher, public http::body_stream {
     if (wake) {
       wake();
     }
+  }
+
+  bool backlogged() override {
+    std::lock_guard lock(mutex_);
+    return pending_.size() > limit_ / 2;
   }
 
   // body_stream (the session's side).
@@ -366,6 +375,7 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
   /// Called with the hub's mutex held.
   bool tick(std::int64_t now_ms) {
     bool due = false;
+    std::vector<std::shared_ptr<watcher>> resume;
     {
       std::lock_guard lock(mutex_);
       drop_ended_locked();
@@ -375,11 +385,18 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
       }
       for (const auto& w : members_) {
         w->tick(now_ms);
+        if (w->parked && !w->backlogged()) {
+          w->parked = false;
+          resume.push_back(w);
+        }
       }
       due = !reading_ && now_ms - last_read_ms_ >= options_.poll_ms;
     }
     if (due) {
       poll();
+    }
+    for (const auto& w : resume) {
+      catch_up(w);
     }
     return true;
   }
@@ -532,6 +549,10 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
         return;
       }
       w->page_done();
+      if (w->backlogged()) {  // a long replay goes at the pace of the client (the clock resumes it)
+        w->parked = true;
+        return;
+      }
     }
     catch_up(w);
   }
@@ -605,7 +626,8 @@ struct watch_hub::impl : std::enable_shared_from_this<watch_hub::impl> {
     }
     auto& feed = entry.feeds[r.table];
     if (!feed) {
-      feed = std::make_shared<watch_feed>(r.database, r.table, r.after, options);
+      // At the head: a watcher behind it replays at its own pace (catch_up), not the feed's.
+      feed = std::make_shared<watch_feed>(r.database, r.table, r.head, options);
     }
     feed->attach(w);
   }

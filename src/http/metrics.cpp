@@ -1,8 +1,10 @@
 #include "hoody/http/metrics.hpp"
 
+#include "hoody/db/checkpointer.hpp"
 #include "hoody/db/database_cache.hpp"
 #include "hoody/db/read_cache.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace hoody::http {
@@ -216,13 +218,37 @@ std::string metrics::render(const db::database_cache* databases, double uptime_s
            "Databases closed by the cache (LRU or idle).");
     sample(out, "hoody_db_cache_evictions_total", "", static_cast<double>(stats.evictions));
     std::size_t depth = 0;
+    std::uint64_t wal_sum = 0;
+    std::uint64_t wal_max = 0;
     for (const auto& database : databases->snapshot()) {
       depth += database->write_queue_depth();
+      const auto wal = database->wal_bytes();  // refreshed by the sweep (no disk access here)
+      wal_sum += wal;
+      wal_max = std::max(wal_max, wal);
     }
     header(out, "hoody_writer_queue_depth", "gauge",
            "Write jobs waiting, summed over the open databases.");
     sample(out, "hoody_writer_queue_depth", "", static_cast<double>(depth));
+    header(out, "hoody_wal_bytes_sum", "gauge",
+           "Size of the -wal files of the open databases, summed (as of the last sweep).");
+    sample(out, "hoody_wal_bytes_sum", "", static_cast<double>(wal_sum));
+    header(out, "hoody_wal_bytes_max", "gauge",
+           "Size of the largest -wal file of an open database (as of the last sweep).");
+    sample(out, "hoody_wal_bytes_max", "", static_cast<double>(wal_max));
   }
+  const auto checkpoints = db::global_checkpoint_totals();
+  header(
+      out, "hoody_wal_checkpoints_total", "counter",
+      "WAL checkpoints run by the server outside commits (--checkpoint-mode truncate or passive).");
+  sample(out, "hoody_wal_checkpoints_total", "", static_cast<double>(checkpoints.runs));
+  header(out, "hoody_wal_checkpoints_incomplete_total", "counter",
+         "Of them, those that could not copy the whole WAL (a reader held an old snapshot).");
+  sample(out, "hoody_wal_checkpoints_incomplete_total", "",
+         static_cast<double>(checkpoints.incomplete));
+  header(out, "hoody_wal_checkpoints_on_writer_total", "counter",
+         "Of them, those a writer ran itself because the WAL outgrew the background checkpoint.");
+  sample(out, "hoody_wal_checkpoints_on_writer_total", "",
+         static_cast<double>(checkpoints.on_writer));
 
   const auto totals = db::global_write_totals();
   header(out, "hoody_group_commit_size", "histogram", "Write jobs per group-commit transaction.");

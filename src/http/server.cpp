@@ -4,6 +4,7 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/services.hpp"
+#include "hoody/db/checkpointer.hpp"
 #include "hoody/db/database_cache.hpp"
 #include "hoody/db/executors.hpp"
 #include "hoody/handlers/routes.hpp"
@@ -127,17 +128,20 @@ struct server::impl {
       : cfg(std::move(c)),
         exec(cfg.read_threads, cfg.write_threads),
         history(cfg.query_history_limit),
-        databases(exec, database_options_from(cfg), cfg.max_open_dbs, cfg.db_slot_waiters),
+        databases(exec, database_options_from(cfg, &checkpoints), cfg.max_open_dbs,
+                  cfg.db_slot_waiters),
         svc{cfg, db::path_policy{canonical_data_dir(cfg), cfg.allow_any_absolute_db_path},
             databases, history},
         watch(watch_options_from(cfg)),
         dispatch(routes, svc, exec),
         acceptor(ioc),
         signals(ioc, SIGINT, SIGTERM),
-        sweep_timer(ioc) {
+        sweep_timer(ioc),
+        drain_timer(ioc) {
     handlers::register_all_routes(routes);
     request_metrics.bind(routes);
     svc.metrics = &request_metrics;
+    svc.phase = &phase;
     svc.watch = &watch;
     request_metrics.set_watch_source([this] {
       const auto s = watch.stats();
@@ -148,8 +152,10 @@ struct server::impl {
     }
   }
 
-  static db::database_options database_options_from(const config& c) {
+  static db::database_options database_options_from(const config& c, db::checkpointer* runner) {
     db::database_options o;
+    o.checkpoints = db::parse_checkpoint_mode(c.checkpoint_mode);
+    o.checkpoint_runner = runner;
     o.conn.busy_timeout_ms = c.busy_timeout_ms;
     o.conn.synchronous = c.synchronous;
     o.query_timeout_ms = c.query_timeout_ms;
@@ -173,6 +179,7 @@ struct server::impl {
   config cfg;
   db::executors exec;
   ops::memory_query_history history;  // outlives `databases`: their deferred jobs use it
+  db::checkpointer checkpoints;       // stopped before `databases` close (run())
   db::database_cache databases;
   router routes;
   metrics request_metrics;
@@ -189,7 +196,12 @@ struct server::impl {
   tcp::acceptor acceptor;
   net::signal_set signals;
   net::steady_timer sweep_timer;
+  net::steady_timer drain_timer;  // --drain-delay-ms after SIGTERM
   std::uint16_t bound_port = 0;
+  std::atomic<server_phase> phase{server_phase::starting};
+  // --wal-warn-bytes: last warning (steady ms) per database file; used by the sweep only.
+  std::mutex wal_warn_mutex;
+  std::unordered_map<std::string, std::int64_t> last_wal_warn_ms;
   // Time-travel retention: last run (steady ms) per database file; used by the sweep only.
   std::mutex prune_mutex;
   std::unordered_map<std::string, std::int64_t> last_prune_ms;
@@ -212,7 +224,10 @@ struct server::impl {
     return i == 0 ? ioc : *more_contexts[i - 1];
   }
   void do_accept();
+  void wait_for_signal();
+  void start_drain();
   void start_shutdown();
+  void watch_wal(const std::shared_ptr<db::database>& database);
   void schedule_sweep();
   void schedule_prune(const std::shared_ptr<db::database>& database);
 };
@@ -659,6 +674,8 @@ void server::impl::schedule_sweep() {
             },
             [](std::exception_ptr) {}, false);
         schedule_prune(database);
+        database->request_checkpoint_if_due(/*idle_check=*/true);
+        watch_wal(database);
       }
       databases.evict_idle(static_cast<std::int64_t>(cfg.db_idle_close_s) * 1000);
     });
@@ -692,7 +709,62 @@ void server::impl::schedule_prune(const std::shared_ptr<db::database>& database)
       [](std::exception_ptr) {}, false);
 }
 
+// WAL size for /metrics (one stat per open database and sweep) and --wal-warn-bytes: a
+// warning at most once a minute per database.
+void server::impl::watch_wal(const std::shared_ptr<db::database>& database) {
+  const auto bytes = database->refresh_wal_bytes();
+  if (cfg.wal_warn_bytes == 0 || bytes <= cfg.wal_warn_bytes) {
+    return;
+  }
+  const auto now = steady_now_ms();
+  {
+    std::lock_guard lock(wal_warn_mutex);
+    auto& last = last_wal_warn_ms[database->file().string()];
+    if (last != 0 && now - last < 60000) {
+      return;
+    }
+    last = now;
+  }
+  spdlog::warn(
+      "WAL of {} is {} bytes, over --wal-warn-bytes {} (checkpoint mode {}): another process "
+      "may hold a read transaction, or checkpoints cannot keep up with the writes",
+      database->file().string(), bytes, cfg.wal_warn_bytes, cfg.checkpoint_mode);
+}
+
+void server::impl::wait_for_signal() {
+  signals.async_wait([this](beast::error_code ec, int signal) {
+    if (ec) {
+      return;
+    }
+    spdlog::info("received signal {}", signal);
+    if (phase.load() == server_phase::draining) {
+      start_shutdown();  // a second signal ends the drain at once
+      return;
+    }
+    start_drain();
+  });
+}
+
+// SIGTERM: /readyz answers 503 at once; with --drain-delay-ms the server keeps accepting and
+// serving that long (a load balancer's health check takes it out meanwhile), then shuts down.
+void server::impl::start_drain() {
+  phase = server_phase::draining;
+  if (cfg.drain_delay_ms == 0) {
+    start_shutdown();
+    return;
+  }
+  spdlog::info("draining: /readyz answers 503; shutting down in {} ms", cfg.drain_delay_ms);
+  wait_for_signal();
+  drain_timer.expires_after(std::chrono::milliseconds(cfg.drain_delay_ms));
+  drain_timer.async_wait([this](beast::error_code ec) {
+    if (!ec) {
+      start_shutdown();
+    }
+  });
+}
+
 void server::impl::start_shutdown() {
+  phase = server_phase::draining;
   if (stopping.exchange(true)) {
     return;
   }
@@ -702,6 +774,7 @@ void server::impl::start_shutdown() {
   accept_retry.cancel();
   signals.cancel(ec);
   sweep_timer.cancel();
+  drain_timer.cancel();
   watch.shutdown();  // every change-feed stream ends with a `shutdown` event; long polls answer
   std::vector<std::function<void()>> closers;
   {
@@ -738,12 +811,7 @@ void server::stop() {
 
 void server::run() {
   auto& d = *impl_;
-  d.signals.async_wait([&d](beast::error_code ec, int signal) {
-    if (!ec) {
-      spdlog::info("received signal {}", signal);
-      d.start_shutdown();
-    }
-  });
+  d.wait_for_signal();
   d.do_accept();
   d.schedule_sweep();
   // Keeps the I/O threads running while a session waits on a database job with no I/O pending
@@ -760,6 +828,10 @@ void server::run() {
       pthread_setname_np(pthread_self(), "hoody-io");
       context->run();
     });
+  }
+  if (!d.stopping) {
+    server_phase starting = server_phase::starting;
+    d.phase.compare_exchange_strong(starting, server_phase::ready);
   }
 
   // Wait for a shutdown request, then for sessions to finish (bounded by the deadline).
@@ -787,6 +859,7 @@ void server::run() {
     t.join();
   }
   db::mark_db_thread();  // this thread now closes databases
+  d.checkpoints.stop();  // a background checkpoint running finishes first
   d.databases.close_all();
   d.exec.join();
   spdlog::info("stopped");

@@ -5,20 +5,24 @@
 #include "hoody/ops/kv_schema.hpp"
 #include "hoody/ops/time_travel.hpp"
 
+#include <sqlite3.h>
+
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <vector>
 
 namespace hoody::ops {
 
-nlohmann::json wal_checkpoint_truncate(db::connection& conn) {
+nlohmann::json wal_checkpoint_truncate(db::connection& conn, bool truncate) {
   // No busy handler while it runs: TRUNCATE would otherwise wait (up to --busy-timeout-ms, with
   // every write to this database queued behind it) for another process's read transaction or
   // write lock. Without one it checkpoints what it can at once and says whether it finished.
@@ -32,18 +36,35 @@ nlohmann::json wal_checkpoint_truncate(db::connection& conn) {
     busy_off& operator=(const busy_off&) = delete;
     ~busy_off() { c.set_busy_timeout(saved); }
   } guard(conn);
-  auto stmt = conn.prepare("PRAGMA main.wal_checkpoint(TRUNCATE)");
-  nlohmann::json out = {{"busy", 0}, {"log", 0}, {"checkpointed", 0}};
-  if (stmt.step()) {
-    out["busy"] = stmt.column_int64(0);
-    out["log"] = stmt.column_int64(1);
-    out["checkpointed"] = stmt.column_int64(2);
+  const int mode = truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE;
+  int log = -1;
+  int checkpointed = -1;
+  int rc = SQLITE_OK;
+  // The checkpoint lock is never waited for by SQLite; the background checkpoint holds it for
+  // a few milliseconds at a time, so retry briefly (log -1: the lock was not obtained).
+  for (int attempt = 0; attempt < 40; ++attempt) {
+    log = -1;
+    checkpointed = -1;
+    rc = sqlite3_wal_checkpoint_v2(conn.handle(), "main", mode, &log, &checkpointed);
+    if (rc != SQLITE_BUSY || log != -1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  out["complete"] = out["busy"] == 0;
-  if (out["busy"] != 0) {
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    db::throw_sqlite(rc, conn.handle(), "wal_checkpoint");
+  }
+  const bool busy = rc == SQLITE_BUSY || (!truncate && log != checkpointed);
+  nlohmann::json out = {{"mode", truncate ? "truncate" : "passive"},
+                        {"busy", busy ? 1 : 0},
+                        {"log", log},
+                        {"checkpointed", checkpointed}};
+  out["complete"] = !busy;
+  if (busy) {
     out["message"] =
         "checkpoint incomplete: another connection holds a read transaction or the write lock; "
-        "the WAL was checkpointed as far as possible and not truncated; retry later";
+        "the WAL was checkpointed as far as possible" +
+        std::string(truncate ? " and not truncated" : "") + "; retry later";
   }
   return out;
 }

@@ -62,6 +62,10 @@ TEST(ops_metrics_e2e, counters_move_with_traffic) {
   EXPECT_GE(value_of(after, "hoody_ttl_sweeps_total"), 1);
   EXPECT_GE(value_of(after, "hoody_ttl_rows_deleted_total"), 1);
   EXPECT_NE(after.find("hoody_writer_queue_depth "), std::string::npos);
+  // WAL sizes (their values: ops_checkpoint_e2e_test's wal_metrics).
+  EXPECT_TRUE(hoody::test::has_metric(after, "hoody_wal_bytes_max")) << after;
+  EXPECT_GE(value_of(after, "hoody_wal_bytes_sum"), value_of(after, "hoody_wal_bytes_max"));
+  EXPECT_NE(after.find("# TYPE hoody_wal_checkpoints_total counter"), std::string::npos);
   // The scrape itself is counted under its route.
   EXPECT_GE(
       value_of(after, R"(hoody_http_requests_total{method="GET",route="/metrics",status="200"})"),

@@ -199,6 +199,7 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
   const std::map<std::string, std::string> expected = {
       {"get /api/v1/sqlite/health", "open"},
       {"get /api/v1/sqlite/health/cache", "open"},
+      {"get /api/v1/sqlite/readyz", "open"},
       {"get /", "open"},
       {"get /{file}", "open"},
       {"post /api/v1/sqlite/db", "read"},  // escalates to write when the SQL writes

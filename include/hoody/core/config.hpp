@@ -51,6 +51,10 @@ struct config {
   std::int64_t history_max_age_s = 0;  ///< time-travel retention by age; 0 = forever
   std::int64_t history_max_ops_per_key = 0;  ///< retention by count per key; 0 = unlimited
   unsigned history_prune_interval_s = 60;    ///< at most one retention run per db this often
+  // WAL checkpoints and draining (docs/operations.md, "Checkpoints" and "Draining").
+  std::string checkpoint_mode = "truncate";  ///< truncate | passive | external
+  std::uint64_t wal_warn_bytes = 0;          ///< log a warning past this WAL size; 0 = off
+  unsigned drain_delay_ms = 0;  ///< after SIGTERM: /readyz 503, still serving, this long
 };
 
 }  // namespace hoody

@@ -29,6 +29,7 @@ enum class errc {
   conflict,             // 409 CONFLICT: constraint violation, already exists
   history_gap,          // 409 HISTORY_GAP: time-travel chain crosses untracked writes
   history_compacted,    // 409 HISTORY_COMPACTED: a change-feed cursor before retained history
+  checkpoint_external,  // 409 CHECKPOINT_EXTERNAL: --checkpoint-mode external owns the WAL
   precondition_failed,  // 412 PRECONDITION_FAILED: compare-and-swap failed
   payload_too_large,    // 413 PAYLOAD_TOO_LARGE
   unsupported_media,    // 415 UNSUPPORTED_MEDIA_TYPE

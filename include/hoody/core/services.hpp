@@ -5,6 +5,7 @@
 #include "hoody/core/config.hpp"
 #include "hoody/db/db_path.hpp"
 
+#include <atomic>
 #include <chrono>
 
 namespace hoody::db {
@@ -25,6 +26,10 @@ struct key_set;
 
 namespace hoody {
 
+/// Where the server is in its life (GET /readyz): `ready` once it serves, `draining` from
+/// SIGTERM on (still serving during --drain-delay-ms, then shutting down).
+enum class server_phase : int { starting, ready, draining };
+
 struct services {
   const config& cfg;
   db::path_policy paths;
@@ -35,6 +40,8 @@ struct services {
   /// The --jwt-key-file keys (immutable); set by the dispatcher, which loads and owns them.
   const http::auth::key_set* auth_keys = nullptr;
   handlers::watch_hub* watch = nullptr;  ///< the change feed (set by the server; thread-safe)
+  /// Set by the server (null: ready, e.g. handlers tested without a server).
+  const std::atomic<server_phase>* phase = nullptr;
 };
 
 }  // namespace hoody

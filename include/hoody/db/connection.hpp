@@ -112,11 +112,22 @@ class statement_reset_guard {
   statement& stmt_;
 };
 
+/// The checkpoint a writable connection runs when it closes. None of them waits for another
+/// connection (busy_timeout 0): what cannot be checkpointed stays in the (durable) WAL.
+enum class close_checkpoint {
+  truncate,  ///< wal_checkpoint(TRUNCATE): folds the WAL back and truncates it when nobody reads it
+  passive,   ///< wal_checkpoint(PASSIVE): what can be copied without any lock, never truncates
+  none,      ///< nothing, and SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE: the WAL is left to another process
+};
+
 struct connection_options {
   bool read_only = false;              ///< SQLITE_OPEN_READONLY + PRAGMA query_only
   bool create = false;                 ///< SQLITE_OPEN_CREATE
   int busy_timeout_ms = 5000;          ///< PRAGMA busy_timeout
   std::string synchronous = "NORMAL";  ///< PRAGMA synchronous for the writer (NORMAL or FULL)
+  /// At close (writable connections). Writable connections never checkpoint on commit:
+  /// PRAGMA wal_autocheckpoint=0 (the database's background checkpoint does it, database.hpp).
+  close_checkpoint on_close = close_checkpoint::truncate;
 };
 
 /// One SQLite connection. Not thread-safe: one thread at a time (see file comment).
@@ -189,6 +200,7 @@ class connection {
   sqlite3* db_ = nullptr;
   std::filesystem::path file_;
   bool read_only_ = false;
+  close_checkpoint on_close_ = close_checkpoint::truncate;
   bool guard_enabled_ = false;
   bool allow_attach_ = false;
   std::int64_t deadline_ms_ = 0;

@@ -10,9 +10,13 @@
 // Deferred writes (`defer_write`: bookkeeping such as the query history) ride along: each group
 // runs them first, in savepoints of their own, so they cost no commit of their own while other
 // writes flow; otherwise a no-op write is posted for them once they are 1 s old or 256 queue.
+// Checkpoints (checkpointer.hpp): the writer never checkpoints in a commit; a WAL hook counts
+// the WAL's frames after each commit and the strand asks the checkpointer for a background
+// checkpoint, which runs on a third connection of the database's own (busy_timeout 0).
 #pragma once
 
 #include "hoody/core/error.hpp"
+#include "hoody/db/checkpointer.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/db/read_cache.hpp"
 
@@ -38,6 +42,9 @@ struct database_options {
   std::size_t max_group = 256;       ///< write jobs per group commit
   std::size_t max_queue = 10000;     ///< waiting write jobs; more → too_many_requests
   std::size_t read_cache_bytes = 0;  ///< budget of the database's read cache; 0 = off
+  checkpoint_mode checkpoints = checkpoint_mode::truncate;  ///< --checkpoint-mode
+  /// Runs the background checkpoints; null = none (the WAL is checkpointed only at close).
+  checkpointer* checkpoint_runner = nullptr;
 };
 
 /// Upper bounds of the group-commit batch size histogram (an implicit +Inf bucket follows).
@@ -109,6 +116,23 @@ class database : public std::enable_shared_from_this<database> {
   [[nodiscard]] std::int64_t last_used_ms() const noexcept;
   [[nodiscard]] std::uint64_t group_commits() const noexcept;
   [[nodiscard]] std::uint64_t grouped_jobs() const noexcept;
+
+  /// Asks the checkpointer for a background checkpoint when one is due: the WAL holds
+  /// checkpoint_frames frames, or (`idle_check`) the last commit is checkpoint_idle_ms old and
+  /// its frames were not checkpointed yet. No-op in checkpoint_mode::external or without a
+  /// checkpointer. Any thread; no disk access.
+  void request_checkpoint_if_due(bool idle_check);
+  /// The background checkpoint (checkpointer thread only): PASSIVE, then, in truncate mode or
+  /// when writes kept the PASSIVE one from finishing, TRUNCATE (truncate mode) or RESTART
+  /// (passive mode), each tried a few times with busy_timeout 0, so the writer restarts the
+  /// WAL from its start and the file stays bounded. Never waits for a reader.
+  void run_background_checkpoint();
+  /// Size of the `-wal` file: one stat(2), remembered for wal_bytes(). Blocking threads only.
+  std::uint64_t refresh_wal_bytes();
+  /// What refresh_wal_bytes() last found (no disk access).
+  [[nodiscard]] std::uint64_t wal_bytes() const noexcept;
+  /// Frames in the WAL after the last commit (from the WAL hook; 0 before any commit).
+  [[nodiscard]] std::int64_t wal_frames() const noexcept;
 
  private:
   void enqueue_write(job_fn job, done_fn done, bool touch, bool exclusive);

@@ -5,6 +5,7 @@
 // (database::set_commit_observer), and every poll interval (changes written by other
 // processes), one read at a time; each page is handed to the feed's live watchers, filtered by
 // key prefix / key list. A watcher that starts behind the feed (`since`) first replays the log
+// at its client's pace (the next page only once less than half of its buffer waits)
 // with reads of its own and joins the live set under the feed's lock once its cursor reached
 // the feed's: with seqs ascending in commit order (ops/kv_watch.hpp) and each watcher dropping
 // what its cursor already passed, it sees every change once, in order, only after its commit.
@@ -56,6 +57,7 @@ struct watch_request {
   std::string table;
   watch_filter filter;
   std::int64_t after = 0;  ///< deliver changes with seq > after
+  std::int64_t head = 0;   ///< the log's newest seq as the caller read it (a new feed starts there)
 };
 
 struct watch_stats {

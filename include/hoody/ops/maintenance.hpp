@@ -16,9 +16,12 @@
 
 namespace hoody::ops {
 
-/// PRAGMA wal_checkpoint(TRUNCATE): {busy, log, checkpointed, complete}. `busy` 1 means a
-/// reader or another process held the WAL and the checkpoint could not finish (retry later).
-[[nodiscard]] nlohmann::json wal_checkpoint_truncate(db::connection& conn);
+/// wal_checkpoint(TRUNCATE), or wal_checkpoint(PASSIVE) when `truncate` is false
+/// (--checkpoint-mode passive), never waiting for a lock (busy_timeout 0; only while another
+/// checkpoint, e.g. the background one, holds the checkpoint lock it retries for up to 200 ms):
+/// {mode, busy, log, checkpointed, complete}. `busy` 1 means a reader or another process held
+/// the WAL and the checkpoint could not finish (retry later). PASSIVE never truncates the file.
+[[nodiscard]] nlohmann::json wal_checkpoint_truncate(db::connection& conn, bool truncate = true);
 
 /// PRAGMA quick_check: {ok, result: ["ok"] or the problems found (at most 100)}.
 [[nodiscard]] nlohmann::json quick_check(db::connection& conn);
