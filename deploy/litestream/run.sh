@@ -4,6 +4,7 @@
 # Contract: restores ${HOODY_DB}.db from the replica first when the data directory has no such
 # file (so a fresh machine picks up the replicated data), then execs
 #   litestream replicate -config litestream.yml -exec "hoody-sqlite --data-dir DIR ARGS…"
+# with the server in --checkpoint-mode external (HOODY_SQLITE_CHECKPOINT_MODE overrides it).
 # Litestream supervises the server: a SIGTERM to this process (it becomes Litestream) is
 # forwarded to the server, and after the server exits Litestream does a final sync, so a planned
 # stop loses no acknowledged write. A kill -9 loses at most the last sync interval (1 s).
@@ -19,6 +20,10 @@ LITESTREAM="${LITESTREAM:-litestream}"
 HOODY_BIN="${HOODY_BIN:-hoody-sqlite}"
 LITESTREAM_CONFIG="${LITESTREAM_CONFIG:-$(cd "$(dirname "$0")" && pwd)/litestream.yml}"
 export HOODY_DATA_DIR HOODY_REPLICA_DIR HOODY_DB
+# Litestream owns the WAL: the server runs no checkpoint of its own (docs/operations.md,
+# "Checkpoints"). The server reads its flags' env twins, so HOODY_SQLITE_* set here or by the
+# caller (e.g. HOODY_SQLITE_DRAIN_DELAY_MS=1500 behind HAProxy) reach it through Litestream.
+export HOODY_SQLITE_CHECKPOINT_MODE="${HOODY_SQLITE_CHECKPOINT_MODE:-external}"
 
 db="$HOODY_DATA_DIR/$HOODY_DB.db"
 mkdir -p "$HOODY_DATA_DIR"

@@ -7,7 +7,8 @@ Contract (run through tests/scaleout/run.sh, which installs the tools and sets t
      node's data dir only); an unmapped tenant, a percent-encoded `d%62=` and a repeated `db`
      are refused by HAProxy; kill -9 of one node: its tenants get 503, the others 200, and no
      database file appears on another node.
-  B. replication: one node under deploy/litestream/run.sh (litestream replicate -exec), a
+  B. replication: one node under deploy/litestream/run.sh (litestream replicate -exec, the
+     server in --checkpoint-mode external), a
      writer that logs every acknowledged PUT /kv/kN with its time. kill -9 of the whole process
      group (Litestream and the server at once) at a random moment, `litestream restore` into an
      empty dir, `PRAGMA integrity_check`, a new node serves it: every lost acknowledged write was
@@ -287,7 +288,12 @@ def part_b(tmp, litestream):
     proc, port, base, replica = start_replicated(tmp, "crash", litestream)
     writer = Writer(port)
     writer.start()
-    time.sleep(random.uniform(2.5, 4.5))
+    time.sleep(1.0)
+    status, body, _ = request(port, "POST", "/api/v1/sqlite/maintenance?db=app",
+                              b'{"op":"wal_checkpoint_truncate"}')
+    check(status == 409 and b"CHECKPOINT_EXTERNAL" in body,
+          f"run.sh runs the server in --checkpoint-mode external (maintenance checkpoint: {status})")
+    time.sleep(random.uniform(1.5, 3.5))
     kill_at = time.time()
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
