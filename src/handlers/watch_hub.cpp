@@ -50,8 +50,9 @@ class outgoing {
   std::optional<std::string> frame_;
 };
 
-// One watcher (an SSE stream or a long poll). `cursor` and `live` belong to its feed (guarded by
-// the feed's mutex); the rest is the watcher's own (its mutex). Lock order: hub → feed → watcher.
+// One watcher (an SSE stream or a long poll). `cursor`, `ready_read` and `parked` belong to its
+// feed (guarded by the feed's mutex); the rest is the watcher's own (its mutex). Lock order:
+// hub → feed → watcher.
 class watcher {
  public:
   watcher(watch_filter f, std::int64_t after, std::shared_ptr<counters> c)
@@ -62,7 +63,6 @@ class watcher {
 
   const watch_filter filter;
   std::int64_t cursor;  ///< every change with seq <= cursor has been seen (feed's mutex)
-  bool live = false;    ///< fed by the feed's own reads (feed's mutex)
   /// The first feed read that started after it joined: only that one says "nothing newer"
   /// (page_done) to a watcher that joined live without a read of its own (feed's mutex).
   std::uint64_t ready_read = 0;
@@ -326,7 +326,6 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
       members_.push_back(w);
       if (w->cursor >= cursor_) {
         // The feed may not have read the newest commits yet: the next read tells.
-        w->live = true;
         w->ready_read = reads_ + 1;
         live_.push_back(w);
       } else {
@@ -409,7 +408,6 @@ class watch_feed : public std::enable_shared_from_this<watch_feed> {
 
  private:
   void join_live_locked(const std::shared_ptr<watcher>& w) {
-    w->live = true;
     live_.push_back(w);
     w->page_done();
   }
