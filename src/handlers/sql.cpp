@@ -10,6 +10,7 @@
 #include "hoody/handlers/routes.hpp"
 #include "hoody/handlers/sql_render.hpp"
 #include "hoody/http/response_render.hpp"
+#include "hoody/http/tokens.hpp"
 #include "hoody/ops/kv_schema.hpp"
 #include "hoody/ops/utf8.hpp"
 
@@ -224,29 +225,12 @@ representation query_representation(const http::request& req) {
   return accept && accept_prefers_html(*accept) ? representation::html : representation::json;
 }
 
-/// Percent-encodes all but RFC 3986 unreserved characters.
-std::string uri_encode(std::string_view text) {
-  static constexpr std::string_view hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += ch;
-    } else {
-      out += '%';
-      out += hex[c >> 4U];
-      out += hex[c & 15U];
-    }
-  }
-  return out;
-}
-
 /// This request's link with `format` set (other parameters kept, e.g. a share link's exp+sig).
 std::string link_with_format(const http::request& req, std::string_view format) {
   std::string url = req.path + "?";
   for (const auto& [name, value] : req.query) {
     if (name != "format") {
-      url += uri_encode(name) + "=" + uri_encode(value) + "&";
+      url += http::auth::url_encode(name) + "=" + http::auth::url_encode(value) + "&";
     }
   }
   return url + "format=" + std::string(format);
@@ -256,7 +240,8 @@ query_page page_for(const http::request& req, const std::string& sql) {
   query_page page;
   page.db = req.database_param().value_or(std::string());
   page.sql = sql;
-  page.console_url = "/#db=" + uri_encode(page.db) + "&view=sql&sql=" + uri_encode(sql);
+  page.console_url =
+      "/#db=" + http::auth::url_encode(page.db) + "&view=sql&sql=" + http::auth::url_encode(sql);
   page.json_url = link_with_format(req, "json");
   page.csv_url = link_with_format(req, "csv");
   return page;
