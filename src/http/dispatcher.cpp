@@ -92,10 +92,9 @@ std::optional<response> write_refusal(const services& svc, bool may_write) {
     return write_refused_response();
   }
   if (!svc.is_primary()) {
-    return error_response(
-        api_error(errc::not_primary, "this node is not the primary (--primary-file " +
-                                         svc.cfg.primary_file.string() +
-                                         " is missing): it serves reads only"));
+    return error_response(api_error(errc::not_primary,
+                                    "this node is not the primary (its --primary-file is "
+                                    "missing): it serves reads only; send writes to the primary"));
   }
   return std::nullopt;
 }
