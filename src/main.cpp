@@ -292,6 +292,10 @@ int main(int argc, char** argv) {
   option(app, "--drain-delay-ms", cfg.drain_delay_ms,
          "After SIGTERM, keep serving this long while /readyz answers 503, then shut down")
       ->check(CLI::Range(0, 3600000));
+  option(app, "--primary-file", cfg.primary_file,
+         "While this file is missing, requests that would write answer 503 NOT_PRIMARY and "
+         "/readyz 503 (role standby); a lease watchdog creates and removes it (empty = always "
+         "primary)");
 
   // Subcommands: server flags (--jwt-key-file, --port) may come before or after their name.
   app.fallthrough();

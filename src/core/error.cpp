@@ -13,7 +13,7 @@ struct errc_row {
 };
 
 // The one mapping table from error code to HTTP status and wire name. Keep in enum order.
-constexpr std::array<errc_row, 24> table{{
+constexpr std::array<errc_row, 25> table{{
     {errc::bad_request, 400, "BAD_REQUEST"},
     {errc::invalid_json, 400, "INVALID_JSON"},
     {errc::invalid_db_path, 400, "INVALID_DB_PATH"},
@@ -37,6 +37,7 @@ constexpr std::array<errc_row, 24> table{{
     {errc::busy, 503, "BUSY"},
     {errc::query_timeout, 503, "QUERY_TIMEOUT"},
     {errc::unavailable, 503, "UNAVAILABLE"},
+    {errc::not_primary, 503, "NOT_PRIMARY"},
     {errc::disk_full, 507, "DISK_FULL"},
 }};
 

@@ -104,17 +104,22 @@ http::response health(http::context& ctx) {
        {"counters", std::move(counters)}});
 }
 
-// GET /readyz: whether a load balancer should send traffic here. 503 while starting and from
-// SIGTERM on (during --drain-delay-ms requests are still served; /health stays 200).
+// GET /readyz: whether a load balancer should send traffic here. 503 while starting, from
+// SIGTERM on (during --drain-delay-ms requests are still served; /health stays 200) and while
+// a standby (--primary-file missing: role "standby").
 http::response readyz(http::context& ctx) {
   const auto phase = ctx.svc.phase != nullptr ? ctx.svc.phase->load(std::memory_order_relaxed)
                                               : server_phase::ready;
-  if (phase == server_phase::ready) {
-    return http::response::json({{"status", "ready"}, {"ready", true}, {"role", "primary"}});
+  const bool primary = ctx.svc.is_primary();
+  const char* role = primary ? "primary" : "standby";
+  if (phase == server_phase::ready && primary) {
+    return http::response::json({{"status", "ready"}, {"ready", true}, {"role", role}});
   }
-  const char* reason = phase == server_phase::starting ? "starting" : "draining";
+  const char* reason = phase == server_phase::starting   ? "starting"
+                       : phase == server_phase::draining ? "draining"
+                                                         : "standby";
   auto res = http::response::json(
-      {{"status", reason}, {"ready", false}, {"role", "primary"}, {"reason", reason}}, 503);
+      {{"status", reason}, {"ready", false}, {"role", role}, {"reason", reason}}, 503);
   res.headers.emplace_back("Retry-After", "1");
   return res;
 }
@@ -132,8 +137,8 @@ void register_admin_routes(http::router& router) {
               "fds), database cache and request counters",
               health, /*open=*/true});
   router.add({http::verb::get, p + "/readyz", http::access::none, http::db_use::none,
-              "Readiness for load balancers: 200 while serving; 503 while starting and draining "
-              "(from SIGTERM on, during --drain-delay-ms)",
+              "Readiness for load balancers: 200 while serving; 503 while starting, draining "
+              "(from SIGTERM on, during --drain-delay-ms) and while not primary (--primary-file)",
               readyz, /*open=*/true});
   router.add({http::verb::get, p + "/health/cache", http::access::none, http::db_use::none,
               "Database cache statistics: open databases, hits, misses, evictions", cache_health,

@@ -16,8 +16,10 @@ namespace {
 constexpr std::int64_t default_limit = 100;
 constexpr std::int64_t max_limit = 1000;
 
+// A standby (--primary-file missing) writes nothing: its history stays in memory, as for a
+// read-only database file.
 bool in_table(const http::context& ctx) {
-  return ctx.database != nullptr && ctx.database->writable();
+  return ctx.database != nullptr && ctx.database->writable() && ctx.svc.is_primary();
 }
 
 /// History in the table is read and changed on the writer (after the deferred appends); the

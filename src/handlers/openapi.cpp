@@ -90,8 +90,8 @@ const std::map<std::string, route_doc>& route_docs() {
     d["GET " + api("/readyz")] = {
         json::array(), nullptr,
         json{{"200", ok("Ready: send traffic here", ref("Readiness"))},
-             {"503", ok("Not ready: starting, or draining after SIGTERM (still serving during "
-                        "--drain-delay-ms)",
+             {"503", ok("Not ready: starting, draining after SIGTERM (still serving during "
+                        "--drain-delay-ms) or a standby (--primary-file missing, role standby)",
                         ref("Readiness"))}},
         "operations"};
     d["GET " + api("/health/cache")] = {json::array(), nullptr,

@@ -83,6 +83,22 @@ response handler_error(const route& r, std::exception_ptr error) {
   return response_for(error);
 }
 
+// The one refusal of work that would write but may not: a scoped token without write access
+// (403, access_decision::may_write), or a standby (--primary-file missing: 503 NOT_PRIMARY,
+// whatever the token). Used before a write or exclusive route runs, before a database file would
+// be created and when a read_then_write handler hands over to the writer.
+std::optional<response> write_refusal(const services& svc, bool may_write) {
+  if (!may_write) {
+    return write_refused_response();
+  }
+  if (!svc.is_primary()) {
+    return error_response(api_error(errc::not_primary,
+                                    "this node is not the primary (its --primary-file is "
+                                    "missing): it serves reads only; send writes to the primary"));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // The handler's output survives until the write commits; only then is it sent.
@@ -95,7 +111,7 @@ struct dispatcher::pending {
   std::any carry;                          ///< context::carry, kept from reader to writer run
   response result;
   dispatcher::completion complete;
-  bool may_write = true;  ///< false: a requires_writer hand-over is refused 403 (access_decision)
+  bool may_write = true;  ///< false: a requires_writer hand-over is refused 403 (write_refusal)
   std::string cache_key;  ///< set when the answer may be cached
   std::optional<db::data_version> cache_at;  ///< version read before the read job was queued
   bool retried = false;                      ///< re-resolved once after db::file_replaced
@@ -269,6 +285,12 @@ void dispatcher::dispatch(request req, completion complete) {
   }
   req.path_params = std::move(m.params);
   const route& r = *m.found;
+  if (r.mode == access::write || r.mode == access::exclusive) {
+    if (auto refused = write_refusal(svc_, decision.may_write)) {
+      done(std::move(*refused));
+      return;
+    }
+  }
   if (r.mode == access::blocking) {
     // No database, but disk work (listing the data directory): never on the I/O thread.
     exec_.post_blocking([this, &r, req = std::make_shared<const request>(std::move(req)),
@@ -342,10 +364,16 @@ void dispatcher::resolve_and_submit(const std::shared_ptr<pending>& p) {
             }
             create = true;
           }
-          if (create && rt.precheck) {
+          if (create && (rt.precheck || !svc_.is_primary())) {
             std::error_code ec;
             if (!std::filesystem::exists(p->file, ec)) {
-              rt.precheck(*p->req);  // a request that is bound to fail creates no file
+              if (auto refused = write_refusal(svc_, p->may_write)) {
+                p->complete(std::move(*refused));  // a standby creates no file
+                return;
+              }
+              if (rt.precheck) {
+                rt.precheck(*p->req);  // a request that is bound to fail creates no file
+              }
             }
           }
           database = svc_.databases.open(p->file, create);
@@ -480,8 +508,8 @@ void dispatcher::submit(const std::shared_ptr<pending>& p, std::shared_ptr<db::d
                             try {
                               std::rethrow_exception(error);
                             } catch (const db::requires_writer&) {
-                              if (!p->may_write) {
-                                p->complete(write_refused_response());
+                              if (auto refused = write_refusal(*p->svc, p->may_write)) {
+                                p->complete(std::move(*refused));
                                 return;
                               }
                               write();

@@ -13,7 +13,7 @@ response error_response(const api_error& error) {
   }
   response res = response::json(body, status_of(error.code()));
   if (error.code() == errc::busy || error.code() == errc::too_many_requests ||
-      error.code() == errc::unavailable) {
+      error.code() == errc::unavailable || error.code() == errc::not_primary) {
     res.headers.emplace_back("Retry-After", "1");
   }
   return res;

@@ -142,6 +142,7 @@ struct server::impl {
     request_metrics.bind(routes);
     svc.metrics = &request_metrics;
     svc.phase = &phase;
+    svc.primary = &primary;
     svc.watch = &watch;
     request_metrics.set_watch_source([this] {
       const auto s = watch.stats();
@@ -177,6 +178,7 @@ struct server::impl {
   }
 
   config cfg;
+  primary_file primary{cfg.primary_file};  // --primary-file (svc.primary)
   db::executors exec;
   ops::memory_query_history history;  // outlives `databases`: their deferred jobs use it
   db::checkpointer checkpoints;       // stopped before `databases` close (run())
@@ -664,16 +666,20 @@ void server::impl::schedule_sweep() {
     if (ec || stopping) {
       return;
     }
-    // Delete expired KV rows on each open database's writer; close databases idle too long.
+    // Delete expired KV rows on each open database's writer (not on a standby: it writes
+    // nothing, --primary-file); close databases idle too long.
     exec.post_blocking([this] {
+      const bool may_write = svc.is_primary();
       for (const auto& database : databases.snapshot()) {
         auto* m = &request_metrics;
-        database->post_write(
-            [m](db::connection& conn) {
-              m->record_ttl_sweep(static_cast<std::uint64_t>(ops::sweep_expired(conn)));
-            },
-            [](std::exception_ptr) {}, false);
-        schedule_prune(database);
+        if (may_write) {
+          database->post_write(
+              [m](db::connection& conn) {
+                m->record_ttl_sweep(static_cast<std::uint64_t>(ops::sweep_expired(conn)));
+              },
+              [](std::exception_ptr) {}, false);
+          schedule_prune(database);
+        }
         database->request_checkpoint_if_due(/*idle_check=*/true);
         watch_wal(database);
       }

@@ -26,6 +26,8 @@ TEST(error, status_table) {
   EXPECT_EQ(hoody::wire_name_of(errc::disk_full), "DISK_FULL");
   EXPECT_EQ(hoody::status_of(errc::checkpoint_external), 409);
   EXPECT_EQ(hoody::wire_name_of(errc::checkpoint_external), "CHECKPOINT_EXTERNAL");
+  EXPECT_EQ(hoody::status_of(errc::not_primary), 503);
+  EXPECT_EQ(hoody::wire_name_of(errc::not_primary), "NOT_PRIMARY");
   EXPECT_EQ(hoody::wire_name_of(errc::invalid_db_path), "INVALID_DB_PATH");
 }
 

@@ -55,6 +55,8 @@ struct config {
   std::string checkpoint_mode = "truncate";  ///< truncate | passive | external
   std::uint64_t wal_warn_bytes = 0;          ///< log a warning past this WAL size; 0 = off
   unsigned drain_delay_ms = 0;  ///< after SIGTERM: /readyz 503, still serving, this long
+  /// While this file is missing, writes answer 503 NOT_PRIMARY (fencing); empty = always primary.
+  std::filesystem::path primary_file;
 };
 
 }  // namespace hoody

@@ -38,6 +38,7 @@ enum class errc {
   busy,                 // 503 BUSY: database locked by another process beyond busy_timeout
   query_timeout,        // 503 QUERY_TIMEOUT: --query-timeout-ms exceeded
   unavailable,          // 503 UNAVAILABLE: shutting down
+  not_primary,          // 503 NOT_PRIMARY: a write while the --primary-file is missing
   disk_full,            // 507 DISK_FULL: SQLITE_FULL / ENOSPC; reads go on, writes resume later
 };
 

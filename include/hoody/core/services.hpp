@@ -3,6 +3,7 @@
 #pragma once
 
 #include "hoody/core/config.hpp"
+#include "hoody/core/primary_file.hpp"
 #include "hoody/db/db_path.hpp"
 
 #include <atomic>
@@ -42,6 +43,14 @@ struct services {
   handlers::watch_hub* watch = nullptr;  ///< the change feed (set by the server; thread-safe)
   /// Set by the server (null: ready, e.g. handlers tested without a server).
   const std::atomic<server_phase>* phase = nullptr;
+  /// --primary-file (set by the server; null: always primary). Lock-free, at most one stat()
+  /// per 100 ms (core/primary_file.hpp).
+  const primary_file* primary = nullptr;
+
+  /// false while --primary-file is set and missing: nothing may write (NOT_PRIMARY).
+  [[nodiscard]] bool is_primary() const noexcept {
+    return primary == nullptr || primary->is_primary();
+  }
 };
 
 }  // namespace hoody

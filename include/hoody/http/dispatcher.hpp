@@ -8,6 +8,9 @@
 // SQLite call, so possibly on the I/O thread); a reader's `cacheable` answer is stored there.
 // A `db` naming a directory (db::resolve_kv_directory) runs the route's `on_directory` handler
 // on the read pool instead (directory mode, ops/kv_dir.hpp; other routes answer 400).
+// Work that would write (a write or exclusive route, a new database file, a read_then_write
+// hand-over) is refused in one place: 403 for a token without write access, 503 NOT_PRIMARY on a
+// standby (--primary-file missing; services::is_primary, a cached stat at most every 100 ms).
 // `complete` is called exactly once, on a database or I/O thread; the caller hops back to its own
 // executor. Every exception becomes a JSON error response here (through response_render), never
 // a crash.
