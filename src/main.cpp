@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
   // at once for warnings and errors, and at exit: the access log (a line per request) then
   // costs no write(2) per request. A kill -9 may lose the last second of info lines.
   if (::isatty(STDOUT_FILENO) == 0) {
-    static std::array<char, 64 * 1024> stdout_buffer{};
+    static std::array<char, std::size_t{64} * 1024> stdout_buffer{};
     std::setvbuf(stdout, stdout_buffer.data(), _IOFBF, stdout_buffer.size());
     spdlog::set_default_logger(
         std::make_shared<spdlog::logger>("hoody", std::make_shared<buffered_stdout_sink>()));

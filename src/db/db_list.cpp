@@ -52,7 +52,11 @@ class walker {
       if (sec) {
         continue;
       }
-      const std::string child_rel = rel.empty() ? name : rel + "/" + name;
+      std::string child_rel = rel;
+      if (!child_rel.empty()) {
+        child_rel += '/';
+      }
+      child_rel += name;
       if (fs::is_directory(status)) {
         if (depth < limits_.max_depth) {
           walk(it->path(), child_rel, depth + 1);

@@ -15,7 +15,7 @@ namespace hoody::handlers {
 namespace {
 
 std::string iso8601_utc_ms(std::int64_t ms) {
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  const auto secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
   std::array<char, 40> buf{};

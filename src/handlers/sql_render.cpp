@@ -22,7 +22,7 @@ using ojson = nlohmann::ordered_json;
 
 ojson cell_json(ops::sql_cell&& cell) {
   return std::visit(
-      [](auto&& v) -> ojson {
+      [](auto&& v) -> ojson {  // visits an rvalue cell: `v` is an rvalue reference
         using type = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<type, std::monostate>) {
           return nullptr;
@@ -31,7 +31,7 @@ ojson cell_json(ops::sql_cell&& cell) {
           blob["base64"] = ops::base64_encode(v.bytes);
           return blob;
         } else {
-          return ojson(std::move(v));
+          return ojson(std::forward<decltype(v)>(v));
         }
       },
       std::move(cell));
@@ -334,7 +334,7 @@ std::string render_query_html(ops::query_outcome&& outcome, const query_page& pa
     for (std::size_t c = 0; c < ncol; ++c) {
       ops::sql_cell& v = rows.cells[cell++];
       std::visit(
-          [&out](auto&& x) {
+          [&out](auto& x) {
             using type = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<type, std::monostate>) {
               out += "<td class=\"null\">NULL</td>";
@@ -403,7 +403,7 @@ std::string render_query_csv(ops::query_outcome&& outcome) {
       }
       ops::sql_cell& v = rows.cells[cell++];
       std::visit(
-          [&out](auto&& x) {
+          [&out](auto& x) {
             using type = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<type, std::monostate>) {
               // NULL: an empty field

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <system_error>
 #include <unordered_set>
 
 namespace hoody::ops {
@@ -77,7 +78,7 @@ std::int64_t mtime_ns_of(const struct stat& st) {
 
 [[noreturn]] void io_error(std::string_view what, std::string_view key, int err) {
   const std::string message = "directory mode: cannot " + std::string(what) + " '" +
-                              std::string(key) + "': " + std::strerror(err);
+                              std::string(key) + "': " + std::generic_category().message(err);
   throw api_error(err == EACCES || err == EPERM ? errc::forbidden : errc::internal, message);
 }
 
@@ -389,7 +390,7 @@ void kv_directory::sync_dir(const std::string& rel, int dir_fd, const stat_info&
       }
       io_error("read the directory", rel, errno);
     }
-    while (const dirent* e = ::readdir(d)) {
+    while (const dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe): `d` is this call's
       const std::string name = e->d_name;
       if (name == "." || name == ".." || name.starts_with(temp_file_prefix)) {
         continue;
@@ -398,7 +399,11 @@ void kv_directory::sync_dir(const std::string& rel, int dir_fd, const stat_info&
       if (::fstatat(dir_fd, name.c_str(), &s, AT_SYMLINK_NOFOLLOW) != 0) {
         continue;  // removed meanwhile
       }
-      const std::string key = rel.empty() ? name : rel + "/" + name;
+      std::string key = rel;
+      if (!key.empty()) {
+        key += '/';
+      }
+      key += name;
       stat_info info{static_cast<std::int64_t>(s.st_size), mtime_ns_of(s),
                      static_cast<std::int64_t>(s.st_ino), static_cast<std::int64_t>(s.st_dev)};
       if (S_ISREG(s.st_mode)) {
@@ -665,9 +670,7 @@ dir_file kv_directory::get(std::string_view key, bool rebuild_first, std::size_t
 
 kv_page kv_directory::list(const kv_list_request& req, bool rebuild_first) {
   std::lock_guard lock(mutex_);
-  if (rebuild_first) {
-    full_scan_locked();
-  } else if (!scanned_) {
+  if (rebuild_first || !scanned_) {
     full_scan_locked();
   } else {
     refresh_dirs_locked(req.prefix);
@@ -935,8 +938,8 @@ bool path_inside(const fs::path& candidate, const fs::path& dir) {
 
 }  // namespace
 
-kv_directory_registry::kv_directory_registry(fs::path data_dir)
-    : index_dir_(std::move(data_dir) / ".hoody-dirindex") {}
+kv_directory_registry::kv_directory_registry(const fs::path& data_dir)
+    : index_dir_(data_dir / ".hoody-dirindex") {}
 
 std::shared_ptr<kv_directory> kv_directory_registry::open(const fs::path& dir) {
   assert(db::on_db_thread());

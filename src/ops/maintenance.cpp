@@ -89,7 +89,7 @@ constexpr std::string_view vacuum_marker = ".hoody-vacuum-";
   if (err == ENOSPC || err == EDQUOT) {
     throw api_error(errc::disk_full, std::string(db::disk_full_message));
   }
-  throw api_error(errc::internal, what + ": " + std::strerror(err));
+  throw api_error(errc::internal, what + ": " + std::generic_category().message(err));
 }
 
 void remove_temporary(const std::filesystem::path& tmp) noexcept {

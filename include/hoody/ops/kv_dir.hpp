@@ -121,7 +121,7 @@ class kv_directory {
 /// `<data-dir>/.hoody-dirindex/`, named by a hash of the canonical path). Thread-safe.
 class kv_directory_registry {
  public:
-  explicit kv_directory_registry(std::filesystem::path data_dir);
+  explicit kv_directory_registry(const std::filesystem::path& data_dir);
   /// Blocking (opens the index): call from a pool thread.
   std::shared_ptr<kv_directory> open(const std::filesystem::path& dir);
 
