@@ -826,6 +826,12 @@ void server::run() {
   for (auto& context : d.more_contexts) {
     contexts.push_back(context.get());
   }
+  // Ready before the first request can be answered (the I/O threads start below): a client
+  // that saw the port file never gets "starting" from a running server.
+  if (!d.stopping) {
+    server_phase starting = server_phase::starting;
+    d.phase.compare_exchange_strong(starting, server_phase::ready);
+  }
   std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   for (auto* context : contexts) {
@@ -834,10 +840,6 @@ void server::run() {
       pthread_setname_np(pthread_self(), "hoody-io");
       context->run();
     });
-  }
-  if (!d.stopping) {
-    server_phase starting = server_phase::starting;
-    d.phase.compare_exchange_strong(starting, server_phase::ready);
   }
 
   // Wait for a shutdown request, then for sessions to finish (bounded by the deadline).
