@@ -3,7 +3,6 @@
 
 #include "hoody/ops/base64.hpp"
 #include "hoody/ops/kv_schema.hpp"
-#include "hoody/ops/utf8.hpp"
 
 namespace hoody::handlers {
 
@@ -26,7 +25,7 @@ nlohmann::json to_json(const ops::kv_event& event) {
     return out;
   }
   const ops::kv_value& v = *event.after;
-  if (ops::is_textual_content_type(v.content_type) && ops::is_valid_utf8(v.value)) {
+  if (ops::stored_as_text(v.value, v.content_type)) {
     out["value"] = v.value;
   } else {
     out["value"] = ops::base64_encode(v.value);

@@ -193,9 +193,13 @@ bool is_textual_content_type(std::string_view content_type) noexcept {
          t == "application/ndjson";
 }
 
+bool stored_as_text(std::string_view value, std::string_view content_type) noexcept {
+  return is_textual_content_type(content_type) && is_valid_utf8(value);
+}
+
 void bind_kv_value(db::statement& stmt, int index, std::string_view value,
                    std::string_view content_type) {
-  if (is_textual_content_type(content_type) && is_valid_utf8(value)) {
+  if (stored_as_text(value, content_type)) {
     stmt.bind_text(index, value);
   } else {
     stmt.bind_blob(index, value);

@@ -75,8 +75,11 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
 /// True for content types stored as TEXT (application/json, text/*, +json, +xml, ...).
 [[nodiscard]] bool is_textual_content_type(std::string_view content_type) noexcept;
 
-/// Binds a value the way T and T__history store it: TEXT when the content type is textual and
-/// the bytes are valid UTF-8, BLOB otherwise.
+/// Whether T and T__history store `value` as TEXT: a textual content type holding valid UTF-8
+/// (otherwise it is a BLOB). The one home of that rule (storage, and renderers that show text).
+[[nodiscard]] bool stored_as_text(std::string_view value, std::string_view content_type) noexcept;
+
+/// Binds a value the way T and T__history store it (stored_as_text: TEXT, else BLOB).
 void bind_kv_value(db::statement& stmt, int index, std::string_view value,
                    std::string_view content_type);
 
