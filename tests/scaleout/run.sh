@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# tests/scaleout/run.sh — the scale-out tier: deploy/haproxy and deploy/litestream end to end.
+# tests/scaleout/run.sh — the scale-out tier: deploy/haproxy, deploy/litestream and deploy/etcd end to end.
 #
 # Contract: installs what is missing, then runs scaleout_test.py (loopback only, ephemeral ports,
 # temp dirs). HAProxy comes from Debian (apt-get install haproxy), Litestream v0.3.13 from npm
 # (@flydotio/litestream-linux-x64@1.0.1) into a cache dir (SCALEOUT_CACHE, default
 # ~/.cache/hoody-scaleout), never at build time. A tool that cannot be installed (no network)
 # skips its part with one line "scaleout: ... SKIPPED: ..." and never fails the tier.
+# etcd-server, etcd-client and socat (part C, failover) also come from Debian.
 # Env: HOODY_BIN (server binary; default <repo>/build/hoody-sqlite).
 set -euo pipefail
 cd "$(dirname "$0")"
