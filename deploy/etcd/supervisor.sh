@@ -72,7 +72,7 @@ export HOODY_SQLITE_PRIMARY_FILE="$PRIMARY_FILE" # the server reads its flags' e
 export HOODY_SQLITE_CHECKPOINT_MODE="${HOODY_SQLITE_CHECKPOINT_MODE:-external}"
 rm -f -- "$PRIMARY_FILE" # a file left by an earlier run (machine crash) must not make us primary
 
-LEASE="" GRANT_AT=0 PRIM="" KA_PID="" STOPPING=0 STOP_AT=0
+LEASE="" GRANT_AT=0 PRIM="" RENEW_PID="" RENEW_FD="" STOPPING=0 STOP_AT=0
 trap 'STOPPING=1' TERM INT
 
 # Acquire: a lease of our own, then the key if nobody has it. Returns 1 when asked to stop.
@@ -130,12 +130,14 @@ while [ "$STOPPING" = 0 ]; do
   PRIM=$!
   set +m
   coproc KA { renew $$; }
-  KA_PID=$!
+  # bash unsets KA and KA_PID when the coprocess ends: keep our own copies of its pid and pipe
+  RENEW_PID=$KA_PID
+  exec {RENEW_FD}<&"${KA[0]}"
   last=$GRANT_AT held=0 reason=""
   : >"$PRIMARY_FILE" && held=1
   log "primary (pid $PRIM); $PRIMARY_FILE created"
   while :; do
-    if read -r -t 0.2 line <&"${KA[0]}"; then
+    if read -r -t 0.2 line <&"$RENEW_FD"; then
       case $line in
       gone)
         reason="etcd says lease $LEASE is gone"
@@ -172,9 +174,10 @@ while [ "$STOPPING" = 0 ]; do
   rm -f -- "$PRIMARY_FILE"
   kill -KILL -- "-$PRIM" 2>/dev/null # fenced: dead before the lease can expire
   log "fenced ($reason): process group $PRIM killed"
-  kill -KILL "$KA_PID" 2>/dev/null
+  kill -KILL "$RENEW_PID" 2>/dev/null
   wait "$PRIM" 2>/dev/null
-  wait "$KA_PID" 2>/dev/null
+  wait "$RENEW_PID" 2>/dev/null
+  exec {RENEW_FD}<&-
   "${E[@]}" lease revoke "$LEASE" >/dev/null 2>&1 && log "lease $LEASE revoked"
   LEASE="" GRANT_AT=0 PRIM="" STOP_AT=0
   [ "$STOPPING" = 0 ] && sleep 1

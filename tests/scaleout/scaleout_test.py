@@ -417,8 +417,10 @@ def part_c(tmp, litestream, etcd, etcdctl, socat):
     started_groups.append(e)
     relays, sups, ports = {}, {}, {"a": free_port(), "b": free_port()}
 
+    relay_ports = {}
+
     def relay(name):
-        rp = free_port()
+        rp = relay_ports.setdefault(name, free_port())
         r = subprocess.Popen([socat, f"TCP-LISTEN:{rp},bind=127.0.0.1,reuseaddr,fork", f"TCP:{ep}"],
                              start_new_session=True, stderr=subprocess.DEVNULL)
         started_groups.append(r)
@@ -484,6 +486,27 @@ def part_c(tmp, litestream, etcd, etcdctl, socat):
           f"{a_first - b_last:.2f} s; answered 200 by both at once: {both}")
     check(both == 0 and b_last < a_first, "never two writable primaries under partition")
     check(b_last - cut_at < 4.5, "the partitioned primary stopped acknowledging within 4.5 s")
+    # 3. planned switchover: b's relay back (b waits as standby), SIGTERM to a's supervisor.
+    relay("b")
+    writers["b"].stop = True
+    writers["b"].join()
+    writers["b2"] = NodeWriter(ports["b"], "d")
+    writers["b2"].start()
+    time.sleep(1.5)
+    term_at = time.time()
+    sups["a"].send_signal(signal.SIGTERM)
+    wait_for(lambda: writers["b2"].acks, 15, "b primary after a's planned stop")
+    took = writers["b2"].acks[0][2] - term_at
+    writers["a2"].stop = True
+    writers["a2"].join()
+    st, body, _ = request(ports["b"], "POST", "/api/v1/sqlite/db?db=app",
+                          b'{"transaction":[{"query":"SELECT key FROM kv_store"}]}')
+    have = body.decode(errors="replace")
+    lost = [n for n, _, _ in writers["a2"].acks if f'"c{n}"' not in have]
+    print(f"    planned switchover (SIGTERM to a's supervisor): b acknowledged its first write "
+          f"{took:.2f} s later; {len(lost)} of {len(writers['a2'].acks)} writes of a lost")
+    check(st == 200 and not lost and writers["a2"].acks, "planned switchover: no acknowledged write lost")
+    check(sups["a"].wait(timeout=15) == 0, "a's supervisor exits 0 after SIGTERM")
     for w in writers.values():
         w.stop = True
     for p in sups.values():
