@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# tests/scaleout/run.sh — the scale-out tier: deploy/haproxy and deploy/litestream end to end.
+# tests/scaleout/run.sh — the scale-out tier: deploy/haproxy, deploy/litestream and deploy/etcd end to end.
 #
 # Contract: installs what is missing, then runs scaleout_test.py (loopback only, ephemeral ports,
 # temp dirs). HAProxy comes from Debian (apt-get install haproxy), Litestream v0.3.13 from npm
 # (@flydotio/litestream-linux-x64@1.0.1) into a cache dir (SCALEOUT_CACHE, default
 # ~/.cache/hoody-scaleout), never at build time. A tool that cannot be installed (no network)
 # skips its part with one line "scaleout: ... SKIPPED: ..." and never fails the tier.
+# etcd-server, etcd-client and socat (part C, failover) also come from Debian.
 # Env: HOODY_BIN (server binary; default <repo>/build/hoody-sqlite).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -36,6 +37,17 @@ if [ -x "$ls_bin" ]; then
   export SCALEOUT_LITESTREAM="$ls_bin"
 else
   export SCALEOUT_LITESTREAM_SKIP="litestream could not be installed (npm missing or no network)"
+fi
+
+if ! command -v etcd >/dev/null 2>&1 || ! command -v etcdctl >/dev/null 2>&1 || ! command -v socat >/dev/null 2>&1; then
+  echo "Installing etcd-server etcd-client socat (apt-get)"
+  { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq etcd-server etcd-client socat; } \
+    >/dev/null 2>&1 || true
+fi
+if command -v etcd >/dev/null 2>&1 && command -v etcdctl >/dev/null 2>&1 && command -v socat >/dev/null 2>&1; then
+  export SCALEOUT_ETCD="$(command -v etcd)" SCALEOUT_ETCDCTL="$(command -v etcdctl)" SCALEOUT_SOCAT="$(command -v socat)"
+else
+  export SCALEOUT_ETCD_SKIP="etcd-server, etcd-client or socat could not be installed (apt-get failed: no network?)"
 fi
 
 export HOODY_BIN="${HOODY_BIN:-$(cd ../.. && pwd)/build/hoody-sqlite}"

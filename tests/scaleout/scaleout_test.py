@@ -15,7 +15,14 @@ Contract (run through tests/scaleout/run.sh, which installs the tools and sets t
      acknowledged within sync-interval + 0.5 s before the kill. Then a planned SIGTERM under
      write load: none lost; the time SIGTERM takes is printed. deploy/litestream/gen-config.sh
      writes a config Litestream reads, with one entry per database of a data dir.
-Env: HOODY_BIN; SCALEOUT_HAPROXY or SCALEOUT_HAPROXY_SKIP; SCALEOUT_LITESTREAM or
+  C. failover: one etcd on loopback, deploy/etcd/supervisor.sh on "machines" a and b (each
+     reaches etcd through a socat relay), a writer per node logging every 200 with its send and
+     ack times. kill -9 of every process of a: b acknowledges a write within 10 s, with every
+     write a acknowledged > 1.5 s before the crash; then a restarts as standby, b's relay is
+     killed (partition): b stops acknowledging within 4.5 s, a takes over, and no write is
+     answered 200 by both at once (b's last ack precedes a's first send). ~25 s.
+Env: HOODY_BIN; SCALEOUT_ETCD, SCALEOUT_ETCDCTL, SCALEOUT_SOCAT or SCALEOUT_ETCD_SKIP;
+SCALEOUT_ONLY_C=1 runs part C alone; SCALEOUT_HAPROXY or SCALEOUT_HAPROXY_SKIP; SCALEOUT_LITESTREAM or
 SCALEOUT_LITESTREAM_SKIP (a *_SKIP reason prints one SKIPPED line for that part, exit 0).
 Exit 0 when every part that ran passed; 1 with the failed checks listed.
 """
@@ -361,24 +368,179 @@ def part_b_gen_config(tmp, litestream):
           "gen-config.sh: Litestream reads an entry for each database of the data dir")
 
 
+# ---------------------------------------------------------------------------------------------
+class NodeWriter(threading.Thread):
+    """PUT /kv/<tag>N?db=app straight to one node's port, ~RATE/s; logs (N, sent, acked) per 200."""
+    RATE = 100
+
+    def __init__(self, port, tag):
+        super().__init__(daemon=True)
+        self.port, self.tag, self.acks, self.stop = port, tag, [], False
+
+    def run(self):
+        n = 0
+        while not self.stop:
+            n += 1
+            t0 = time.time()
+            status = request(self.port, "PUT", f"/api/v1/sqlite/kv/{self.tag}{n}?db=app"
+                             "&create_db_if_missing=true", b'"v"', timeout=2)[0]
+            if status == 200:
+                self.acks.append((n, t0, time.time()))
+            time.sleep(max(0.0, 1.0 / self.RATE - (time.time() - t0)))
+
+
+def session_kill(pid):
+    """kill -9 of every process in the session of pid (one 'machine')."""
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                fields = open(f"/proc/{d}/stat").read().rsplit(")", 1)[1].split()
+                if int(fields[3]) == pid:
+                    os.kill(int(d), signal.SIGKILL)
+            except (OSError, IndexError, ValueError):
+                pass
+
+
+def part_c(tmp, litestream, etcd, etcdctl, socat):
+    print("scaleout C: failover on an etcd lease (deploy/etcd/supervisor.sh), crash and partition")
+    base = os.path.join(tmp, "c")
+    os.makedirs(base)
+    cport, pport = free_port(), free_port()
+    ep = f"127.0.0.1:{cport}"
+    e = subprocess.Popen([etcd, "--name", "c", "--data-dir", os.path.join(base, "etcd"),
+                          "--listen-client-urls", f"http://{ep}", "--advertise-client-urls",
+                          f"http://{ep}", "--listen-peer-urls", f"http://127.0.0.1:{pport}",
+                          "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
+                          "--initial-cluster", f"c=http://127.0.0.1:{pport}"],
+                         stdout=open(os.path.join(base, "etcd.log"), "w"), stderr=subprocess.STDOUT,
+                         start_new_session=True)
+    started_groups.append(e)
+    relays, sups, ports = {}, {}, {"a": free_port(), "b": free_port()}
+
+    relay_ports = {}
+
+    def relay(name):
+        rp = relay_ports.setdefault(name, free_port())
+        r = subprocess.Popen([socat, f"TCP-LISTEN:{rp},bind=127.0.0.1,reuseaddr,fork", f"TCP:{ep}"],
+                             start_new_session=True, stderr=subprocess.DEVNULL)
+        started_groups.append(r)
+        relays[name] = r
+        return rp
+
+    def supervisor(name):
+        env = dict(os.environ, ETCD_ENDPOINTS=f"127.0.0.1:{relay(name)}", ETCDCTL=etcdctl,
+                   LITESTREAM=litestream, HOODY_BIN=HOODY_BIN, HOODY_DB="app",
+                   HOODY_DATA_DIR=os.path.join(base, name, "data"),
+                   HOODY_REPLICA_DIR=os.path.join(base, "replica"))
+        os.makedirs(os.path.join(base, name), exist_ok=True)
+        p = subprocess.Popen(["bash", os.path.join(REPO, "deploy/etcd/supervisor.sh"), name,
+                              *[a for a in SERVER_ARGS if a not in ("--port", "0")],
+                              "--port", str(ports[name])], env=env, start_new_session=True,
+                             stdout=open(os.path.join(base, name + ".log"), "a"),
+                             stderr=subprocess.STDOUT)
+        started_groups.append(p)
+        sups[name] = p
+
+    wait_for(lambda: subprocess.run([etcdctl, f"--endpoints={ep}", "endpoint", "health"],
+                                    capture_output=True, env=dict(os.environ, ETCDCTL_API="3"))
+             .returncode == 0, 15, "etcd")
+    supervisor("a")
+    writers = {n: NodeWriter(ports[n], n) for n in ports}
+    writers["a"].start()
+    wait_for(lambda: writers["a"].acks, 15, "a primary")
+    supervisor("b")
+    writers["b"].start()
+    time.sleep(2.0)
+    check(not writers["b"].acks, "the standby b answers no write while a holds the lease")
+    # 1. crash: kill -9 of every process of machine a.
+    kill_at = time.time()
+    session_kill(sups["a"].pid)
+    wait_for(lambda: writers["b"].acks, 20, "b primary after a's crash")
+    rto = writers["b"].acks[0][2] - kill_at
+    print(f"    kill -9 of machine a: b acknowledged its first write {rto:.2f} s later")
+    check(rto <= 10.0, f"the standby serves writes within 10 s of the crash ({rto:.2f} s)")
+    a_lost = [n for n, _, t in writers["a"].acks if t < kill_at - SYNC_INTERVAL_S - 0.5]
+    st, body, _ = request(ports["b"], "POST", "/api/v1/sqlite/db?db=app",
+                          b'{"transaction":[{"query":"SELECT key FROM kv_store"}]}')
+    have = body.decode(errors="replace")
+    missing = [n for n in a_lost if f'"a{n}"' not in have]
+    check(st == 200 and not missing, f"b has every write a acknowledged > 1.5 s before the crash "
+          f"(missing {len(missing)} of {len(a_lost)})")
+    # 2. partition: a' (restarted, standby) waits; cut b (now primary) off from etcd.
+    writers["a"].stop = True
+    writers["a"].join()
+    supervisor("a")
+    writers["a2"] = NodeWriter(ports["a"], "c")
+    writers["a2"].start()
+    time.sleep(1.0)
+    cut_at = time.time()
+    os.killpg(relays["b"].pid, signal.SIGKILL)
+    wait_for(lambda: writers["a2"].acks, 25, "a primary after b's partition")
+    time.sleep(1.0)
+    b_last = max(t for _, _, t in writers["b"].acks)
+    a_first = min(t0 for _, t0, _ in writers["a2"].acks)
+    both = sum(1 for _, t0, t in writers["b"].acks if t >= a_first) + \
+        sum(1 for _, t0, t in writers["a2"].acks if t0 <= b_last)
+    print(f"    partition of b from etcd: b's last ack {b_last - cut_at:.2f} s after the cut, "
+          f"a's first {writers['a2'].acks[0][2] - cut_at:.2f} s after; writes unavailable "
+          f"{a_first - b_last:.2f} s; answered 200 by both at once: {both}")
+    check(both == 0 and b_last < a_first, "never two writable primaries under partition")
+    check(b_last - cut_at < 4.5, "the partitioned primary stopped acknowledging within 4.5 s")
+    # 3. planned switchover: b's relay back (b waits as standby), SIGTERM to a's supervisor.
+    relay("b")
+    writers["b"].stop = True
+    writers["b"].join()
+    writers["b2"] = NodeWriter(ports["b"], "d")
+    writers["b2"].start()
+    time.sleep(1.5)
+    term_at = time.time()
+    sups["a"].send_signal(signal.SIGTERM)
+    wait_for(lambda: writers["b2"].acks, 15, "b primary after a's planned stop")
+    took = writers["b2"].acks[0][2] - term_at
+    writers["a2"].stop = True
+    writers["a2"].join()
+    st, body, _ = request(ports["b"], "POST", "/api/v1/sqlite/db?db=app",
+                          b'{"transaction":[{"query":"SELECT key FROM kv_store"}]}')
+    have = body.decode(errors="replace")
+    lost = [n for n, _, _ in writers["a2"].acks if f'"c{n}"' not in have]
+    print(f"    planned switchover (SIGTERM to a's supervisor): b acknowledged its first write "
+          f"{took:.2f} s later; {len(lost)} of {len(writers['a2'].acks)} writes of a lost")
+    check(st == 200 and not lost and writers["a2"].acks, "planned switchover: no acknowledged write lost")
+    check(sups["a"].wait(timeout=15) == 0, "a's supervisor exits 0 after SIGTERM")
+    for w in writers.values():
+        w.stop = True
+    for p in sups.values():
+        if p.poll() is None:
+            session_kill(p.pid)
+
+
 def main():
     started = time.monotonic()
     if not os.access(HOODY_BIN, os.X_OK):
         print(f"scaleout: no server binary at {HOODY_BIN} (build first)")
         return 1
     tmp = tempfile.mkdtemp(prefix="hoody-scaleout-")
+    skip = os.environ.get("SCALEOUT_ONLY_C") and "AB" or ""
     try:
-        if os.environ.get("SCALEOUT_HAPROXY"):
+        if os.environ.get("SCALEOUT_HAPROXY") and "A" not in skip:
             part_a(tmp, os.environ["SCALEOUT_HAPROXY"])
         else:
-            print("scaleout A (HAProxy sharding) SKIPPED: "
-                  + os.environ.get("SCALEOUT_HAPROXY_SKIP", "SCALEOUT_HAPROXY not set"))
-        if os.environ.get("SCALEOUT_LITESTREAM"):
+            print("scaleout A (HAProxy sharding) SKIPPED: " + ("SCALEOUT_ONLY_C set" if skip else
+                  os.environ.get("SCALEOUT_HAPROXY_SKIP", "SCALEOUT_HAPROXY not set")))
+        if os.environ.get("SCALEOUT_LITESTREAM") and "B" not in skip:
             part_b(tmp, os.environ["SCALEOUT_LITESTREAM"])
             part_b_gen_config(tmp, os.environ["SCALEOUT_LITESTREAM"])
         else:
-            print("scaleout B (Litestream replication) SKIPPED: "
-                  + os.environ.get("SCALEOUT_LITESTREAM_SKIP", "SCALEOUT_LITESTREAM not set"))
+            print("scaleout B (Litestream replication) SKIPPED: " + ("SCALEOUT_ONLY_C set" if skip else
+                  os.environ.get("SCALEOUT_LITESTREAM_SKIP", "SCALEOUT_LITESTREAM not set")))
+        etcd_tools = [os.environ.get(k) for k in ("SCALEOUT_ETCD", "SCALEOUT_ETCDCTL",
+                                                  "SCALEOUT_SOCAT")]
+        if all(etcd_tools) and os.environ.get("SCALEOUT_LITESTREAM") and "C" not in skip:
+            part_c(tmp, os.environ["SCALEOUT_LITESTREAM"], *etcd_tools)
+        else:
+            print("scaleout C (etcd lease failover) SKIPPED: " + os.environ.get(
+                "SCALEOUT_ETCD_SKIP", "litestream missing" if all(etcd_tools) else
+                "etcd, etcdctl or socat not set"))
     except Exception as e:  # a step that timed out: report it as a failure, clean up below
         failures.append(f"{type(e).__name__}: {e}")
     finally:
