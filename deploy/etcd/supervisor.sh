@@ -18,7 +18,7 @@
 #   recreated if a later renewal is acknowledged). No ack for FENCE_AFTER_S (default 4 s), or
 #   etcd says the lease is gone: SIGKILL to the primary's whole process group (Litestream and
 #   the server). The lease cannot expire before last ack + LEASE_TTL, so the old primary is dead
-#   LEASE_TTL − FENCE_AFTER_S (5 s) before another node can take the key: never two primaries
+#   LEASE_TTL − FENCE_AFTER_S (4 s) before another node can take the key: never two primaries
 #   that answer writes. (Assumes etcd answers a renewal within LEASE_TTL − FENCE_AFTER_S of its
 #   sending, which the KEEPALIVE_TIMEOUT_S bound guarantees.)
 # - The primary exits on its own (crash): PRIMARY_FILE removed, group killed, lease revoked,
@@ -34,7 +34,7 @@
 #      SHARD_KEY (default /hoody/shards/$HOODY_DB/primary; the value is NODE_NAME),
 #      HOODY_DATA_DIR, HOODY_REPLICA_DIR, HOODY_DB (required; as deploy/litestream/run.sh),
 #      PRIMARY_FILE (default $HOODY_DATA_DIR.primary: outside the data dir, never restored),
-#      LEASE_TTL (9), DOUBT_AFTER_S (2.5), FENCE_AFTER_S (4), KEEPALIVE_TIMEOUT_S (2),
+#      LEASE_TTL (8), DOUBT_AFTER_S (2.5), FENCE_AFTER_S (4), KEEPALIVE_TIMEOUT_S (2),
 #      STOP_TIMEOUT_S (30), ETCDCTL (etcdctl), and run.sh's LITESTREAM, HOODY_BIN,
 #      LITESTREAM_CONFIG, HOODY_SQLITE_* (reach the server).
 # Logs one line per state change to stderr ("supervisor a: …").
@@ -46,7 +46,7 @@ shift
 : "${ETCD_ENDPOINTS:?}" "${HOODY_DATA_DIR:?}" "${HOODY_REPLICA_DIR:?}" "${HOODY_DB:?}"
 SHARD_KEY="${SHARD_KEY:-/hoody/shards/$HOODY_DB/primary}"
 PRIMARY_FILE="${PRIMARY_FILE:-${HOODY_DATA_DIR%/}.primary}"
-LEASE_TTL="${LEASE_TTL:-9}"
+LEASE_TTL="${LEASE_TTL:-8}"
 DOUBT_AFTER_S="${DOUBT_AFTER_S:-2.5}"
 FENCE_AFTER_S="${FENCE_AFTER_S:-4}"
 KEEPALIVE_TIMEOUT_S="${KEEPALIVE_TIMEOUT_S:-2}"
