@@ -352,6 +352,7 @@ const std::map<std::string, route_doc>& route_docs() {
                        {"content", {{"text/html", {{"schema", type("string")}}}}}};
     d["GET /"] = {json::array(), nullptr, json{{"200", html}}, "ui"};
     d["GET /{file}"] = {json::array(), nullptr, json{{"200", html}}, "ui"};
+    d["GET /js/{file}"] = {json::array(), nullptr, json{{"200", html}}, "ui"};
     return d;
   }();
   return docs;

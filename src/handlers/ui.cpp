@@ -32,9 +32,14 @@ void register_ui_routes(http::router& router) {
               [](http::context& ctx) { return serve_asset(ctx, "/index.html"); },
               /*open=*/true});
   router.add({http::verb::get, "/{file}", http::access::none, http::db_use::none,
-              "A static file of the web UI (app.js, style.css, ...)",
+              "A static file of the web UI (index.html, style.css, codemirror.js, ...)",
               [](http::context& ctx) { return serve_asset(ctx, "/" + ctx.req.path_param("file")); },
               /*open=*/true});
+  router.add(
+      {http::verb::get, "/js/{file}", http::access::none, http::db_use::none,
+       "An ES module of the web UI (web/js/*.mjs, text/javascript)",
+       [](http::context& ctx) { return serve_asset(ctx, "/js/" + ctx.req.path_param("file")); },
+       /*open=*/true});
 }
 
 }  // namespace hoody::handlers

@@ -25,7 +25,7 @@ const TABLET = { width: 820, height: 1100 };
 // Development aid: HOODY_UI_DIR=../../web serves the UI files from disk instead of the copy
 // embedded in the binary (so UI edits can be tested without rebuilding). Unset in CI.
 const UI_DIR = process.env.HOODY_UI_DIR ? resolve(process.env.HOODY_UI_DIR) : '';
-const MIME = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const MIME = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', mjs: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -228,6 +228,34 @@ after(async () => {
 });
 
 // ------------------------------------------------------------------ tests
+test('web console: index.html loads its ES modules (web/js/*.mjs) from the binary as text/javascript', async (t) => {
+  // Follows the import graph from index.html's module script; every file is embedded and served
+  // with a JavaScript type (a module served as anything else is refused by the browser).
+  const index = await fetch(`${base}/`);
+  const html = await index.text();
+  const entry = /<script type="module" src="([^"]+)"><\/script>/.exec(html);
+  assert.ok(entry, 'index.html has a module script');
+  const seen = new Set();
+  const queue = ['/' + entry[1]];
+  while (queue.length) {
+    const path = queue.shift();
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const r = await fetch(base + path);
+    assert.equal(r.status, 200, path);
+    assert.equal(r.headers.get('content-type'), 'text/javascript; charset=utf-8', path);
+    const text = await r.text();
+    for (const m of text.matchAll(/^import [^;]* from '\.\/([\w-]+\.mjs)';$/gm)) queue.push('/js/' + m[1]);
+  }
+  assert.ok(seen.size >= 10, `modules: ${[...seen].join(' ')}`);
+  assert.ok(seen.has('/js/api.mjs') && seen.has('/js/grid.mjs') && seen.has('/js/kv.mjs'), [...seen].join(' '));
+  assert.equal((await fetch(`${base}/js/no-such.mjs`)).status, 404);
+  // The page runs them: the console is up, with no console error.
+  const { page, errors } = await openPage(t, { hash: '#db=people&view=sql' });
+  assert.equal(await page.textContent('#current-db'), 'people');
+  assertNoConsoleErrors(errors);
+});
+
 test('SQL editor: runs a query and renders NULLs, numbers, long text and BLOBs', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=people&view=sql' });
   assert.equal(await page.textContent('#current-db'), 'people');

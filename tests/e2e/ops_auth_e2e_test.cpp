@@ -53,7 +53,8 @@ TEST_F(ops_auth_e2e, health_and_ui_stay_open) {
   EXPECT_EQ(c.get(api + "/health").status, 200);
   EXPECT_EQ(c.get(api + "/health/cache").status, 200);
   EXPECT_EQ(c.get("/").status, 200);
-  EXPECT_EQ(c.get("/app.js").status, 200);
+  EXPECT_EQ(c.get("/style.css").status, 200);
+  EXPECT_EQ(c.get("/js/main.mjs").status, 200);
 }
 
 TEST_F(ops_auth_e2e, full_token_does_everything) {

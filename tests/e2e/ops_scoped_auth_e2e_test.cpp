@@ -202,6 +202,7 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
       {"get /api/v1/sqlite/readyz", "open"},
       {"get /", "open"},
       {"get /{file}", "open"},
+      {"get /js/{file}", "open"},
       {"post /api/v1/sqlite/db", "read"},  // escalates to write when the SQL writes
       {"post /api/v1/sqlite/db/create", "write"},
       {"get /api/v1/sqlite/query", "read"},
@@ -288,7 +289,7 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
       for (const auto& cred : credentials) {
         std::string target = path;
         for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
-                 {"{key}", "matrix"}, {"{index}", "999"}, {"{file}", "app.js"}}) {
+                 {"{key}", "matrix"}, {"{index}", "999"}, {"{file}", "main.mjs"}}) {
           if (const auto at = target.find(from); at != std::string::npos) {
             target.replace(at, from.size(), to);
           }

@@ -47,7 +47,8 @@ const hoody::http::router& routes() {
                                                   {verb::post, p + "/kv/rollback"},
                                                   {verb::post, p + "/maintenance"},
                                                   {verb::get, "/"},
-                                                  {verb::get, "/{file}"}};
+                                                  {verb::get, "/{file}"},
+                                                  {verb::get, "/js/{file}"}};
     for (const auto& [method, pattern] : table) {
       hoody::http::route r;
       r.method = method;

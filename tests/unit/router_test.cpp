@@ -167,7 +167,8 @@ TEST(route_table, every_route_is_documented_and_unique) {
     EXPECT_FALSE(rt.summary.empty()) << rt.pattern;
     EXPECT_TRUE(static_cast<bool>(rt.handler)) << rt.pattern;
     const bool api = rt.pattern.starts_with(hoody::handlers::api_prefix);
-    EXPECT_TRUE(api || rt.pattern == "/" || rt.pattern == "/{file}" || rt.pattern == "/metrics")
+    EXPECT_TRUE(api || rt.pattern == "/" || rt.pattern == "/{file}" || rt.pattern == "/js/{file}" ||
+                rt.pattern == "/metrics")
         << rt.pattern;
     if (rt.db != db_use::none) {
       EXPECT_NE(rt.mode, access::none) << rt.pattern << " takes a database but runs on I/O";

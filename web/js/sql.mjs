@@ -1,0 +1,190 @@
+// The SQL editor view: runs the editor's statements as one POST /db transaction, shows a grid per
+// query (grid.mjs) or the failing statement, and builds share links (GET /query, POST /share).
+import { API, ApiError, api, auth, authToken, resultRows, runTx } from './api.mjs';
+import { createDb, isDbMissing } from './dbs.mjs';
+import { $, clear, emptyState, h, toast } from './dom.mjs';
+import { focusEditor, getText, initEditor, loadEditorFor, saveEditor, setText } from './editor.mjs';
+import { resultTable } from './grid.mjs';
+import { registerView, state } from './router.mjs';
+import { markSchemaDirty } from './schema.mjs';
+import { firstKeyword, isQuery, splitSql } from './sqlsplit.mjs';
+import { base64url, errMessage, plural, preview, tryParseJson } from './util.mjs';
+
+function hideSqlError() { const e = $('#sql-error'); e.hidden = true; clear(e); }
+
+function showSqlError(err, statements) {
+  const box = clear($('#sql-error'));
+  const idx = err && typeof err.reqIdx === 'number' ? err.reqIdx : undefined;
+  let heading;
+  if (idx !== undefined && idx >= 0 && statements && statements.length) {
+    heading = 'Statement ' + (idx + 1) + ' of ' + statements.length + ' failed';
+  } else if (idx === -1) heading = 'Request rejected';
+  else heading = 'Error';
+  box.append(h('p', { class: 'alert-title' }, heading, idx !== undefined && idx >= 0 ? h('span', { class: 'badge' }, 'reqIdx ' + idx) : null,
+    err && err.code ? h('span', { class: 'badge' }, err.code) : null));
+  box.append(h('p', { class: 'error-message' }, errMessage(err)));
+  if (idx !== undefined && idx >= 0 && statements && statements[idx]) {
+    box.append(h('pre', { class: 'failing-sql' }, statements[idx]));
+    if (statements.length > 1) box.append(h('p', { class: 'muted small' }, 'The whole transaction was rolled back.'));
+  }
+  if (isDbMissing(err) && state.db) {
+    box.append(h('button', { type: 'button', class: 'btn small create-missing', onclick: () => createDb(state.db) }, 'Create database "' + state.db + '"'));
+  }
+  box.hidden = false;
+}
+
+function parseParams() {
+  const raw = $('#sql-params').value.trim();
+  if (!raw) return { ok: true, value: undefined };
+  const p = tryParseJson(raw);
+  if (!p.ok || p.value === null || typeof p.value !== 'object') return { ok: false, error: 'Parameters must be a JSON array (e.g. [1, "a"]) or object (e.g. {":name": "x"}).' };
+  return { ok: true, value: p.value };
+}
+
+/** The view's state: a run in flight, and completed runs (exposed as data-runs on #sql-results). */
+const sql = { running: false, runs: 0 };
+
+export async function runSql() {
+  if (sql.running) return;
+  if (!state.db) { toast('Open a database first', 'error'); return; }
+  const text = getText();
+  saveEditor();
+  $('#share-box').hidden = true;
+  const statements = splitSql(text);
+  const results = $('#sql-results');
+  hideSqlError();
+  if (!statements.length) {
+    clear(results).append(emptyState('Nothing to run', 'Type some SQL above, then press Run.'));
+    return;
+  }
+  const params = parseParams();
+  if (!params.ok) { showSqlError(new ApiError(params.error, 0, null)); return; }
+  const items = statements.map((sql) => (isQuery(sql) ? { query: sql } : { statement: sql }));
+  if (params.value !== undefined) items[items.length - 1].values = params.value;
+  sql.running = true;
+  const btn = $('#run-btn');
+  btn.disabled = true;
+  const status = $('#run-status');
+  status.textContent = 'Running ' + plural(statements.length, 'statement') + '…';
+  results.setAttribute('aria-busy', 'true');
+  const t0 = performance.now();
+  try {
+    const data = await runTx(state.db, items);
+    const ms = Math.round(performance.now() - t0);
+    status.textContent = plural(statements.length, 'statement') + ' · ' + ms + ' ms';
+    renderResults(data, statements, items);
+    if (items.some((it) => it.statement)) markSchemaDirty();
+  } catch (e) {
+    status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
+    showSqlError(e, statements);
+    clear(results);
+  } finally {
+    sql.running = false;
+    btn.disabled = false;
+    results.removeAttribute('aria-busy');
+    results.dataset.runs = String(++sql.runs);
+  }
+}
+
+function renderResults(data, statements, items) {
+  const results = clear($('#sql-results'));
+  const list = data.results;
+  if (!list.length) { results.append(emptyState('No results', 'The server returned no results.')); return; }
+  list.forEach((r, i) => {
+    const card = h('section', { class: 'card result', 'aria-label': 'Result of statement ' + (i + 1) });
+    const head = h('div', { class: 'result-head' },
+      h('span', { class: 'badge' }, '#' + (i + 1)),
+      h('code', { class: 'result-sql', title: statements[i] || '' }, preview(statements[i] || '', 160)));
+    card.append(head);
+    if (r.success === false) {
+      card.append(h('div', { class: 'alert error' }, r.error || 'Failed'));
+    } else if (Array.isArray(r.resultSetList)) {
+      const { headers, rows } = resultRows(r);
+      const item = items[i] || {};
+      // Past the server's 10,000-row cap the notice says how many rows the query has in all.
+      const countTotal = item.query ? () => runTx(state.db, [{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
+        .then((c) => Number(resultRows(c.results[0]).rows[0][0])) : null;
+      card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal }));
+    } else if (Array.isArray(r.rowsUpdatedBatch)) {
+      const total = r.rowsUpdatedBatch.reduce((a, b) => a + (Number(b) || 0), 0);
+      card.append(h('p', { class: 'updated' }, plural(total, 'row') + ' updated (' + plural(r.rowsUpdatedBatch.length, 'batch item') + ')'));
+    } else if (typeof r.rowsUpdated === 'number') {
+      card.append(h('p', { class: 'updated' }, plural(r.rowsUpdated, 'row') + ' updated'));
+    } else {
+      card.append(h('p', { class: 'updated' }, 'Done'));
+    }
+    results.append(card);
+  });
+}
+
+async function share() {
+  const statements = splitSql(getText());
+  const box = $('#share-box');
+  if (statements.length !== 1 || !['SELECT', 'WITH'].includes(firstKeyword(statements[0]))) {
+    box.hidden = true;
+    showSqlError(new ApiError('Share works for a single SELECT (or WITH … SELECT) query. Shared links are read-only.', 0, null));
+    return;
+  }
+  hideSqlError();
+  let url = location.origin + API + '/query?db=' + encodeURIComponent(state.db) + '&sql=' + base64url(statements[0]);
+  const formats = ' In a browser it opens as a result page; curl and scripts get JSON (add &format=csv for CSV).';
+  let note = 'Anyone who can reach this server can open this link; it only reads.' + formats;
+  let needsToken = auth.required || !!authToken();
+  if (needsToken) {
+    note = 'This link needs the access token: without one it answers 401 (send Authorization: Bearer <token>).' + formats;
+  }
+  // With a token, ask the server for a signed link (POST /share, docs/security.md): it opens
+  // without a token until it expires. Without a share secret (or an admin token) keep the plain link.
+  if (authToken()) {
+    try {
+      const signed = await api('POST', '/share', { query: { db: state.db }, body: { sql: statements[0], ttl: 7 * 86400 }, tokenRetry: true });
+      url = location.origin + signed.url;
+      needsToken = false;
+      note = 'Signed link: opens without a token until ' + new Date(signed.exp * 1000).toLocaleString() + ', for this one query.' + formats;
+    } catch (e) {
+      note = 'This link needs the access token to open: the server could not sign it (' + errMessage(e) + ').' + formats;
+    }
+  }
+  box.classList.toggle('needs-token', needsToken);
+  box.dataset.needsToken = needsToken ? 'true' : 'false';
+  $('#share-url').value = url;
+  $('#share-open').href = url;
+  $('#share-note').textContent = $('#sql-params').value.trim() ? 'Note: parameters are not part of a shared link.' : note;
+  box.hidden = false;
+  $('#share-url').select();
+  copyText(url, true);
+}
+
+async function copyText(text, quiet) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) { await navigator.clipboard.writeText(text); if (!quiet) toast('Copied to clipboard', 'ok'); else toast('Link copied', 'ok'); return; }
+  } catch (_) { /* fall back */ }
+  const input = $('#share-url');
+  input.focus(); input.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch (_) { ok = false; }
+  if (!quiet) toast(ok ? 'Copied to clipboard' : 'Select the link and copy it', ok ? 'ok' : 'info');
+}
+
+/** Wires the view's controls and registers it with the router. */
+export function initSql() {
+  initEditor({ onRun: runSql });
+  $('#sql-params').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); runSql(); }
+  });
+  $('#run-btn').addEventListener('click', runSql);
+  $('#share-btn').addEventListener('click', share);
+  $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
+  $('#format-clear').addEventListener('click', () => {
+    setText(''); clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true; $('#run-status').textContent = ''; focusEditor();
+  });
+  registerView('sql', {
+    dbChanged(db) {
+      clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true;
+      loadEditorFor(db);
+    },
+    invalidate() { hideSqlError(); },
+    // "Open in console" links of the GET /query page: the query goes into the editor.
+    linkedSql(text) { setText(text); },
+  });
+}

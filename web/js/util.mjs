@@ -1,0 +1,145 @@
+// Pure helpers: formatting, encodings, JSON text. No DOM, no state.
+
+export function errMessage(err) {
+  if (!err) return 'Unknown error';
+  return err.message || String(err);
+}
+
+/** A Date of a Unix-ms time (every time the API sends is Unix ms), or null. */
+function toDate(ms) {
+  if (typeof ms !== 'number' || !isFinite(ms)) return null;
+  return new Date(ms);
+}
+
+export function fmtTime(t) {
+  const d = toDate(t);
+  if (!d) return '—';
+  return d.toLocaleString(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+export function relTime(t) {
+  const d = toDate(t);
+  if (!d) return '';
+  const s = Math.round((d.getTime() - Date.now()) / 1000);
+  const abs = Math.abs(s);
+  let v, unit;
+  if (abs < 45) { v = s; unit = 'second'; }
+  else if (abs < 2700) { v = Math.round(s / 60); unit = 'minute'; }
+  else if (abs < 79200) { v = Math.round(s / 3600); unit = 'hour'; }
+  else { v = Math.round(s / 86400); unit = 'day'; }
+  try { return new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' }).format(v, unit); }
+  catch (_) { return d.toLocaleString(); }
+}
+
+export function fmtDuration(secs) {
+  secs = Math.max(0, Math.round(secs));
+  if (secs < 60) return secs + 's';
+  const m = Math.floor(secs / 60), s = secs % 60;
+  if (m < 60) return m + 'm ' + s + 's';
+  const hh = Math.floor(m / 60);
+  if (hh < 48) return hh + 'h ' + (m % 60) + 'm';
+  return Math.floor(hh / 24) + 'd ' + (hh % 24) + 'h';
+}
+
+export function fmtBytes(n) {
+  if (n === null || n === undefined || isNaN(n)) return '';
+  n = Number(n);
+  if (n < 1024) return n + ' B';
+  if (n < 1048576) return (n / 1024).toFixed(1) + ' KB';
+  return (n / 1048576).toFixed(1) + ' MB';
+}
+
+export function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
+
+export function b64ByteLength(s) {
+  const clean = String(s).replace(/[\s=]/g, '');
+  return Math.floor(clean.length * 3 / 4);
+}
+
+export function base64url(str) {
+  const bytes = new TextEncoder().encode(str);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+export function decodeBase64Text(b64) {
+  try {
+    const bin = atob(String(b64).replace(/-/g, '+').replace(/_/g, '/'));
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch (_) { return null; }
+}
+
+export function bytesOfBase64(b64) {
+  try { return Uint8Array.from(atob(String(b64).replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0)); } catch (_) { return new Uint8Array(0); }
+}
+
+export function quoteIdent(name) { return '"' + String(name).replace(/"/g, '""') + '"'; }
+
+/** The media type without parameters: 'text/plain; charset=utf-8' → 'text/plain'. */
+export function baseType(ct) { return String(ct || '').split(';')[0].trim(); }
+
+export function isJsonType(ct) { return /\bjson\b/i.test(baseType(ct)); }
+
+export function tryParseJson(text) {
+  try { return { ok: true, value: JSON.parse(text) }; } catch (_) { return { ok: false }; }
+}
+
+/**
+ * JSON text re-indented by 2 like JSON.stringify(v, null, 2), changing only the whitespace
+ * between tokens: numbers (beyond 2^53, `1.50`), escapes and duplicate members stay as written.
+ * Text that is not JSON is returned as is.
+ */
+export function prettyJson(text) {
+  if (!tryParseJson(text).ok) return text;
+  let out = '', depth = 0, i = 0;
+  const newline = () => '\n' + '  '.repeat(depth);
+  const isSpace = (ch) => ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r';
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') { // a string token, copied verbatim
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    i++;
+    if (isSpace(c)) continue;
+    if (c === '{' || c === '[') {
+      let j = i;
+      while (isSpace(text[j])) j++;
+      if (text[j] === (c === '{' ? '}' : ']')) { out += c + text[j]; i = j + 1; continue; } // {} or []
+      depth++;
+      out += c + newline();
+    } else if (c === '}' || c === ']') {
+      depth--;
+      out += newline() + c;
+    } else if (c === ',') out += ',' + newline();
+    else if (c === ':') out += ': ';
+    else out += c;
+  }
+  return out;
+}
+
+export function preview(v, max = 80) {
+  let s;
+  if (v === undefined) return '';
+  if (typeof v === 'string') s = v; else s = JSON.stringify(v);
+  if (s === undefined) s = String(v);
+  return s.length > max ? s.slice(0, max) + '…' : s;
+}
+
+export function hexDump(bytes, max = 256) {
+  const lines = [];
+  const n = Math.min(bytes.length, max);
+  for (let off = 0; off < n; off += 16) {
+    const row = bytes.subarray(off, Math.min(off + 16, n));
+    const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    lines.push(off.toString(16).padStart(8, '0') + '  ' + hex.padEnd(47, ' ') + '  ' + ascii);
+  }
+  if (bytes.length > max) lines.push('… ' + (bytes.length - max).toLocaleString() + ' more bytes');
+  return lines.join('\n');
+}
