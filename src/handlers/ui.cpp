@@ -32,7 +32,7 @@ void register_ui_routes(http::router& router) {
               [](http::context& ctx) { return serve_asset(ctx, "/index.html"); },
               /*open=*/true});
   router.add({http::verb::get, "/{file}", http::access::none, http::db_use::none,
-              "A static file of the web UI (index.html, style.css, codemirror.js, ...)",
+              "A static file of the web UI (index.html, style.css, ...)",
               [](http::context& ctx) { return serve_asset(ctx, "/" + ctx.req.path_param("file")); },
               /*open=*/true});
   router.add(
