@@ -59,17 +59,19 @@ CLI::Option* flag(CLI::App& app, const std::string& name, bool& value, const std
 }
 
 // The one start-up check users hit most in containers: the volume's owner does not match the
-// process's UID/GID. Say it in one line instead of failing at the first request.
-bool check_data_dir(const std::filesystem::path& dir) {
+// process's UID/GID. Say it in one line instead of failing at the first request. A read
+// replica (--read-only) writes nothing: a read-only directory is fine for it.
+bool check_data_dir(const std::filesystem::path& dir, bool read_only) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) {
     std::cerr << "hoody-sqlite: data directory " << dir
               << " does not exist or is not a directory\n";
     return false;
   }
-  if (::access(dir.c_str(), W_OK | X_OK) != 0) {
+  if (::access(dir.c_str(), read_only ? X_OK : W_OK | X_OK) != 0) {
     const int err = errno;  // before any other call can change it
-    std::cerr << "hoody-sqlite: data directory " << dir << " is not writable by uid " << ::getuid()
+    std::cerr << "hoody-sqlite: data directory " << dir
+              << (read_only ? " is not searchable" : " is not writable") << " by uid " << ::getuid()
               << " gid " << ::getgid() << " (" << std::generic_category().message(err)
               << "); fix the volume's owner or run as its owner\n";
     return false;
@@ -296,6 +298,10 @@ int main(int argc, char** argv) {
          "While this file is missing, requests that would write answer 503 NOT_PRIMARY and "
          "/readyz 503 (role standby); a lease watchdog creates and removes it (empty = always "
          "primary)");
+  flag(app, "--read-only", cfg.read_only,
+       "Serve as a read replica: reader connections only, never create or write a file; "
+       "writes answer 403 READ_ONLY_REPLICA; a file replaced whole (restore, then rename) is "
+       "reopened on the next request");
 
   // Subcommands: server flags (--jwt-key-file, --port) may come before or after their name.
   app.fallthrough();
@@ -363,11 +369,13 @@ int main(int argc, char** argv) {
   // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
   ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);  // NOLINT(concurrency-mt-unsafe): no thread yet
   raise_open_files_limit();
-  if (!check_data_dir(cfg.data_dir)) {
+  if (!check_data_dir(cfg.data_dir, cfg.read_only)) {
     return 1;
   }
   // A vacuum_into interrupted by a crash leaves only its temporary (never a partial backup).
-  if (const auto stale = hoody::ops::remove_stale_vacuum_temporaries(cfg.data_dir); stale > 0) {
+  if (const auto stale =
+          cfg.read_only ? 0 : hoody::ops::remove_stale_vacuum_temporaries(cfg.data_dir);
+      stale > 0) {
     spdlog::info("removed {} stale vacuum_into temporary file(s) from {}", stale,
                  cfg.data_dir.string());
   }

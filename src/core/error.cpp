@@ -13,7 +13,7 @@ struct errc_row {
 };
 
 // The one mapping table from error code to HTTP status and wire name. Keep in enum order.
-constexpr std::array<errc_row, 25> table{{
+constexpr std::array<errc_row, 26> table{{
     {errc::bad_request, 400, "BAD_REQUEST"},
     {errc::invalid_json, 400, "INVALID_JSON"},
     {errc::invalid_db_path, 400, "INVALID_DB_PATH"},
@@ -21,6 +21,7 @@ constexpr std::array<errc_row, 25> table{{
     {errc::read_only_query, 400, "READ_ONLY_QUERY"},
     {errc::unauthorized, 401, "UNAUTHORIZED"},
     {errc::forbidden, 403, "FORBIDDEN"},
+    {errc::read_only_replica, 403, "READ_ONLY_REPLICA"},
     {errc::not_found, 404, "NOT_FOUND"},
     {errc::db_not_found, 404, "DATABASE_NOT_FOUND"},
     {errc::key_not_found, 404, "KEY_NOT_FOUND"},

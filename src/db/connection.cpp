@@ -6,6 +6,7 @@
 #include "hoody/db/sqlite_errc.hpp"
 
 #include <cassert>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,6 +20,24 @@ void check(int rc, sqlite3* handle) {
   if (rc != SQLITE_OK) {
     throw_sqlite(rc, handle);
   }
+}
+
+// `file:` URI of an absolute path with the query `?immutable=1` (sqlite.org/uri.html): every
+// byte but unreserved ones and '/' percent-encoded, so '?', '#' and '%' in a name stay literal.
+std::string immutable_uri(const std::filesystem::path& file) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  std::string uri = "file:";
+  for (const char c : file.native()) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri += c;
+    } else {
+      uri += '%';
+      uri += hex[byte >> 4U];
+      uri += hex[byte & 0xFU];
+    }
+  }
+  return uri + "?immutable=1";
 }
 
 int int_size(std::size_t size) {
@@ -233,7 +252,12 @@ connection::connection(const std::filesystem::path& file, const connection_optio
   if (options.create && !options.read_only) {
     flags |= SQLITE_OPEN_CREATE;
   }
-  const int rc = sqlite3_open_v2(file.c_str(), &db_, flags, nullptr);
+  const bool immutable = options.read_only && options.immutable;
+  if (immutable) {
+    flags |= SQLITE_OPEN_URI;
+  }
+  const int rc =
+      sqlite3_open_v2(immutable ? immutable_uri(file).c_str() : file.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     const int sys_errno = db_ != nullptr ? sqlite3_system_errno(db_) : 0;

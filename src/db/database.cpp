@@ -17,6 +17,7 @@
 #include <deque>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -68,7 +69,7 @@ struct database::impl {
         exec(exec_ref),
         options(std::move(opts)),
         strand(exec_ref),
-        reads(file, options.read_cache_bytes) {}
+        reads(file, options.replica ? 0 : options.read_cache_bytes) {}
 
   std::filesystem::path file;
   executors& exec;
@@ -234,7 +235,8 @@ struct database::impl {
   }
 
   [[nodiscard]] bool background_checkpoints() const noexcept {
-    return options.checkpoint_runner != nullptr && options.checkpoints != checkpoint_mode::external;
+    return options.checkpoint_runner != nullptr &&
+           options.checkpoints != checkpoint_mode::external && !options.replica;
   }
 
   void arm_deadline(connection& conn) const {
@@ -262,6 +264,7 @@ struct database::impl {
     connection_options reader_options = options.conn;
     reader_options.read_only = true;
     reader_options.create = false;
+    reader_options.immutable = options.replica;
     if (options.checkpoints == checkpoint_mode::external) {
       reader_options.on_close = close_checkpoint::none;
     }
@@ -493,8 +496,23 @@ struct database::impl {
   }
 };
 
+namespace {
+// The path's identity (device, inode) or nullopt when it cannot be stat'ed.
+std::optional<std::pair<dev_t, ino_t>> identity_of(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    return std::nullopt;
+  }
+  return std::pair{st.st_dev, st.st_ino};
+}
+}  // namespace
+
 database::database(std::filesystem::path file, executors& exec, database_options options)
     : file_(file), impl_(std::make_unique<impl>(std::move(file), exec, std::move(options))) {
+  if (impl_->options.replica) {
+    open_replica();
+    return;
+  }
   connection_options writer_options = impl_->options.conn;
   writer_options.read_only = false;
   switch (impl_->options.checkpoints) {
@@ -512,12 +530,41 @@ database::database(std::filesystem::path file, executors& exec, database_options
   impl_->writable = sqlite3_db_readonly(impl_->writer->handle(), "main") == 0;
   // Replaces SQLite's autocheckpoint hook (wal_autocheckpoint is 0 already): it only counts.
   sqlite3_wal_hook(impl_->writer->handle(), &impl::on_wal_commit, impl_.get());
-  struct stat st {};
-  if (::stat(file_.c_str(), &st) == 0) {
-    impl_->device = st.st_dev;
-    impl_->inode = st.st_ino;
+  if (const auto id = identity_of(file_)) {
+    impl_->device = id->first;
+    impl_->inode = id->second;
     impl_->identity_known = true;
   }
+}
+
+// A replica: the identity is taken before the first reader opens, so a file renamed over the
+// path in between is seen as replaced on the first read, never served under the old identity.
+void database::open_replica() {
+  auto& d = *impl_;
+  d.writable = false;
+  const auto id = identity_of(file_);
+  if (!id) {
+    throw api_error(errc::db_not_found, "database not found");
+  }
+  d.device = id->first;
+  d.inode = id->second;
+  d.identity_known = true;
+  struct stat wal {};
+  const std::string wal_path = file_.string() + "-wal";
+  if (::stat(wal_path.c_str(), &wal) == 0 && wal.st_size > 0) {
+    throw api_error(errc::unavailable,
+                    "the database has a non-empty -wal: a process writes it in place, which a "
+                    "--read-only replica cannot read safely; replace the file whole (restore, "
+                    "then rename) or serve it from a node without --read-only");
+  }
+  auto reader = d.acquire_reader();
+  try {
+    reader->exec("PRAGMA schema_version");  // a file that is not a database fails here
+  } catch (...) {
+    d.return_reader(nullptr);
+    throw;
+  }
+  d.return_reader(std::move(reader));
 }
 
 void database::set_commit_observer(std::function<void()> observer) {
@@ -586,6 +633,10 @@ void database::enqueue_write(job_fn job, done_fn done, bool touch, bool exclusiv
     impl_->last_used = steady_now_ms();
   }
   auto& d = *impl_;
+  if (d.options.replica) {
+    done(make_error(errc::read_only_replica, "a read-only replica writes nothing"));
+    return;
+  }
   {
     std::lock_guard lock(d.queue_mutex);
     if (d.closed) {
@@ -610,7 +661,7 @@ bool database::defer_write(job_fn job) {
   bool flush = false;
   {
     std::lock_guard lock(d.queue_mutex);
-    if (d.closed || d.deferred.size() >= d.options.max_queue) {
+    if (d.closed || d.options.replica || d.deferred.size() >= d.options.max_queue) {
       return false;
     }
     const auto now = steady_now_ms();

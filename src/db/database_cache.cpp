@@ -101,6 +101,7 @@ void database_cache::run_slot_waiters() {
 }
 
 std::shared_ptr<database> database_cache::open(const std::filesystem::path& file, bool create) {
+  create = create && !options_.replica;  // a replica creates no file
   std::shared_ptr<database> evicted;
   std::shared_ptr<database> result;
   {

@@ -106,13 +106,16 @@ http::response health(http::context& ctx) {
 
 // GET /readyz: whether a load balancer should send traffic here. 503 while starting, from
 // SIGTERM on (during --drain-delay-ms requests are still served; /health stays 200) and while
-// a standby (--primary-file missing: role "standby").
+// a standby (--primary-file missing: role "standby"). A --read-only replica is ready (role
+// "replica"): it serves reads, and refuses writes with 403 READ_ONLY_REPLICA.
 http::response readyz(http::context& ctx) {
   const auto phase = ctx.svc.phase != nullptr ? ctx.svc.phase->load(std::memory_order_relaxed)
                                               : server_phase::ready;
-  const bool primary = ctx.svc.is_primary();
-  const char* role = primary ? "primary" : "standby";
-  if (phase == server_phase::ready && primary) {
+  const node_role node = ctx.svc.role();
+  const char* role = node == node_role::primary   ? "primary"
+                     : node == node_role::replica ? "replica"
+                                                  : "standby";
+  if (phase == server_phase::ready && node != node_role::standby) {
     return http::response::json({{"status", "ready"}, {"ready", true}, {"role", role}});
   }
   const char* reason = phase == server_phase::starting   ? "starting"
@@ -137,8 +140,9 @@ void register_admin_routes(http::router& router) {
               "fds), database cache and request counters",
               health, /*open=*/true});
   router.add({http::verb::get, p + "/readyz", http::access::none, http::db_use::none,
-              "Readiness for load balancers: 200 while serving; 503 while starting, draining "
-              "(from SIGTERM on, during --drain-delay-ms) and while not primary (--primary-file)",
+              "Readiness for load balancers: 200 while serving (role primary, or replica under "
+              "--read-only); 503 while starting, draining (from SIGTERM on, during "
+              "--drain-delay-ms) and while a standby (--primary-file missing)",
               readyz, /*open=*/true});
   router.add({http::verb::get, p + "/health/cache", http::access::none, http::db_use::none,
               "Database cache statistics: open databases, hits, misses, evictions", cache_health,

@@ -89,7 +89,9 @@ const std::map<std::string, route_doc>& route_docs() {
                                   json{{"200", ok("Server health", ref("Health"))}}, "operations"};
     d["GET " + api("/readyz")] = {
         json::array(), nullptr,
-        json{{"200", ok("Ready: send traffic here", ref("Readiness"))},
+        json{{"200", ok("Ready: send traffic here (role primary; role replica under --read-only: "
+                        "reads only, writes answer 403 READ_ONLY_REPLICA)",
+                        ref("Readiness"))},
              {"503", ok("Not ready: starting, draining after SIGTERM (still serving during "
                         "--drain-delay-ms) or a standby (--primary-file missing, role standby)",
                         ref("Readiness"))}},

@@ -83,15 +83,22 @@ response handler_error(const route& r, std::exception_ptr error) {
   return response_for(error);
 }
 
-// The one refusal of work that would write but may not: a scoped token without write access
-// (403, access_decision::may_write), or a standby (--primary-file missing: 503 NOT_PRIMARY,
-// whatever the token). Used before a write or exclusive route runs, before a database file would
-// be created and when a read_then_write handler hands over to the writer.
+// The one refusal of work that would write but may not: a --read-only replica (403
+// READ_ONLY_REPLICA, whatever the token), a scoped token without write access (403,
+// access_decision::may_write), or a standby (--primary-file missing: 503 NOT_PRIMARY, whatever
+// the token). Used before a write or exclusive route runs, before a database file would be
+// created and when a read_then_write handler hands over to the writer.
 std::optional<response> write_refusal(const services& svc, bool may_write) {
+  const node_role role = svc.role();
+  if (role == node_role::replica) {
+    return error_response(api_error(errc::read_only_replica,
+                                    "this node is a read-only replica (--read-only): it serves "
+                                    "reads only; send writes to the primary"));
+  }
   if (!may_write) {
     return write_refused_response();
   }
-  if (!svc.is_primary()) {
+  if (role == node_role::standby) {
     return error_response(api_error(errc::not_primary,
                                     "this node is not the primary (its --primary-file is "
                                     "missing): it serves reads only; send writes to the primary"));

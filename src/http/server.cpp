@@ -161,6 +161,7 @@ struct server::impl {
     o.conn.synchronous = c.synchronous;
     o.query_timeout_ms = c.query_timeout_ms;
     o.read_cache_bytes = c.read_cache_kib * 1024U;
+    o.replica = c.read_only;
     return o;
   }
 
@@ -666,8 +667,8 @@ void server::impl::schedule_sweep() {
     if (ec || stopping) {
       return;
     }
-    // Delete expired KV rows on each open database's writer (not on a standby: it writes
-    // nothing, --primary-file); close databases idle too long.
+    // Delete expired KV rows on each open database's writer (not on a standby or a replica:
+    // they write nothing); close databases idle too long.
     exec.post_blocking([this] {
       const bool may_write = svc.is_primary();
       for (const auto& database : databases.snapshot()) {

@@ -14,7 +14,10 @@ Contract (run through tests/scaleout/run.sh, which installs the tools and sets t
      empty dir, `PRAGMA integrity_check`, a new node serves it: every lost acknowledged write was
      acknowledged within sync-interval + 0.5 s before the kill. Then a planned SIGTERM under
      write load: none lost; the time SIGTERM takes is printed. deploy/litestream/gen-config.sh
-     writes a config Litestream reads, with one entry per database of a data dir.
+     writes a config Litestream reads, with one entry per database of a data dir. A
+     --read-only replica serves `litestream restore -o tmp && mv` copies of a live primary: it
+     answers writes 403 READ_ONLY_REPLICA, serves the next restore within 1.5 s of its rename
+     and creates no file.
   C. failover: one etcd on loopback, deploy/etcd/supervisor.sh on "machines" a and b (each
      reaches etcd through a socat relay), a writer per node logging every 200 with its send and
      ack times. kill -9 of every process of a: b acknowledges a write within 10 s, with every
@@ -27,6 +30,7 @@ SCALEOUT_LITESTREAM_SKIP (a *_SKIP reason prints one SKIPPED line for that part,
 Exit 0 when every part that ran passed; 1 with the failed checks listed.
 """
 import http.client
+import json
 import os
 import random
 import shutil
@@ -351,6 +355,72 @@ def part_b(tmp, litestream):
     check(served, "a new node serves the restored database")
 
 
+def part_b_replica(tmp, litestream):
+    """A --read-only replica on files refreshed by `litestream restore -o tmp && mv`."""
+    print("scaleout B: a --read-only replica serving restores of a live primary")
+    proc, port, base, replica = start_replicated(tmp, "reader", litestream)
+    writer = Writer(port)
+    writer.start()
+    served_dir = os.path.join(base, "served")
+    os.makedirs(served_dir)
+
+    def restore_into_place():
+        tmp_file = os.path.join(served_dir, "app.db.tmp")
+        r = subprocess.run([litestream, "restore", "-o", tmp_file,
+                            "file://" + os.path.join(replica, "app")], capture_output=True,
+                           text=True)
+        if r.returncode != 0:
+            print(r.stdout + r.stderr)
+            return False
+        for leftover in ("-wal", "-shm"):  # a restore leaves the file whole
+            if os.path.exists(tmp_file + leftover):
+                os.remove(tmp_file + leftover)
+        os.rename(tmp_file, os.path.join(served_dir, "app.db"))
+        return True
+
+    def newest_key(port):
+        status, body, _ = request(port, "POST", "/api/v1/sqlite/db?db=app",
+                                  b'{"transaction":[{"query":"SELECT count(*) AS n FROM kv_store"}]}')
+        if status != 200:
+            return -1
+        return json.loads(body)["results"][0]["resultSet"][0]["n"]
+
+    try:
+        time.sleep(1.5)
+        check(restore_into_place(), "litestream restore into the replica's directory")
+        node = subprocess.Popen([HOODY_BIN, *SERVER_ARGS, "--read-only", "--port-file",
+                                 os.path.join(base, "served.port"), "--data-dir", served_dir],
+                                stdout=open(os.path.join(base, "served.log"), "w"),
+                                stderr=subprocess.STDOUT)
+        started_procs.append(node)
+        rport = wait_port_file(os.path.join(base, "served.port"))
+        first = newest_key(rport)
+        check(first > 0, f"the replica serves the restored database ({first} keys)")
+        status, body, _ = request(rport, "PUT", "/api/v1/sqlite/kv/x?db=app", b'"1"')
+        check(status == 403 and b"READ_ONLY_REPLICA" in body,
+              f"a write to the replica: 403 READ_ONLY_REPLICA ({status})")
+        status, body, _ = request(rport, "GET", "/api/v1/sqlite/readyz")
+        check(status == 200 and b'"replica"' in body, f"/readyz of the replica: {status} {body!r}")
+        time.sleep(1.5)
+        check(restore_into_place(), "a second restore renamed over the served file")
+        t0 = time.monotonic()
+        wait_for(lambda: newest_key(rport) > first, 5, "the replica serves the newer restore")
+        seen_s = time.monotonic() - t0
+        second = newest_key(rport)
+        check(second > first and seen_s < 1.5,
+              f"the replica serves the renamed restore after {seen_s * 1000:.0f} ms "
+              f"({first} → {second} keys)")
+        leftovers = sorted(set(os.listdir(served_dir)) - {"app.db"})
+        check(not leftovers, f"the replica created no file ({leftovers})")
+        node.terminate()
+        node.wait()
+    finally:
+        writer.stop = True
+        writer.join()
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait()
+
+
 def part_b_gen_config(tmp, litestream):
     """deploy/litestream/gen-config.sh: one entry per *.db of a data dir, a config Litestream reads."""
     data = os.path.join(tmp, "b", "gen", "data")
@@ -529,6 +599,7 @@ def main():
                   os.environ.get("SCALEOUT_HAPROXY_SKIP", "SCALEOUT_HAPROXY not set")))
         if os.environ.get("SCALEOUT_LITESTREAM") and "B" not in skip:
             part_b(tmp, os.environ["SCALEOUT_LITESTREAM"])
+            part_b_replica(tmp, os.environ["SCALEOUT_LITESTREAM"])
             part_b_gen_config(tmp, os.environ["SCALEOUT_LITESTREAM"])
         else:
             print("scaleout B (Litestream replication) SKIPPED: " + ("SCALEOUT_ONLY_C set" if skip else

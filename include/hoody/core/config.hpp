@@ -57,6 +57,9 @@ struct config {
   unsigned drain_delay_ms = 0;  ///< after SIGTERM: /readyz 503, still serving, this long
   /// While this file is missing, writes answer 503 NOT_PRIMARY (fencing); empty = always primary.
   std::filesystem::path primary_file;
+  /// A read replica: reader connections only, never creates or writes a file; writes answer
+  /// 403 READ_ONLY_REPLICA; files are served while they are replaced whole (restore-and-rename).
+  bool read_only = false;
 };
 
 }  // namespace hoody

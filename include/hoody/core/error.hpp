@@ -22,6 +22,7 @@ enum class errc {
   read_only_query,      // 400 READ_ONLY_QUERY: a write sent to GET /query
   unauthorized,         // 401 UNAUTHORIZED
   forbidden,            // 403 FORBIDDEN
+  read_only_replica,    // 403 READ_ONLY_REPLICA: a write sent to a --read-only replica
   not_found,            // 404 NOT_FOUND: unknown route
   db_not_found,         // 404 DATABASE_NOT_FOUND
   key_not_found,        // 404 KEY_NOT_FOUND

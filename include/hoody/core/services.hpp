@@ -31,6 +31,9 @@ namespace hoody {
 /// SIGTERM on (still serving during --drain-delay-ms, then shutting down).
 enum class server_phase : int { starting, ready, draining };
 
+/// The node's part in a deployment (GET /readyz `role`): see services::role.
+enum class node_role { primary, standby, replica };
+
 struct services {
   const config& cfg;
   db::path_policy paths;
@@ -47,10 +50,16 @@ struct services {
   /// per 100 ms (core/primary_file.hpp).
   const primary_file* primary = nullptr;
 
-  /// false while --primary-file is set and missing: nothing may write (NOT_PRIMARY).
-  [[nodiscard]] bool is_primary() const noexcept {
-    return primary == nullptr || primary->is_primary();
+  /// What this node may do: a --read-only replica never writes (READ_ONLY_REPLICA); a standby
+  /// (--primary-file set and missing) writes nothing until it is the primary (NOT_PRIMARY).
+  [[nodiscard]] node_role role() const noexcept {
+    if (cfg.read_only) {
+      return node_role::replica;
+    }
+    return primary == nullptr || primary->is_primary() ? node_role::primary : node_role::standby;
   }
+  /// Only the primary writes: database files, KV sweeps, history, retention.
+  [[nodiscard]] bool is_primary() const noexcept { return role() == node_role::primary; }
 };
 
 }  // namespace hoody

@@ -121,7 +121,11 @@ enum class close_checkpoint {
 };
 
 struct connection_options {
-  bool read_only = false;              ///< SQLITE_OPEN_READONLY + PRAGMA query_only
+  bool read_only = false;  ///< SQLITE_OPEN_READONLY + PRAGMA query_only
+  /// With read_only: opens `file:PATH?immutable=1`. SQLite then takes no lock and creates no
+  /// `-wal`/`-shm`: the file must not change while open (a --read-only replica's files are
+  /// replaced whole, by rename; database.hpp).
+  bool immutable = false;
   bool create = false;                 ///< SQLITE_OPEN_CREATE
   int busy_timeout_ms = 5000;          ///< PRAGMA busy_timeout
   std::string synchronous = "NORMAL";  ///< PRAGMA synchronous for the writer (NORMAL or FULL)

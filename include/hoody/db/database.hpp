@@ -13,6 +13,12 @@
 // Checkpoints (checkpointer.hpp): the writer never checkpoints in a commit; a WAL hook counts
 // the WAL's frames after each commit and the strand asks the checkpointer for a background
 // checkpoint, which runs on a third connection of the database's own (busy_timeout 0).
+// A replica (database_options::replica, --read-only) has no writer and no checkpoints: its
+// readers open the file immutable (no lock, no `-wal`/`-shm` created, nothing written), so the
+// file must change only by being replaced whole (restore, then rename over it): every read
+// checks the path's identity first and a replaced file is reopened (file_replaced). A file
+// with a non-empty `-wal` (a writer works on it in place) is refused (503 UNAVAILABLE). Every
+// write is refused with READ_ONLY_REPLICA; no read cache (its version lives in the `-shm`).
 #pragma once
 
 #include "hoody/core/error.hpp"
@@ -45,6 +51,8 @@ struct database_options {
   checkpoint_mode checkpoints = checkpoint_mode::truncate;  ///< --checkpoint-mode
   /// Runs the background checkpoints; null = none (the WAL is checkpointed only at close).
   checkpointer* checkpoint_runner = nullptr;
+  /// A --read-only replica's database (see the file comment): no writer, immutable readers.
+  bool replica = false;
 };
 
 /// Upper bounds of the group-commit batch size histogram (an implicit +Inf bucket follows).
@@ -72,7 +80,8 @@ class file_replaced : public api_error {
 
 class database : public std::enable_shared_from_this<database> {
  public:
-  /// Opens the writer (creating the file when `options.conn.create`); sets WAL mode.
+  /// Opens the writer (creating the file when `options.conn.create`); sets WAL mode. A replica
+  /// opens one reader instead (a file that is not a database fails here).
   database(std::filesystem::path file, executors& exec, database_options options);
   database(const database&) = delete;
   database& operator=(const database&) = delete;
@@ -136,6 +145,7 @@ class database : public std::enable_shared_from_this<database> {
 
  private:
   void enqueue_write(job_fn job, done_fn done, bool touch, bool exclusive);
+  void open_replica();
 
   struct impl;
   std::filesystem::path file_;
