@@ -25,7 +25,7 @@ void check(int rc, sqlite3* handle) {
 // `file:` URI of an absolute path with the query `?immutable=1` (sqlite.org/uri.html): every
 // byte but unreserved ones and '/' percent-encoded, so '?', '#' and '%' in a name stay literal.
 std::string immutable_uri(const std::filesystem::path& file) {
-  static constexpr char hex[] = "0123456789ABCDEF";
+  static constexpr std::string_view hex = "0123456789ABCDEF";
   std::string uri = "file:";
   for (const char c : file.native()) {
     const auto byte = static_cast<unsigned char>(c);

@@ -365,17 +365,18 @@ def part_b_replica(tmp, litestream):
     os.makedirs(served_dir)
 
     def restore_into_place():
-        tmp_file = os.path.join(served_dir, "app.db.tmp")
-        r = subprocess.run([litestream, "restore", "-o", tmp_file,
+        # Into a staging dir on the same file system (Litestream leaves its own *.tmp-wal and
+        # *.tmp-shm there), then one rename over the served name.
+        staging = os.path.join(base, "staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        os.makedirs(staging)
+        r = subprocess.run([litestream, "restore", "-o", os.path.join(staging, "app.db"),
                             "file://" + os.path.join(replica, "app")], capture_output=True,
                            text=True)
         if r.returncode != 0:
             print(r.stdout + r.stderr)
             return False
-        for leftover in ("-wal", "-shm"):  # a restore leaves the file whole
-            if os.path.exists(tmp_file + leftover):
-                os.remove(tmp_file + leftover)
-        os.rename(tmp_file, os.path.join(served_dir, "app.db"))
+        os.rename(os.path.join(staging, "app.db"), os.path.join(served_dir, "app.db"))
         return True
 
     def newest_key(port):
