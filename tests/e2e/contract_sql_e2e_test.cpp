@@ -19,6 +19,7 @@ namespace {
 using hoody::test::api;
 using hoody::test::http_client;
 using hoody::test::http_response;
+using hoody::test::seconds_since;
 using hoody::test::server_process;
 using hoody::test::temp_dir;
 using nlohmann::json;
@@ -312,8 +313,7 @@ TEST(contract_history_e2e, sql_reads_do_not_commit_once_each) {
   for (int i = 0; i < reads; ++i) {
     ASSERT_EQ(c.get(api + "/query?db=r&sql=" + hoody::ops::base64_encode("SELECT 1")).status, 200);
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
   // One TTL sweep and at most one history flush per second (plus one of each at the edges).
   EXPECT_LE(commits() - before, 2 * seconds + 4) << reads << " reads in " << seconds << " s";
   EXPECT_EQ(c.get(api + "/history?db=r&limit=1000").json()["total"], reads);
