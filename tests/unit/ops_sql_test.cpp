@@ -563,14 +563,6 @@ TEST(sql_decode, base64_or_raw) {
   EXPECT_EQ(ops::decode_query_sql("select"), "select");  // decodes to binary: raw SQL
 }
 
-TEST(sql_utf8, validation) {
-  EXPECT_TRUE(ops::is_valid_utf8("héllo 🌍"));
-  EXPECT_FALSE(ops::is_valid_utf8("\xff"));
-  EXPECT_FALSE(ops::is_valid_utf8("\xc0\x80"));      // overlong
-  EXPECT_FALSE(ops::is_valid_utf8("\xed\xa0\x80"));  // surrogate
-  EXPECT_FALSE(ops::is_valid_utf8("\xe2\x82"));      // truncated
-}
-
 }  // namespace
 
 // === Reused prepared statements for user SQL ===============================================
