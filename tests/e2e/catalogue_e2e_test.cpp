@@ -3,6 +3,7 @@
 // with a non-empty `error` (HEAD answers have no body), or for a POST /db statement that failed
 // after the body parsed, 200 with `reqIdx` and `error`. After the whole table, the data
 // directory's files and every table of the databases must be exactly as before.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -24,7 +25,7 @@ using hoody::test::url_encode;
 using json = nlohmann::json;
 using namespace std::string_literals;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 /// POST /db items that fail after the body parsed are answered 200 `{"reqIdx": i, "error"}`
 /// (the published contract); the transaction rolls back, so nothing may change either.

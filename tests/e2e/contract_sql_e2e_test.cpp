@@ -2,6 +2,7 @@
 // time-travel details (issue 13): each test provokes one behaviour against the real binary.
 #include "hoody/ops/base64.hpp"
 
+#include "fault_support.hpp"
 #include "support/e2e_fixture.hpp"
 #include "support/metrics_text.hpp"
 
@@ -19,40 +20,11 @@ namespace {
 using hoody::test::api;
 using hoody::test::http_client;
 using hoody::test::http_response;
+using hoody::test::seconds_since;
 using hoody::test::server_process;
+using hoody::test::sqlite_file;
 using hoody::test::temp_dir;
 using nlohmann::json;
-
-/// A second, independent connection to a database file (as another process would have).
-class raw_sqlite {
- public:
-  explicit raw_sqlite(const std::filesystem::path& file) {
-    EXPECT_EQ(sqlite3_open(file.c_str(), &db_), SQLITE_OK);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  raw_sqlite(const raw_sqlite&) = delete;
-  raw_sqlite& operator=(const raw_sqlite&) = delete;
-  ~raw_sqlite() { sqlite3_close(db_); }
-  void exec(const std::string& sql) {
-    char* err = nullptr;
-    EXPECT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK)
-        << sql << ": " << (err != nullptr ? err : "");
-    sqlite3_free(err);
-  }
-  std::int64_t scalar(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
-    std::int64_t v = -1;
-    if (sqlite3_step(stmt) == SQLITE_ROW) {
-      v = sqlite3_column_int64(stmt, 0);
-    }
-    sqlite3_finalize(stmt);
-    return v;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 class contract_sql_e2e : public hoody::test::per_test_database {
  protected:
@@ -148,7 +120,7 @@ TEST_F(contract_sql_e2e, every_read_describes_the_rows_it_returns_after_a_schema
   }
   // ... and by another connection (another process would do the same): drop and re-create.
   {
-    raw_sqlite other(file());
+    sqlite_file other(file());
     other.exec(
         "DROP TABLE t; CREATE TABLE t (z TEXT, y INTEGER, x REAL); "
         "INSERT INTO t VALUES ('new', 7, 1.5)");
@@ -163,7 +135,7 @@ TEST_F(contract_sql_e2e, every_read_describes_the_rows_it_returns_after_a_schema
   }
   // Column lists of empty results follow too.
   {
-    raw_sqlite other(file());
+    sqlite_file other(file());
     other.exec("DELETE FROM t; ALTER TABLE t ADD COLUMN w BLOB");
   }
   EXPECT_EQ(select("SELECT * FROM t")["resultHeaders"], json::array({"z", "y", "x", "w"}));
@@ -269,9 +241,9 @@ TEST(contract_history_e2e, kept_in_the_database_across_restarts_and_processes) {
   }
   // The table is in the file, readable by anyone...
   {
-    raw_sqlite other(file);
-    EXPECT_EQ(other.scalar("SELECT count(*) FROM _query_history"), 4);
-    EXPECT_EQ(other.scalar("SELECT count(*) FROM _query_history WHERE success = 0"), 1);
+    sqlite_file other(file);
+    EXPECT_EQ(other.integer("SELECT count(*) FROM _query_history"), 4);
+    EXPECT_EQ(other.integer("SELECT count(*) FROM _query_history WHERE success = 0"), 1);
     // ... and shared: another process's entry shows in the list.
     other.exec(
         "INSERT INTO _query_history (sql, source, timestamp_ms, duration_ms, success, "
@@ -312,8 +284,7 @@ TEST(contract_history_e2e, sql_reads_do_not_commit_once_each) {
   for (int i = 0; i < reads; ++i) {
     ASSERT_EQ(c.get(api + "/query?db=r&sql=" + hoody::ops::base64_encode("SELECT 1")).status, 200);
   }
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds = seconds_since(start);
   // One TTL sweep and at most one history flush per second (plus one of each at the edges).
   EXPECT_LE(commits() - before, 2 * seconds + 4) << reads << " reads in " << seconds << " s";
   EXPECT_EQ(c.get(api + "/history?db=r&limit=1000").json()["total"], reads);

@@ -4,6 +4,7 @@
 // transactions all or nothing), the newest history op of each key must equal its live value,
 // and `PRAGMA integrity_check` must say ok. Trials: $HOODY_CRASH_TRIALS (default 3; `make
 // crash-test` runs 20).
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -24,7 +25,7 @@ using hoody::test::server_process;
 using hoody::test::temp_dir;
 using json = nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 constexpr int workers = 64;
 constexpr int batch_keys = 4;
 

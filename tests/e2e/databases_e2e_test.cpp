@@ -4,6 +4,7 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/http/tokens.hpp"
 
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -23,7 +24,7 @@ using hoody::test::temp_dir;
 using hoody::test::url_encode;
 using nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 // A real SQLite database with one table.
 void write_sqlite_file(const fs::path& file) {

@@ -1,7 +1,8 @@
-// tests/e2e/fault_support.hpp — helpers for the fault-injection e2e tests (issue 14): a small
-// tmpfs (a full disk on demand), a SQLite handle opened by the test process itself (a second
-// process next to the server: it checks files after the server stopped, or holds a read
-// transaction), and the server's resident memory.
+// tests/e2e/fault_support.hpp — helpers for the fault-injection e2e tests (issue 14), also used
+// by other e2e tests: a small tmpfs (a full disk on demand), a SQLite handle opened by the test
+// process itself (a second process next to the server: it checks files after the server
+// stopped, holds a read transaction, or changes a database behind the server's back), and the
+// server's resident memory.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -2,6 +2,7 @@
 // resume once space is freed, and nothing acknowledged is lost. The data directory is a small
 // tmpfs mounted inside the test's temp dir (needs root / CAP_SYS_ADMIN, else the test skips).
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -20,8 +21,8 @@ using hoody::test::temp_dir;
 using hoody::test::tmpfs_mount;
 using json = nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
+using hoody::test::api;
+using hoody::test::text_plain;
 
 std::string value_for(int i) {
   std::string v = "v" + std::to_string(i) + ":";
@@ -59,7 +60,7 @@ TEST(disk_full, writes_answer_507_reads_work_and_writes_resume_after_space_is_fr
     hoody::test::http_response refused;
     for (int i = 0; i < 2000; ++i) {
       const std::string key = "k" + std::to_string(i);
-      const auto r = c.put(api + "/kv/" + key + "?db=full", value_for(i), text);
+      const auto r = c.put(api + "/kv/" + key + "?db=full", value_for(i), text_plain);
       if (r.status != 200) {
         refused = r;
         break;
@@ -73,7 +74,7 @@ TEST(disk_full, writes_answer_507_reads_work_and_writes_resume_after_space_is_fr
         << refused.body;
 
     // Still full: the next writes (KV and SQL) also answer 507, not 500.
-    const auto again = c.put(api + "/kv/again?db=full", value_for(99999), text);
+    const auto again = c.put(api + "/kv/again?db=full", value_for(99999), text_plain);
     EXPECT_EQ(again.status, 507) << again.body;
     const auto sql = c.post(
         api + "/db?db=full",
@@ -97,7 +98,7 @@ TEST(disk_full, writes_answer_507_reads_work_and_writes_resume_after_space_is_fr
     fs::remove(ballast);
     for (int i = 5000; i < 5010; ++i) {
       const std::string key = "after" + std::to_string(i);
-      const auto r = c.put(api + "/kv/" + key + "?db=full", value_for(i), text);
+      const auto r = c.put(api + "/kv/" + key + "?db=full", value_for(i), text_plain);
       ASSERT_EQ(r.status, 200) << r.body;
       acknowledged[key] = value_for(i);
     }

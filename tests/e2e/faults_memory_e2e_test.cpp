@@ -3,6 +3,7 @@
 // (--max-buffered-response-bytes; a large response over the budget answers 503 UNAVAILABLE),
 // RSS stays under 256 MB with 12 and with 100 such clients, and others are served meanwhile.
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/metrics_text.hpp"
 #include "support/server_process.hpp"
@@ -31,8 +32,9 @@ using hoody::test::temp_dir;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
+using hoody::test::api;
+using hoody::test::seconds_since;
+using hoody::test::text_plain;
 
 // 10,000 rows (the per-query row cap) of ~2.7 KB: a ~27 MB JSON result.
 void make_big(const fs::path& file) {
@@ -101,10 +103,10 @@ void run_stuck_clients(int count) {
     peak = std::max(peak, hoody::test::rss_kib(srv.pid()));
     const auto started = steady::now();
     const std::string key = "k" + std::to_string(i);
-    ASSERT_EQ(c.put(api + "/kv/" + key + "?db=small", "v", text).status, 200);
+    ASSERT_EQ(c.put(api + "/kv/" + key + "?db=small", "v", text_plain).status, 200);
     const auto put_done = steady::now();
     ASSERT_EQ(c.get(api + "/kv/" + key + "?db=small").body, "v");
-    const double took = std::chrono::duration<double>(steady::now() - started).count();
+    const double took = seconds_since(started);
     if (took > 2.0) {
       std::cout << "slow: put " << std::chrono::duration<double>(put_done - started).count()
                 << " s, get " << std::chrono::duration<double>(steady::now() - put_done).count()

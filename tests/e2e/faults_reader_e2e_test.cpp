@@ -3,6 +3,7 @@
 // writes queued behind it, or the shutdown (SIGTERM exits 0 within 2 s with such a reader on 3
 // open databases). The "other process" is this test process, with its own SQLite connections.
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -23,12 +24,9 @@ using hoody::test::sqlite_file;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
-
-double seconds_since(steady::time_point start) {
-  return std::chrono::duration<double>(steady::now() - start).count();
-}
+using hoody::test::api;
+using hoody::test::seconds_since;
+using hoody::test::text_plain;
 
 TEST(foreign_reader, checkpoint_returns_at_once_and_sigterm_exits_within_two_seconds) {
   // The default --busy-timeout-ms (5 s) is what used to be waited for, per database.
@@ -40,7 +38,7 @@ TEST(foreign_reader, checkpoint_returns_at_once_and_sigterm_exits_within_two_sec
     ASSERT_EQ(c.post(api + "/db/create?path=" + name, json::object()).status, 201);
     for (int i = 0; i < 20; ++i) {
       const std::string key = "before" + std::to_string(i);
-      ASSERT_EQ(c.put(api + "/kv/" + key + "?db=" + name, "v", text).status, 200);
+      ASSERT_EQ(c.put(api + "/kv/" + key + "?db=" + name, "v", text_plain).status, 200);
       acknowledged[name].push_back(key);
     }
   }
@@ -57,7 +55,7 @@ TEST(foreign_reader, checkpoint_returns_at_once_and_sigterm_exits_within_two_sec
   for (const auto& name : names) {
     for (int i = 0; i < 20; ++i) {
       const std::string key = "after" + std::to_string(i);
-      ASSERT_EQ(c.put(api + "/kv/" + key + "?db=" + name, "w", text).status, 200);
+      ASSERT_EQ(c.put(api + "/kv/" + key + "?db=" + name, "w", text_plain).status, 200);
       acknowledged[name].push_back(key);
     }
   }
@@ -73,7 +71,7 @@ TEST(foreign_reader, checkpoint_returns_at_once_and_sigterm_exits_within_two_sec
   EXPECT_LT(checkpoint_s, 1.0) << "the checkpoint waited for the other process's reader";
   // Writes to that database are not held up either.
   started = steady::now();
-  ASSERT_EQ(c.put(api + "/kv/late?db=r0", "l", text).status, 200);
+  ASSERT_EQ(c.put(api + "/kv/late?db=r0", "l", text_plain).status, 200);
   acknowledged["r0"].push_back("late");
   EXPECT_LT(seconds_since(started), 1.0);
 

@@ -4,6 +4,7 @@
 // opens the one now at the path; a write is never acknowledged into an unlinked file, and
 // create_db_if_missing=true after an rm really creates the file.
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -25,8 +26,8 @@ using hoody::test::sqlite_file;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
+using hoody::test::api;
+using hoody::test::text_plain;
 
 // A KV database made by another program (same schema as the server's KV tables).
 void make_replacement(const fs::path& file, const std::string& k0_value) {
@@ -51,7 +52,7 @@ TEST(file_replaced, rename_over_an_open_database_switches_to_the_new_file) {
   http_client c(srv.port());
   ASSERT_EQ(c.post(api + "/db/create?path=swap", json::object()).status, 201);
   for (int i = 0; i < 10; ++i) {
-    ASSERT_EQ(c.put(api + "/kv/k" + std::to_string(i) + "?db=swap", "old", text).status, 200);
+    ASSERT_EQ(c.put(api + "/kv/k" + std::to_string(i) + "?db=swap", "old", text_plain).status, 200);
   }
   EXPECT_EQ(c.get(api + "/kv/k0?db=swap").body, "old");
   EXPECT_EQ(c.get(api + "/kv/k0?db=swap").body, "old");  // now in the read cache
@@ -66,7 +67,7 @@ TEST(file_replaced, rename_over_an_open_database_switches_to_the_new_file) {
     for (int i = 0; !stop; ++i) {
       const std::string key = "c" + std::to_string(i);
       const auto sent = steady::now();
-      const auto r = w.put(api + "/kv/" + key + "?db=swap", "v" + std::to_string(i), text);
+      const auto r = w.put(api + "/kv/" + key + "?db=swap", "v" + std::to_string(i), text_plain);
       if (r.status == 200) {
         std::lock_guard lock(acks_mutex);
         acks.emplace_back(key, sent);
@@ -81,7 +82,7 @@ TEST(file_replaced, rename_over_an_open_database_switches_to_the_new_file) {
   const auto renamed_at = steady::now();
 
   // At once (the name was resolved less than a second ago): a write lands in the new file.
-  const auto r = c.put(api + "/kv/after0?db=swap", "new", text);
+  const auto r = c.put(api + "/kv/after0?db=swap", "new", text_plain);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto marker = c.get(api + "/query?db=swap&sql=SELECT%20x%20FROM%20marker");
   ASSERT_EQ(marker.status, 200) << marker.body;
@@ -112,7 +113,7 @@ TEST(file_replaced, cached_reads_follow_a_replacement_within_a_second) {
   server_process srv({"--access-log", "false"});
   http_client c(srv.port());
   ASSERT_EQ(c.post(api + "/db/create?path=cached", json::object()).status, 201);
-  ASSERT_EQ(c.put(api + "/kv/k0?db=cached", "old", text).status, 200);
+  ASSERT_EQ(c.put(api + "/kv/k0?db=cached", "old", text_plain).status, 200);
   EXPECT_EQ(c.get(api + "/kv/k0?db=cached").body, "old");
   EXPECT_EQ(c.get(api + "/kv/k0?db=cached").body, "old");
   make_replacement(srv.data_dir() / "incoming.db", "restored");
@@ -129,16 +130,16 @@ TEST(file_replaced, rm_then_create_db_if_missing_really_creates) {
   http_client c(srv.port());
   ASSERT_EQ(c.post(api + "/db/create?path=gone", json::object()).status, 201);
   for (int i = 0; i < 5; ++i) {
-    ASSERT_EQ(c.put(api + "/kv/k" + std::to_string(i) + "?db=gone", "x", text).status, 200);
+    ASSERT_EQ(c.put(api + "/kv/k" + std::to_string(i) + "?db=gone", "x", text_plain).status, 200);
   }
 
   // rm of the database file alone (its -wal and -shm stay, as with a plain `rm gone.db`).
   fs::remove(file);
-  auto r = c.put(api + "/kv/lost?db=gone", "x", text);
+  auto r = c.put(api + "/kv/lost?db=gone", "x", text_plain);
   EXPECT_EQ(r.status, 404) << "a write into a deleted file must not be acknowledged: " << r.body;
   EXPECT_EQ(r.json()["code"], "DATABASE_NOT_FOUND") << r.body;
   EXPECT_FALSE(fs::exists(file));
-  r = c.put(api + "/kv/y?db=gone&create_db_if_missing=true", "yes", text);
+  r = c.put(api + "/kv/y?db=gone&create_db_if_missing=true", "yes", text_plain);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(r.json()["created"].get<bool>()) << r.body;
   EXPECT_TRUE(fs::exists(file)) << "create_db_if_missing=true answered 200 but created nothing";
@@ -149,11 +150,11 @@ TEST(file_replaced, rm_then_create_db_if_missing_really_creates) {
   for (const char* suffix : {"", "-wal", "-shm"}) {
     fs::remove(file.string() + suffix);
   }
-  r = c.put(api + "/kv/z?db=gone&create_db_if_missing=true", "zed", text);
+  r = c.put(api + "/kv/z?db=gone&create_db_if_missing=true", "zed", text_plain);
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(fs::exists(file));
   for (int i = 0; i < 20; ++i) {
-    ASSERT_EQ(c.put(api + "/kv/z" + std::to_string(i) + "?db=gone", "z", text).status, 200);
+    ASSERT_EQ(c.put(api + "/kv/z" + std::to_string(i) + "?db=gone", "z", text_plain).status, 200);
   }
   EXPECT_EQ(srv.stop(), 0) << srv.output();
 

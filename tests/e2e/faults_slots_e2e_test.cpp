@@ -2,6 +2,7 @@
 // not open, while every open one is in use, waits for a slot (bounded queue, bounded time)
 // instead of being refused; only after --db-slot-wait-ms does it get 503 with Retry-After.
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -22,8 +23,9 @@ using hoody::test::sqlite_file;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
+using hoody::test::api;
+using hoody::test::seconds_since;
+using hoody::test::text_plain;
 
 TEST(db_slots, eight_clients_on_24_databases_with_4_slots_are_never_refused) {
   server_process srv({"--access-log", "false", "--max-open-dbs", "4"});
@@ -51,7 +53,7 @@ TEST(db_slots, eight_clients_on_24_databases_with_4_slots_are_never_refused) {
         const std::string db = "s" + std::to_string(d);
         const std::string key = "c" + std::to_string(t) + "-" + std::to_string(i);
         const auto r = (i % 3 == 2) ? c.get(api + "/kv?db=" + db + "&limit=5")
-                                    : c.put(api + "/kv/" + key + "?db=" + db, "v", text);
+                                    : c.put(api + "/kv/" + key + "?db=" + db, "v", text_plain);
         if (r.status == 200) {
           ++ok;
           if (i % 3 != 2) {
@@ -102,15 +104,15 @@ TEST(db_slots, a_slot_held_too_long_answers_503_with_retry_after_then_serves) {
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   http_client c(srv.port());
   const auto started = steady::now();
-  const auto r = c.put(api + "/kv/k?db=other", "v", text);
-  const double waited = std::chrono::duration<double>(steady::now() - started).count();
+  const auto r = c.put(api + "/kv/k?db=other", "v", text_plain);
+  const double waited = seconds_since(started);
   EXPECT_EQ(r.status, 503) << r.body;
   EXPECT_EQ(r.json()["code"], "UNAVAILABLE") << r.body;
   EXPECT_EQ(r.header("retry-after"), "1");
   EXPECT_GE(waited, 0.25) << "refused without waiting for a slot";
   EXPECT_LT(waited, 1.5);
   slow.join();
-  const auto after = c.put(api + "/kv/k?db=other", "v", text);
+  const auto after = c.put(api + "/kv/k?db=other", "v", text_plain);
   EXPECT_EQ(after.status, 200) << after.body;
   EXPECT_EQ(srv.stop(), 0);
 }

@@ -3,6 +3,7 @@
 // full disk answers 507 and leaves nothing under the destination name, and the retry after a
 // failure is not refused with 409.
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -27,7 +28,7 @@ using hoody::test::tmpfs_mount;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 // A database of about `rows` × 1 KiB, written by the test process.
 std::int64_t make_source(const fs::path& file, int rows) {

@@ -1,4 +1,5 @@
 // The real binary on a real port: CLI, start-up checks, path rules, shutdown, concurrency.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -21,7 +22,7 @@ using hoody::test::server_process;
 using hoody::test::temp_dir;
 using json = nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 // Runs the binary with `args`, returns {exit code, output}.
 std::pair<int, std::string> run_binary(const std::string& args, const std::string& env = "") {

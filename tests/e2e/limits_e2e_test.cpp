@@ -2,6 +2,7 @@
 // the read timeout, and 1,000 idle connections that do not keep new requests from being served.
 // (Header size → 431, body size → 413 and malformed requests are in catalogue_e2e_test.cpp;
 // result rows and items per batch in sql_e2e_test.cpp and kv_e2e_test.cpp.)
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -26,7 +27,7 @@ using hoody::test::url_encode;
 using json = nlohmann::json;
 using clock_type = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 const std::string endless_cte =
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
 

@@ -1,4 +1,5 @@
 // --auth-token / --read-only-token and --cors-origin against the real binary.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -11,7 +12,7 @@ using hoody::test::http_response;
 using hoody::test::server_process;
 using nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 const std::map<std::string, std::string> full = {{"Authorization", "Bearer full-token"}};
 const std::map<std::string, std::string> ro = {{"Authorization", "Bearer ro-token"}};
 

@@ -5,6 +5,7 @@
 // Another process holding a read transaction never holds up the shutdown or the writes, in
 // every mode. /metrics shows the WAL sizes; --wal-warn-bytes logs a rate-limited warning.
 #include "fault_support.hpp"
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/metrics_text.hpp"
 #include "support/server_process.hpp"
@@ -30,13 +31,10 @@ using hoody::test::sqlite_file;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
+using hoody::test::api;
+using hoody::test::seconds_since;
+using hoody::test::text_plain;
 const auto& value_of = hoody::test::metric_value;
-
-double seconds_since(steady::time_point start) {
-  return std::chrono::duration<double>(steady::now() - start).count();
-}
 
 std::uintmax_t size_or_zero(const fs::path& file) {
   std::error_code ec;
@@ -73,7 +71,7 @@ write_load sustained_writes(const server_process& srv, const std::string& db, in
       const std::string value(value_size, static_cast<char>('a' + t));
       for (int i = 0; i < per_thread; ++i) {
         const auto key = "k" + std::to_string(t) + "_" + std::to_string(i % 50);
-        const auto r = c.put(api + "/kv/" + key + "?db=" + db, value, text);
+        const auto r = c.put(api + "/kv/" + key + "?db=" + db, value, text_plain);
         ASSERT_EQ(r.status, 200) << r.body;
         sent += value.size();
       }
@@ -168,7 +166,7 @@ TEST(checkpoint_idle, truncate_mode_empties_the_wal_passive_keeps_its_size) {
     http_client c(srv.port());
     ASSERT_EQ(c.post(api + "/db/create?path=i", json::object()).status, 201);
     for (int i = 0; i < 20; ++i) {
-      ASSERT_EQ(c.put(api + "/kv/k" + std::to_string(i) + "?db=i", "v", text).status, 200);
+      ASSERT_EQ(c.put(api + "/kv/k" + std::to_string(i) + "?db=i", "v", text_plain).status, 200);
     }
     const fs::path wal = srv.data_dir() / "i.db-wal";
     EXPECT_GT(size_or_zero(wal), 0U) << mode;
@@ -204,7 +202,8 @@ TEST(checkpoint_foreign_reader, no_stall_and_quick_sigterm_in_every_mode) {
     for (const auto& name : names) {
       ASSERT_EQ(c.post(api + "/db/create?path=" + name, json::object()).status, 201);
       for (int i = 0; i < 10; ++i) {
-        ASSERT_EQ(c.put(api + "/kv/b" + std::to_string(i) + "?db=" + name, "v", text).status, 200);
+        ASSERT_EQ(c.put(api + "/kv/b" + std::to_string(i) + "?db=" + name, "v", text_plain).status,
+                  200);
       }
     }
     std::vector<std::unique_ptr<sqlite_file>> readers;
@@ -225,7 +224,7 @@ TEST(checkpoint_foreign_reader, no_stall_and_quick_sigterm_in_every_mode) {
       const std::string value(16 * 1024, 'w');
       auto last = steady::now();
       while (!done) {
-        const auto r = w.put(api + "/kv/a" + std::to_string(written) + "?db=r0", value, text);
+        const auto r = w.put(api + "/kv/a" + std::to_string(written) + "?db=r0", value, text_plain);
         ASSERT_EQ(r.status, 200) << r.body;
         ++written;
         longest_gap = std::max(longest_gap, seconds_since(last));
@@ -279,10 +278,11 @@ TEST(wal_metrics, gauges_follow_the_wal_and_the_warning_is_rate_limited) {
   http_client c(srv.port());
   ASSERT_EQ(c.post(api + "/db/create?path=small", json::object()).status, 201);
   ASSERT_EQ(c.post(api + "/db/create?path=big", json::object()).status, 201);
-  ASSERT_EQ(c.put(api + "/kv/k?db=small", "v", text).status, 200);
+  ASSERT_EQ(c.put(api + "/kv/k?db=small", "v", text_plain).status, 200);
   for (int i = 0; i < 40; ++i) {
     ASSERT_EQ(
-        c.put(api + "/kv/k" + std::to_string(i) + "?db=big", std::string(8000, 'x'), text).status,
+        c.put(api + "/kv/k" + std::to_string(i) + "?db=big", std::string(8000, 'x'), text_plain)
+            .status,
         200);
   }
   const auto small = size_or_zero(srv.data_dir() / "small.db-wal");

@@ -1,5 +1,6 @@
 // POST /maintenance against the real binary: quick_check, checkpoint, vacuum_into producing a
 // database that opens and matches, and the refusals (existing dest, self, bad path, bad op).
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -13,7 +14,7 @@ using hoody::test::http_client;
 using hoody::test::server_process;
 using nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 json rows(http_client& c, const std::string& db, const std::string& sql) {
   const auto r = c.post(api + "/db?db=" + db, {{"transaction", {{{"query", sql}}}}});

@@ -1,4 +1,5 @@
 // GET /metrics: Prometheus text at the site root whose counters move with traffic.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/metrics_text.hpp"
 #include "support/server_process.hpp"
@@ -14,7 +15,7 @@ using hoody::test::http_client;
 using hoody::test::server_process;
 using nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 const auto& value_of = hoody::test::metric_value;
 

@@ -1,4 +1,5 @@
 // GET /openapi.json and /openapi.yaml are served and cover every route.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -10,7 +11,7 @@ using hoody::test::http_client;
 using hoody::test::server_process;
 using nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 TEST(ops_openapi_e2e, json_and_yaml_are_served) {
   server_process srv;

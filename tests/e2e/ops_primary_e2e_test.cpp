@@ -4,6 +4,7 @@
 // /readyz answers 503 with role "standby" and the TTL sweep does not run. Creating the file makes
 // the node primary within ~0.5 s (the check is a cached stat, at most every 100 ms); removing it
 // fences it again as fast.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -25,9 +26,10 @@ using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
+using hoody::test::seconds_since;
 const std::map<std::string, std::string> auth{{"Authorization", "Bearer secret"}};
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
+using hoody::test::text_plain;
 const std::map<std::string, std::string> auth_text{{"Authorization", "Bearer secret"},
                                                    {"Content-Type", "text/plain"}};
 
@@ -57,7 +59,7 @@ void expect_not_primary(const hoody::test::http_response& r) {
 double seconds_until(const std::function<bool()>& ok, double limit_s) {
   const auto start = steady::now();
   while (true) {
-    const double t = std::chrono::duration<double>(steady::now() - start).count();
+    const double t = seconds_since(start);
     if (ok()) {
       return t;
     }
@@ -89,7 +91,7 @@ class ops_primary_e2e : public ::testing::Test {
     // A first run (no --primary-file) leaves a database with a key and a table.
     server_process first({"--access-log", "false"}, data_.path());
     http_client c(first.port());
-    ASSERT_EQ(c.put(api + "/kv/k?db=app&create_db_if_missing=true", "v", text).status, 200);
+    ASSERT_EQ(c.put(api + "/kv/k?db=app&create_db_if_missing=true", "v", text_plain).status, 200);
     ASSERT_EQ(c.post(api + "/db?db=app", sql_body("CREATE TABLE t (x)")).status, 200);
     ASSERT_EQ(c.post(api + "/db?db=app", sql_body("INSERT INTO t VALUES (1)")).status, 200);
     ASSERT_EQ(first.stop(), 0);
@@ -187,7 +189,7 @@ TEST_F(ops_primary_e2e, a_standby_runs_no_ttl_sweep) {
 TEST_F(ops_primary_e2e, without_the_flag_the_node_is_always_primary) {
   server_process srv({"--access-log", "false"}, data_.path());
   http_client c(srv.port());
-  EXPECT_EQ(c.put(api + "/kv/k?db=app", "w", text).status, 200);
+  EXPECT_EQ(c.put(api + "/kv/k?db=app", "w", text_plain).status, 200);
   const auto r = c.get(api + "/readyz");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.json()["role"], "primary");

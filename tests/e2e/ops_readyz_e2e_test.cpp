@@ -2,6 +2,7 @@
 // answers 503 at once while /health stays 200 and requests (also on new connections) are still
 // served during the delay; then the normal shutdown follows. Without a delay: today's prompt
 // stop.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -20,12 +21,9 @@ using hoody::test::server_process;
 using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 
-const std::string api = "/api/v1/sqlite";
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
-
-double seconds_since(steady::time_point start) {
-  return std::chrono::duration<double>(steady::now() - start).count();
-}
+using hoody::test::api;
+using hoody::test::seconds_since;
+using hoody::test::text_plain;
 
 TEST(ops_readyz_e2e, ready_without_a_token_when_tokens_are_set) {
   server_process srv({"--auth-token", "secret"});
@@ -66,7 +64,7 @@ TEST(ops_readyz_e2e, sigterm_drains_for_the_delay_then_stops) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1000) - (steady::now() - sent));
   {
     http_client fresh(srv.port());
-    const auto w = fresh.put(api + "/kv/late?db=d", "still served", text);
+    const auto w = fresh.put(api + "/kv/late?db=d", "still served", text_plain);
     EXPECT_EQ(w.status, 200) << w.body;
     EXPECT_EQ(fresh.get(api + "/readyz").status, 503);
   }

@@ -1,4 +1,5 @@
 // Time-travel retention wired into the periodic sweep (--history-max-ops-per-key).
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 
@@ -14,7 +15,7 @@ using hoody::test::server_process;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 TEST(ops_retention_e2e, old_history_disappears_and_reads_before_the_horizon_say_so) {
   server_process srv({"--history-max-ops-per-key", "2", "--history-prune-interval", "1",

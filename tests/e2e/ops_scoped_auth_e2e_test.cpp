@@ -4,6 +4,7 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/http/tokens.hpp"
 
+#include "support/e2e_fixture.hpp"
 #include "support/ed25519_test_keys.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
@@ -25,7 +26,7 @@ using hoody::test::temp_dir;
 using nlohmann::json;
 namespace auth = hoody::http::auth;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 const std::string secret = "e2e-hs256-secret-0123456789abcdef0123456789";
 using hoody::test::ed_private_pem;
 using hoody::test::ed_public_pem;

@@ -1,4 +1,5 @@
 // E2E: time-travel endpoints against the real binary (spec "Time travel" section + seed flows).
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/server_process.hpp"
 #include "unit/time_travel_support.hpp"
@@ -19,7 +20,7 @@ using hoody::test::server_process;
 using hoody::test::url_encode;
 using nlohmann::json;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 /// Lets the wall clock move to the next millisecond so ops before/after a timestamp separate.
 void tick() {

@@ -2,6 +2,7 @@
 // order from concurrent writers, resume with Last-Event-ID, the retention horizon (409), a
 // stalled client dropped without slowing writers, filters, gap and delete events, long polls,
 // heartbeats, SIGTERM, another process writing the same file, the watcher limit, curl.
+#include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/metrics_text.hpp"
 #include "support/server_process.hpp"
@@ -28,7 +29,7 @@ using hoody::test::sse_event;
 using nlohmann::json;
 using namespace std::chrono_literals;
 
-const std::string api = "/api/v1/sqlite";
+using hoody::test::api;
 
 std::string watch_url(const std::string& db, const std::string& extra = "") {
   return api + "/kv/watch?db=" + db + extra;

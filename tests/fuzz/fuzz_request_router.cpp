@@ -1,7 +1,8 @@
 // libFuzzer: a raw request target ("METHOD /path?query") → http::request::from_target and
 // router.match over the API's route patterns (captures percent-decoded), plus the typed
 // getters. The table mirrors handlers/*.cpp with no-op handlers, so this target links no
-// handler code (kept small; the real table is covered by router_test and the e2e tiers).
+// handler code (kept small; the real table is covered by tests/unit/http_router_test.cpp and the
+// e2e tiers).
 #include "hoody/core/error.hpp"
 #include "hoody/http/request.hpp"
 #include "hoody/http/router.hpp"

@@ -4,8 +4,9 @@
 // database.cpp's run_group is reached this way: a failing job statement, savepoint and release,
 // BEGIN, COMMIT, and the re-run after a lost transaction. After each run: a job that was
 // acknowledged has its row, a job that failed left nothing, and the file is intact.
-#include "hoody/core/error.hpp"
 #include "hoody/db/database.hpp"
+
+#include "hoody/core/error.hpp"
 #include "hoody/db/executors.hpp"
 
 #include "support/server_process.hpp"

@@ -1,7 +1,70 @@
-// Unit tests for POST /db execution (hoody/ops/sql.hpp): binding, results, errors, readers.
-#include "sql_test_fixture.hpp"
+// Unit tests for hoody/ops/sql.hpp, in three sections: POST /db execution (parse_sql_request,
+// execute_sql_request: binding, results, errors, readers); GET /query validation
+// (run_read_only_query, decode_query_sql); reused prepared statements for user SQL
+// (connection::take/give_back_user_statement): the same text run again must bind fresh values,
+// stay refused when it was refused, and never carry state (bindings, an open read) from the
+// previous run.
+#include "hoody/ops/sql.hpp"
 
+#include "hoody/core/error.hpp"
+#include "hoody/db/connection.hpp"
+#include "hoody/db/executors.hpp"
+#include "hoody/handlers/sql_render.hpp"
+#include "hoody/ops/base64.hpp"
+
+#include "support/temp_db.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
 #include <limits>
+#include <memory>
+#include <random>
+
+namespace hoody::test {
+
+/// A temp database with a writer (inside BEGIN IMMEDIATE, as the dispatcher runs handlers) and a
+/// read-only reader connection, shared by the sections below.
+class sql_fixture : public ::testing::Test {
+ protected:
+  db::connection& reader() { return db_.reader(); }
+
+  /// Runs a POST /db body on the writer inside BEGIN IMMEDIATE; commits on success, rolls back
+  /// on error (like the dispatcher) and rethrows.
+  nlohmann::json run(const nlohmann::json& body) {
+    return db_.in_write_transaction([&](db::connection& conn) { return execute(conn, body); });
+  }
+
+  /// Same on the reader inside a read transaction.
+  nlohmann::json run_reader(const nlohmann::json& body) {
+    return db_.in_read_transaction([&](db::connection& conn) { return execute(conn, body); });
+  }
+
+  static nlohmann::json execute(db::connection& conn, const nlohmann::json& body) {
+    return nlohmann::json::parse(
+        handlers::render_sql_outcome(ops::execute_sql_request(conn, ops::parse_sql_request(body))));
+  }
+
+  /// The api_error a body produces (fails the test if none).
+  api_error error_of(const nlohmann::json& body) {
+    try {
+      run(body);
+    } catch (const api_error& e) {
+      return e;
+    }
+    ADD_FAILURE() << "no error for " << body.dump();
+    return api_error(errc::internal, "none");
+  }
+
+  std::int64_t scalar(const std::string& sql) { return db_.scalar(sql); }
+
+  temp_db db_{"sql"};
+  db::connection* writer_ = &db_.writer();
+};
+
+}  // namespace hoody::test
+
+// === POST /db execution: binding, results, errors, readers ==================================
 
 namespace {
 
@@ -371,3 +434,221 @@ TEST(sql_parse, joined_sql_and_alias) {
 }
 
 }  // namespace
+
+// === GET /query validation: run_read_only_query, decode_query_sql ===========================
+
+namespace {
+
+using namespace hoody;
+using nlohmann::json;
+
+class sql_readonly : public hoody::test::sql_fixture {
+ protected:
+  void SetUp() override {
+    sql_fixture::SetUp();
+    writer_->exec(
+        "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, b BLOB);"
+        "INSERT INTO t (name, b) VALUES ('a', x'00ff'), ('b', NULL);");
+  }
+  json query(const std::string& sql) {
+    return db_.in_read_transaction([&](db::connection& r) {
+      return json::parse(handlers::render_query_outcome(ops::run_read_only_query(r, sql)));
+    });
+  }
+  std::optional<api_error> error_of(const std::string& sql) {
+    try {
+      query(sql);
+    } catch (const api_error& e) {
+      return e;
+    }
+    return std::nullopt;
+  }
+};
+
+TEST_F(sql_readonly, select_shape) {
+  auto res = query("SELECT id, name, b FROM t ORDER BY id");
+  EXPECT_EQ(
+      res,
+      json::parse(
+          R"J({"success":true,"columns":["id","name","b"],"resultSet":[{"id":1,"name":"a","b":{"base64":"AP8="}},{"id":2,"name":"b","b":null}],"rowCount":2,"truncated":false})J"));
+  EXPECT_EQ(query("WITH x AS (SELECT 1 AS v) SELECT v FROM x")["rowCount"], 1);
+  EXPECT_EQ(query("VALUES (1), (2)")["rowCount"], 2);
+  EXPECT_EQ(query("SELECT 1;  -- done")["rowCount"], 1);
+  EXPECT_EQ(query("PRAGMA table_info(t)")["rowCount"], 3);
+  EXPECT_EQ(query("PRAGMA user_version")["rowCount"], 1);
+  EXPECT_EQ(query("EXPLAIN QUERY PLAN SELECT * FROM t WHERE id = 1")["truncated"], false);
+  EXPECT_EQ(query("SELECT * FROM pragma_table_info('t')")["rowCount"], 3);
+}
+
+TEST_F(sql_readonly, truncates_at_ten_thousand_rows) {
+  auto res = query(
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x<20000) "
+      "SELECT x FROM c");
+  EXPECT_EQ(res["rowCount"], 10000);
+  EXPECT_EQ(res["resultSet"].size(), 10000U);
+  EXPECT_EQ(res["truncated"], true);
+}
+
+TEST_F(sql_readonly, refuses_every_write_form) {
+  const std::vector<std::string> forms = {
+      "INSERT INTO t (name) VALUES ('x')",
+      "UPDATE t SET name = 'x'",
+      "DELETE FROM t",
+      "REPLACE INTO t (id, name) VALUES (1, 'x')",
+      "INSERT INTO t (name) VALUES ('x') RETURNING id",
+      "DELETE FROM t RETURNING *",
+      "WITH x AS (SELECT 1) INSERT INTO t (name) SELECT 'x' FROM x",
+      "WITH x AS (SELECT 1) DELETE FROM t",
+      "CREATE TABLE u (x)",
+      "CREATE TEMP TABLE u (x)",
+      "CREATE INDEX i ON t (name)",
+      "CREATE VIEW v AS SELECT 1",
+      "DROP TABLE t",
+      "ALTER TABLE t ADD COLUMN c",
+      "PRAGMA user_version = 5",
+      "PRAGMA user_version(5)",
+      "PRAGMA journal_mode = DELETE",
+      "PRAGMA query_only = 0",
+      "PRAGMA wal_checkpoint(TRUNCATE)",
+      "PRAGMA optimize",
+      "PRAGMA incremental_vacuum",
+      "VACUUM",
+      "VACUUM INTO '/tmp/hoody_sql_readonly_vacuum.db'",
+      "REINDEX",
+      "ANALYZE",
+      "ATTACH DATABASE '/tmp/x.db' AS x",
+      "DETACH DATABASE main",
+      "BEGIN",
+      "COMMIT",
+      "SAVEPOINT s",
+      "SELECT load_extension('/tmp/evil')",
+      "SELECT 1; DELETE FROM t",
+      "SELECT 1; SELECT 2",
+      "EXPLAIN DELETE FROM t",
+      "EXPLAIN QUERY PLAN INSERT INTO t (name) VALUES ('x')",
+      "/* c */ insert into t (name) values ('x')",
+  };
+  for (const auto& sql : forms) {
+    auto e = error_of(sql);
+    ASSERT_TRUE(e.has_value()) << sql;
+    EXPECT_EQ(e->code(), errc::read_only_query) << sql << " → " << e->what();
+    EXPECT_STREQ(e->what(), ops::read_only_query_message) << sql;
+  }
+  EXPECT_EQ(scalar("SELECT count(*) FROM t"), 2);
+  EXPECT_EQ(scalar("SELECT count(*) FROM sqlite_schema"), 1);
+  EXPECT_EQ(scalar("PRAGMA user_version"), 0);
+  EXPECT_FALSE(std::filesystem::exists("/tmp/hoody_sql_readonly_vacuum.db"));
+}
+
+TEST_F(sql_readonly, syntax_and_empty_errors) {
+  auto e = error_of("SELECT * FROM nope");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), errc::sql_error);
+  e = error_of("   ");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->code(), errc::bad_request);
+}
+
+TEST(sql_decode, base64_or_raw) {
+  const std::string sql = "SELECT * FROM t WHERE name = 'ü?'";
+  EXPECT_EQ(ops::decode_query_sql(ops::base64_encode(sql)), sql);
+  EXPECT_EQ(ops::decode_query_sql(ops::base64_encode(sql, true)), sql);
+  std::string padded = ops::base64_encode("SELECT 1");
+  EXPECT_EQ(ops::decode_query_sql(padded), "SELECT 1");
+  while (!padded.empty() && padded.back() == '=') {
+    padded.pop_back();
+  }
+  EXPECT_EQ(ops::decode_query_sql(padded), "SELECT 1");
+  EXPECT_EQ(ops::decode_query_sql("SELECT 1"), "SELECT 1");
+  EXPECT_EQ(ops::decode_query_sql("select"), "select");  // decodes to binary: raw SQL
+}
+
+}  // namespace
+
+// === Reused prepared statements for user SQL ===============================================
+
+namespace hoody::test {
+namespace {
+
+using nlohmann::json;
+
+class sql_statement_reuse : public sql_fixture {
+ protected:
+  void SetUp() override {
+    run(json::parse(R"json({"transaction":[
+      {"statement":"CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"},
+      {"statement":"INSERT INTO t (id, v) VALUES (?, ?)","valuesBatch":[[1,"a"],[2,"b"],[3,"c"]]}
+    ]})json"));
+  }
+
+  json select_id(std::int64_t id, bool on_reader) {
+    const json body = {
+        {"transaction", {{{"query", "SELECT id, v FROM t WHERE id = ?"}, {"values", {id}}}}}};
+    return on_reader ? run_reader(body) : run(body);
+  }
+};
+
+TEST_F(sql_statement_reuse, same_text_binds_fresh_values_on_reader_and_writer) {
+  for (const bool on_reader : {true, false}) {
+    for (int round = 0; round < 3; ++round) {
+      for (std::int64_t id = 1; id <= 3; ++id) {
+        const auto out = select_id(id, on_reader);
+        const auto& rows = out["results"][0]["resultSet"];
+        ASSERT_EQ(rows.size(), 1U);
+        EXPECT_EQ(rows[0]["id"], id);
+      }
+      // A missing id returns no row: nothing left over from the previous binding.
+      EXPECT_TRUE(select_id(99, on_reader)["results"][0]["resultSet"].empty());
+    }
+  }
+}
+
+TEST_F(sql_statement_reuse, named_parameters_take_each_runs_values_and_types) {
+  const auto b_of = [this](const json& b) {
+    const json body = {
+        {"transaction",
+         {{{"query", "SELECT :a AS a, :b AS b"}, {"values", {{":a", 1}, {":b", b}}}}}}};
+    return run(body)["results"][0]["resultSet"][0]["b"];
+  };
+  EXPECT_EQ(b_of(2), 2);
+  EXPECT_EQ(b_of("x"), "x");
+  EXPECT_TRUE(b_of(nullptr).is_null());
+  EXPECT_EQ(b_of(2.5), 2.5);
+}
+
+TEST_F(sql_statement_reuse, refused_text_stays_refused) {
+  const json attach = {{"transaction", {{{"statement", "ATTACH DATABASE ':memory:' AS other"}}}}};
+  const json two = {{"transaction", {{{"query", "SELECT 1; SELECT 2"}}}}};
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(error_of(attach).code(), errc::bad_request);
+    EXPECT_EQ(error_of(two).code(), errc::bad_request);
+  }
+}
+
+TEST_F(sql_statement_reuse, get_query_reuses_and_still_refuses_writes) {
+  auto& r = reader();
+  for (int i = 0; i < 3; ++i) {
+    r.exec("BEGIN");
+    auto out = ops::run_read_only_query(r, "SELECT count(*) AS n FROM t");
+    r.exec("COMMIT");
+    EXPECT_EQ(json::parse(handlers::render_query_outcome(std::move(out)))["resultSet"][0]["n"], 3);
+    EXPECT_THROW(ops::run_read_only_query(r, "DELETE FROM t"), api_error);
+  }
+  // The read transactions ended: the writer can still write and readers see it afterwards.
+  run(json::parse(R"json({"transaction":[{"statement":"DELETE FROM t WHERE id = 3"}]})json"));
+  r.exec("BEGIN");
+  auto out = ops::run_read_only_query(r, "SELECT count(*) AS n FROM t");
+  r.exec("COMMIT");
+  EXPECT_EQ(json::parse(handlers::render_query_outcome(std::move(out)))["resultSet"][0]["n"], 2);
+}
+
+TEST_F(sql_statement_reuse, schema_change_between_runs_is_seen) {
+  const json body = {{"transaction", {{{"query", "SELECT * FROM t WHERE id = 1"}}}}};
+  EXPECT_EQ(run(body)["results"][0]["resultHeaders"].size(), 2U);
+  run(json::parse(
+      R"json({"transaction":[{"statement":"ALTER TABLE t ADD COLUMN w INTEGER"}]})json"));
+  EXPECT_EQ(run(body)["results"][0]["resultHeaders"].size(), 3U);
+}
+
+}  // namespace
+}  // namespace hoody::test
