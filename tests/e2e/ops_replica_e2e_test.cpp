@@ -5,8 +5,7 @@
 // "replica". A file replaced whole (restore into a temporary, then rename over the name, as
 // `litestream restore` does) is served within 1.5 s; a file some process writes in place (a
 // non-empty -wal) is refused with 503 rather than read torn.
-#include "support/http_client.hpp"
-#include "support/server_process.hpp"
+#include "support/e2e_fixture.hpp"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -24,6 +23,7 @@
 #include <thread>
 
 namespace {
+using hoody::test::api;
 using hoody::test::http_client;
 using hoody::test::server_process;
 using hoody::test::temp_dir;
@@ -31,9 +31,7 @@ using json = nlohmann::json;
 using steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
-const std::string api = "/api/v1/sqlite";
 const std::map<std::string, std::string> auth{{"Authorization", "Bearer secret"}};
-const std::map<std::string, std::string> text{{"Content-Type", "text/plain"}};
 const std::map<std::string, std::string> auth_text{{"Authorization", "Bearer secret"},
                                                    {"Content-Type", "text/plain"}};
 
@@ -108,8 +106,10 @@ std::uint64_t counter(http_client& c, const std::string& name) {
 void write_primary_copy(const fs::path& dir, const std::string& value, int x) {
   server_process primary({"--access-log", "false", "--ttl-sweep-interval", "3600"}, dir);
   http_client c(primary.port());
-  ASSERT_EQ(c.put(api + "/kv/k?db=app&create_db_if_missing=true", value, text).status, 200);
-  ASSERT_EQ(c.put(api + "/kv/gone?db=app&ttl=1", "old", text).status, 200);
+  ASSERT_EQ(
+      c.put(api + "/kv/k?db=app&create_db_if_missing=true", value, hoody::test::text_plain).status,
+      200);
+  ASSERT_EQ(c.put(api + "/kv/gone?db=app&ttl=1", "old", hoody::test::text_plain).status, 200);
   ASSERT_EQ(c.post(api + "/db?db=app", sql_body("CREATE TABLE IF NOT EXISTS t (x)")).status, 200);
   ASSERT_EQ(c.post(api + "/db?db=app", sql_body("DELETE FROM t")).status, 200);
   ASSERT_EQ(c.post(api + "/db?db=app", sql_body("INSERT INTO t VALUES (" + std::to_string(x) + ")"))
