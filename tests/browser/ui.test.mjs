@@ -458,6 +458,45 @@ test('schema browser: tables, views, indexes, columns and paged rows', async (t)
   assertNoConsoleErrors(errors);
 });
 
+test('query history: browsing the schema and a table\'s rows adds no entry; the user\'s query does', async (t) => {
+  await createDb('quiet', { kv: false });
+  await sql('quiet', [
+    { statement: 'CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT)' },
+    { statement: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60) INSERT INTO items SELECT x, 'item ' || x FROM c" },
+  ]);
+  const historyOf = async () => {
+    const r = await call('GET', '/history', { query: { db: 'quiet', limit: 100 } });
+    assert.equal(r.status, 200, r.text);
+    return r.json.entries.map((e) => e.sql);
+  };
+  assert.equal((await call('DELETE', '/history', { query: { db: 'quiet' } })).status, 200);
+  assert.deepEqual(await historyOf(), []);
+
+  // The schema list, a table's columns and two pages of its rows (with their counts).
+  const { page, errors } = await openPage(t, { hash: '#db=quiet&view=schema' });
+  await page.locator('#schema-list .obj-btn[data-table="items"]').click();
+  const info = page.locator('#browse-info');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–50 of 60'));
+  await page.click('#browse-next');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 51–60 of 60'));
+  // A truncated result's "N of M rows" count is the console's query too.
+  await page.click('.nav-link[data-view="sql"]');
+  await runInEditor(page, 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10001) SELECT x FROM c');
+  await eventually(async () => assert.match(await page.textContent('#sql-results .row-count'), /^10,000 of 10,001 rows/));
+  const typed = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10001) SELECT x FROM c';
+  await eventually(async () => assert.deepEqual(await historyOf(), [typed]));
+
+  // The history view lists that query alone, and re-running it works.
+  await page.click('.nav-link[data-view="history"]');
+  await page.locator('.history-item').first().waitFor();
+  assert.equal(await page.locator('.history-item').count(), 1);
+  await page.locator('.history-item button.rerun').click();
+  await page.waitForFunction(() => location.hash.includes('view=sql'));
+  await eventually(async () => assert.match(await page.textContent('#sql-results .row-count'), /^10,000 of 10,001 rows/));
+  await eventually(async () => assert.deepEqual(await historyOf(), [typed, typed]));
+  assertNoConsoleErrors(errors);
+});
+
 test('share link: a single SELECT becomes a working GET /query link', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=people&view=sql' });
   const query = 'SELECT id, name FROM people WHERE id <= 2 ORDER BY id';

@@ -1,6 +1,6 @@
 // The schema view: tables, views, indexes and triggers (sqlite_master), columns
 // (pragma_table_info), a table's rows 50 at a time in the result grid.
-import { queryObjects, resultRows, runTx } from './api.mjs';
+import { consoleTx, queryObjects, resultRows } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, emptyState, h, loading } from './dom.mjs';
 import { focusEditor, setText } from './editor.mjs';
@@ -20,12 +20,12 @@ const schema = { objects: null, db: null, dirty: true, browsing: null, offset: 0
 export function markSchemaDirty() { schema.dirty = true; }
 
 async function loadSchema() {
-  const r = await runTx(state.db, [{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_query_history' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
+  const r = await consoleTx(state.db, [{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_query_history' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
   const objects = queryObjects(r.results[0]);
   const withCols = objects.filter((o) => o.type === 'table' || o.type === 'view');
   const colsByName = {};
   if (withCols.length) {
-    const cr = await runTx(state.db, withCols.map((o) => ({ query: 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', values: [o.name] })));
+    const cr = await consoleTx(state.db, withCols.map((o) => ({ query: 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', values: [o.name] })));
     withCols.forEach((o, i) => { colsByName[o.name] = queryObjects(cr.results[i]); });
   }
   for (const o of objects) o.columns = colsByName[o.name] || [];
@@ -173,7 +173,7 @@ async function loadBrowsePage() {
   const offset = schema.offset;
   clear(box).append(loading('Loading rows…'));
   try {
-    const r = await runTx(state.db, [
+    const r = await consoleTx(state.db, [
       { query: 'SELECT * FROM ' + quoteIdent(name) + ' LIMIT ? OFFSET ?', values: [BROWSE_ROWS, offset] },
       { query: 'SELECT count(*) AS n FROM ' + quoteIdent(name) },
     ]);

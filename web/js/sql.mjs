@@ -1,6 +1,6 @@
 // The SQL editor view: runs the editor's statements as one POST /db transaction, shows a grid per
 // query (grid.mjs) or the failing statement, and builds share links (GET /query, POST /share).
-import { API, ApiError, api, auth, authToken, resultRows, runTx } from './api.mjs';
+import { API, ApiError, api, auth, authToken, consoleTx, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
 import { focusEditor, getText, initEditor, loadEditorFor, saveEditor, setText } from './editor.mjs';
@@ -102,7 +102,7 @@ function renderResults(data, statements, items) {
       const { headers, rows } = resultRows(r);
       const item = items[i] || {};
       // Past the server's 10,000-row cap the notice says how many rows the query has in all.
-      const countTotal = item.query ? () => runTx(state.db, [{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
+      const countTotal = item.query ? () => consoleTx(state.db, [{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
         .then((c) => Number(resultRows(c.results[0]).rows[0][0])) : null;
       card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal }));
     } else if (Array.isArray(r.rowsUpdatedBatch)) {
