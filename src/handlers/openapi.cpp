@@ -71,6 +71,12 @@ json kv_common_params() {
       {param("history", "boolean", "Record the write in the time-travel history (default true)")});
 }
 
+json query_history_param() {
+  return param("history", "boolean",
+               "Record this request in the query history (default true; the console sends "
+               "false for its own browse queries)");
+}
+
 const json& time_travel_flags() {
   static const json flags = object_of({{"has_gaps", type("boolean")},
                                        {"gap_keys", array_of(type("string"))},
@@ -119,7 +125,7 @@ const std::map<std::string, route_doc>& route_docs() {
                          "operations"};
     // ---- SQL -------------------------------------------------------------------------------
     d["POST " + api("/db")] = {
-        json::array(), json_body(ref("TransactionRequest")),
+        json::array({query_history_param()}), json_body(ref("TransactionRequest")),
         json{{"200", ok("One result per item, in order", ref("TransactionResponse"))}}, "sql"};
     d["POST " + api("/db/create")] = {
         json::array({param("path", "string", "Database name (alias of db)"),
@@ -147,7 +153,8 @@ const std::map<std::string, route_doc>& route_docs() {
                        "json (the default), html (a styled result page) or csv (RFC 4180); "
                        "without it, an Accept header listing text/html before application/json "
                        "gets html"},
-                      {"schema", {{"type", "string"}, {"enum", {"json", "html", "csv"}}}}}}),
+                      {"schema", {{"type", "string"}, {"enum", {"json", "html", "csv"}}}}},
+                     query_history_param()}),
         nullptr, json{{"200", query_rows}}, "sql"};
     d["GET " + api("/databases")] = {
         json::array(

@@ -29,10 +29,18 @@ namespace {
 
 using clock_type = std::chrono::steady_clock;
 
-/// Times one SQL request and records it in the query history whatever its outcome.
+/// `history=false` (POST /db, GET /query): the request asks not to be recorded in the query
+/// history (the console's own browse queries send it; docs/api.md). An invalid value → 400.
+bool wants_history(const http::request& req) {
+  return req.flag("history", true);
+}
+
+/// Times one SQL request and records it in the query history whatever its outcome, unless the
+/// request asked not to be recorded.
 class history_recorder {
  public:
-  history_recorder(http::context& ctx, const char* source) : ctx_(ctx), start_(clock_type::now()) {
+  history_recorder(http::context& ctx, const char* source, bool enabled)
+      : ctx_(ctx), start_(clock_type::now()), enabled_(enabled) {
     rec_.source = source;
     rec_.timestamp_ms = unix_now_ms();
   }
@@ -54,6 +62,9 @@ class history_recorder {
 
  private:
   void commit() {
+    if (!enabled_) {
+      return;
+    }
     rec_.duration_ms =
         std::chrono::duration<double, std::milli>(clock_type::now() - start_).count();
     record_query(ctx_, std::move(rec_));
@@ -61,14 +72,16 @@ class history_recorder {
 
   http::context& ctx_;
   clock_type::time_point start_;
+  bool enabled_;
   ops::query_record rec_;
 };
 
 /// Runs `body` (which may set the recorder's SQL) and records success or failure. A
-/// hand-over to the writer is not an outcome: the writer run records it.
+/// hand-over to the writer is not an outcome: the writer run records it. `enabled` false: nothing
+/// is recorded (`history=false`).
 template <typename Fn>
-http::response recorded(http::context& ctx, const char* source, Fn&& body) {
-  history_recorder rec(ctx, source);
+http::response recorded(http::context& ctx, const char* source, bool enabled, Fn&& body) {
+  history_recorder rec(ctx, source, enabled);
   try {
     return body(rec);
   } catch (const db::requires_writer&) {
@@ -100,7 +113,14 @@ const ops::sql_request& parsed_request(http::context& ctx) {
 }
 
 http::response post_db(http::context& ctx) {
-  return recorded(ctx, "db", [&ctx](history_recorder& rec) {
+  bool record = true;
+  try {
+    record = wants_history(ctx.req);  // a bad value is refused before anything runs
+  } catch (api_error& e) {
+    e.details()["reqIdx"] = -1;  // a request-level error, as the spec says
+    throw;
+  }
+  return recorded(ctx, "db", record, [&ctx](history_recorder& rec) {
     const ops::sql_request& request = parsed_request(ctx);
     rec.set_sql(ops::joined_sql(request), request.items.size());
     ops::sql_outcome out = ops::execute_sql_request(*ctx.conn, request);
@@ -248,7 +268,7 @@ query_page page_for(const http::request& req, const std::string& sql) {
 }
 
 http::response get_query(http::context& ctx) {
-  return recorded(ctx, "query", [&ctx](history_recorder& rec) {
+  return recorded(ctx, "query", wants_history(ctx.req), [&ctx](history_recorder& rec) {
     const representation as = query_representation(ctx.req);
     const auto param = ctx.req.query_param("sql");
     if (!param || param->empty()) {
@@ -323,7 +343,10 @@ void register_sql_routes(http::router& router) {
       post_db};
   // A body bound to fail creates no database file; its error gets reqIdx -1 from error_fields
   // unless parsing named the failing item.
-  post.precheck = [](const http::request& req) { (void)ops::parse_sql_request(req.json_body()); };
+  post.precheck = [](const http::request& req) {
+    (void)wants_history(req);
+    (void)ops::parse_sql_request(req.json_body());
+  };
   post.error_fields = {{"reqIdx", -1}};  // request-level errors, as the spec says
   post.render_error = statement_error_response;
   router.add(std::move(post));

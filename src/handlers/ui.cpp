@@ -1,4 +1,5 @@
-// The embedded web UI: GET/HEAD of the files built from web/ (see cmake/EmbedWebAssets.cmake).
+// The embedded web UI: GET/HEAD of the files built from web/ and of CodeMirror 5, the SQL
+// editor, from Debian's libjs-codemirror (see cmake/EmbedWebAssets.cmake).
 #include "hoody/core/error.hpp"
 #include "hoody/handlers/routes.hpp"
 #include "hoody/web/assets.hpp"
@@ -32,12 +33,12 @@ void register_ui_routes(http::router& router) {
               [](http::context& ctx) { return serve_asset(ctx, "/index.html"); },
               /*open=*/true});
   router.add({http::verb::get, "/{file}", http::access::none, http::db_use::none,
-              "A static file of the web UI (index.html, style.css, ...)",
+              "A static file of the web UI (index.html, style.css, codemirror.css, ...)",
               [](http::context& ctx) { return serve_asset(ctx, "/" + ctx.req.path_param("file")); },
               /*open=*/true});
   router.add(
       {http::verb::get, "/js/{file}", http::access::none, http::db_use::none,
-       "An ES module of the web UI (web/js/*.mjs, text/javascript)",
+       "A script of the web UI (web/js/*.mjs; codemirror*.js: CodeMirror 5)",
        [](http::context& ctx) { return serve_asset(ctx, "/js/" + ctx.req.path_param("file")); },
        /*open=*/true});
 }

@@ -128,7 +128,11 @@ async function main() {
         await context.route((url) => url.origin === server.base && !url.pathname.startsWith('/api/'), async (route) => {
           const path = new URL(route.request().url()).pathname;
           const file = path === '/' ? 'index.html' : path.slice(1);
-          await route.fulfill({ status: 200, contentType: MIME[file.split('.').pop()], body: await readFile(join(UI_DIR, file)) });
+          let body;
+          try { body = await readFile(join(UI_DIR, file)); } catch { body = null; }
+          // Not in web/ (CodeMirror, embedded from libjs-codemirror): the binary answers.
+          if (body === null) await route.continue();
+          else await route.fulfill({ status: 200, contentType: MIME[file.split('.').pop()], body });
         });
       }
       const page = await context.newPage();
@@ -136,7 +140,8 @@ async function main() {
       page.on('pageerror', (e) => errors.push(e.message));
 
       await page.goto(`${server.base}/#db=${db}&view=sql`);
-      await page.fill('#sql-editor', [
+      await page.waitForFunction(() => window.hoody !== undefined);
+      await page.evaluate((t) => window.hoody.editor.setText(t), [
         '-- Revenue per customer',
         'SELECT c.name, c.email, count(o.id) AS orders, sum(o.qty * p.price) AS revenue, max(o.note) AS note',
         'FROM customers c',

@@ -119,19 +119,21 @@ async function kvGet(db, key) {
 
 // ------------------------------------------------------------------ browser helpers
 /** Opens a page, collecting console errors and uncaught exceptions. */
-async function openPage(t, { viewport = LAPTOP, hash = '' } = {}) {
+async function openPage(t, { viewport = LAPTOP, hash = '', block = null } = {}) {
   const context = await browser.newContext({ viewport });
   if (UI_DIR) {
     await context.route((url) => url.origin === base && !url.pathname.startsWith('/api/'), async (route) => {
       const path = new URL(route.request().url()).pathname;
       const file = path === '/' ? 'index.html' : path.slice(1);
-      try {
-        await route.fulfill({ status: 200, contentType: MIME[file.split('.').pop()] || 'application/octet-stream', body: await readFile(join(UI_DIR, file)) });
-      } catch {
-        await route.fulfill({ status: 404, contentType: 'application/json', body: '{"error":"not found"}' });
-      }
+      let body;
+      try { body = await readFile(join(UI_DIR, file)); } catch { body = null; }
+      // Not in web/ (CodeMirror, embedded from libjs-codemirror; unknown files): the binary answers.
+      if (body === null) await route.continue();
+      else await route.fulfill({ status: 200, contentType: MIME[file.split('.').pop()] || 'application/octet-stream', body });
     });
   }
+  // `block`: a RegExp of the console's own paths to fail as a network error (e.g. CodeMirror).
+  if (block) await context.route((url) => url.origin === base && block.test(url.pathname), (route) => route.abort());
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);
   const errors = [];
@@ -160,12 +162,26 @@ async function eventually(fn, timeout = 10_000, interval = 100) {
   }
 }
 
+/**
+ * The SQL editor's text, set and read through the console's own editor seam (editor.mjs: CodeMirror,
+ * or the plain textarea #sql-editor when CodeMirror is not there), never by filling the textarea.
+ */
+function setEditor(page, text) {
+  return page.evaluate((t) => window.hoody.editor.setText(t), text);
+}
+function editorText(page) {
+  return page.evaluate(() => window.hoody.editor.getText());
+}
+function focusEditor(page) {
+  return page.evaluate(() => window.hoody.editor.focus());
+}
+
 async function runInEditor(page, text, { params, useKeyboard = false } = {}) {
-  await page.fill('#sql-editor', text);
+  await setEditor(page, text);
   await page.fill('#sql-params', params || '');
   const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
   if (useKeyboard) {
-    await page.focus('#sql-editor');
+    await focusEditor(page);
     await page.keyboard.press('Control+Enter');
   } else {
     await page.click('#run-btn');
@@ -413,6 +429,98 @@ test('SQL editor: an error shows the message and the failing statement index', a
   assertNoConsoleErrors(errors, [NETWORK_400]);
 });
 
+test('SQL editor: CodeMirror highlights SQLite, completes table and column names from the schema, Ctrl+Enter runs', async (t) => {
+  await createDb('cmdb', { kv: false });
+  await sql('cmdb', [
+    { statement: 'CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT, price REAL)' },
+    { statement: 'CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT)' },
+    { statement: "INSERT INTO books (title, price) VALUES ('A', 5), ('B', 12), ('C', 20), ('D', 7)" },
+  ]);
+  const { page, errors } = await openPage(t, { hash: '#db=cmdb&view=sql' });
+  // CodeMirror replaced the textarea (which still holds the text).
+  await page.locator('#view-sql .CodeMirror').waitFor();
+  assert.equal(await page.evaluate(() => window.hoody.editor.rich()), true);
+  assert.equal(await page.isVisible('#sql-editor'), false);
+  for (const file of ['/js/codemirror.js', '/js/codemirror-sql.js', '/js/codemirror-show-hint.js', '/js/codemirror-sql-hint.js', '/codemirror.css', '/codemirror-show-hint.css']) {
+    const r = await fetch(base + file);
+    assert.equal(r.status, 200, file);
+    assert.match(r.headers.get('content-type'), file.endsWith('.css') ? /^text\/css/ : /^text\/javascript/, file);
+  }
+
+  // Highlighting (mode text/x-sqlite).
+  await setEditor(page, "SELECT title, 'x' FROM books WHERE price < 10 -- cheap ones");
+  const tokens = await page.$$eval('#view-sql .CodeMirror-code span[class^="cm-"]', (spans) => spans.map((s) => [s.className, s.textContent]));
+  const of = (cls) => tokens.filter(([c]) => c.split(' ').includes(cls)).map(([, text]) => text);
+  assert.deepEqual(of('cm-keyword').map((k) => k.toUpperCase()), ['SELECT', 'FROM', 'WHERE'], JSON.stringify(tokens));
+  assert.deepEqual(of('cm-string'), ["'x'"]);
+  assert.deepEqual(of('cm-number'), ['10']);
+  assert.deepEqual(of('cm-comment'), ['-- cheap ones']);
+  assert.equal(await page.inputValue('#sql-editor'), "SELECT title, 'x' FROM books WHERE price < 10 -- cheap ones");
+
+  // Autocomplete while typing: a table name, then a column of it.
+  const hints = page.locator('.CodeMirror-hints li');
+  const hintTexts = () => hints.allTextContents();
+  await setEditor(page, '');
+  await page.waitForFunction(() => !document.querySelector('#busy.on'));  // the schema (the names) loaded
+  await focusEditor(page);
+  await page.keyboard.type('SELECT * FROM bo');
+  await eventually(async () => assert.ok((await hintTexts()).includes('books'), JSON.stringify(await hintTexts())));
+  await hints.filter({ hasText: /^books$/ }).click();
+  assert.equal(await editorText(page), 'SELECT * FROM books');
+  await focusEditor(page);
+  await page.keyboard.type(' WHERE books.ti');
+  await eventually(async () => assert.ok((await hintTexts()).some((h) => /title$/.test(h)), JSON.stringify(await hintTexts())));
+  await page.keyboard.press('Enter');  // picks the active hint
+  assert.equal(await editorText(page), 'SELECT * FROM books WHERE books.title');
+  await page.keyboard.type(' IS NOT NULL ORDER BY price LIMIT 3');
+  await page.keyboard.press('Escape');
+  // Ctrl+Enter runs the editor's text.
+  await page.keyboard.press('Control+Enter');
+  await page.locator('#sql-results table').waitFor();
+  assert.deepEqual((await readTable(page, '#sql-results table')).rows.map((r) => r[1]), ['A', 'D', 'B']);
+
+  // Ctrl+Space lists every table; a table created in the editor is offered next.
+  await runInEditor(page, 'CREATE TABLE zebras (stripes INTEGER)');
+  await page.waitForFunction(() => !document.querySelector('#busy.on'));
+  await setEditor(page, 'SELECT * FROM ');
+  await focusEditor(page);
+  await page.keyboard.press('Control+End');
+  await eventually(async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Space');
+    const list = await hintTexts();
+    for (const name of ['authors', 'books', 'zebras']) assert.ok(list.includes(name), `${name} in ${JSON.stringify(list)}`);
+  });
+  await page.keyboard.press('Escape');
+  assert.equal(await page.locator('.CodeMirror-hints').count(), 0);
+  // After an alias and a dot: that table's columns.
+  await setEditor(page, 'SELECT  FROM books AS b');
+  await page.evaluate(() => { const cm = document.querySelector('#view-sql .CodeMirror').CodeMirror; cm.focus(); cm.setCursor(0, 7); });
+  await page.keyboard.type('b.pr');
+  await eventually(async () => assert.deepEqual(await hintTexts(), ['price']));
+  await page.keyboard.press('Tab');
+  assert.equal(await editorText(page), 'SELECT b.price FROM books AS b');
+  // None of this went into the query history but what the user ran.
+  const hist = await call('GET', '/history', { query: { db: 'cmdb', limit: 100 } });
+  assert.deepEqual(hist.json.entries.map((e) => e.sql).filter((q) => !/^(CREATE TABLE (books|authors)|INSERT)/.test(q)).reverse(),
+    ['SELECT * FROM books WHERE books.title IS NOT NULL ORDER BY price LIMIT 3', 'CREATE TABLE zebras (stripes INTEGER)']);
+  assertNoConsoleErrors(errors);
+});
+
+test('SQL editor: without CodeMirror the textarea #sql-editor is the editor (Ctrl+Enter runs)', async (t) => {
+  const { page, errors } = await openPage(t, { hash: '#db=people&view=sql', block: /^\/js\/codemirror/ });
+  await page.locator('#sql-editor').waitFor({ state: 'visible' });
+  assert.equal(await page.evaluate(() => window.hoody.editor.rich()), false);
+  assert.equal(await page.locator('.CodeMirror').count(), 0);
+  await page.fill('#sql-editor', 'SELECT 41 + 1 AS answer');
+  await page.focus('#sql-editor');
+  await page.keyboard.press('Control+Enter');
+  await page.locator('#sql-results table').waitFor();
+  assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['42']]);
+  assert.equal(await editorText(page), 'SELECT 41 + 1 AS answer');
+  assertNoConsoleErrors(errors, [/Failed to load resource: net::ERR_FAILED/]);
+});
+
 test('schema browser: tables, views, indexes, columns and paged rows', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=library&view=schema' });
   const list = page.locator('#schema-list');
@@ -458,10 +566,49 @@ test('schema browser: tables, views, indexes, columns and paged rows', async (t)
   assertNoConsoleErrors(errors);
 });
 
+test('query history: browsing the schema and a table\'s rows adds no entry; the user\'s query does', async (t) => {
+  await createDb('quiet', { kv: false });
+  await sql('quiet', [
+    { statement: 'CREATE TABLE items (id INTEGER PRIMARY KEY, label TEXT)' },
+    { statement: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 60) INSERT INTO items SELECT x, 'item ' || x FROM c" },
+  ]);
+  const historyOf = async () => {
+    const r = await call('GET', '/history', { query: { db: 'quiet', limit: 100 } });
+    assert.equal(r.status, 200, r.text);
+    return r.json.entries.map((e) => e.sql);
+  };
+  assert.equal((await call('DELETE', '/history', { query: { db: 'quiet' } })).status, 200);
+  assert.deepEqual(await historyOf(), []);
+
+  // The schema list, a table's columns and two pages of its rows (with their counts).
+  const { page, errors } = await openPage(t, { hash: '#db=quiet&view=schema' });
+  await page.locator('#schema-list .obj-btn[data-table="items"]').click();
+  const info = page.locator('#browse-info');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–50 of 60'));
+  await page.click('#browse-next');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 51–60 of 60'));
+  // A truncated result's "N of M rows" count is the console's query too.
+  await page.click('.nav-link[data-view="sql"]');
+  await runInEditor(page, 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10001) SELECT x FROM c');
+  await eventually(async () => assert.match(await page.textContent('#sql-results .row-count'), /^10,000 of 10,001 rows/));
+  const typed = 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10001) SELECT x FROM c';
+  await eventually(async () => assert.deepEqual(await historyOf(), [typed]));
+
+  // The history view lists that query alone, and re-running it works.
+  await page.click('.nav-link[data-view="history"]');
+  await page.locator('.history-item').first().waitFor();
+  assert.equal(await page.locator('.history-item').count(), 1);
+  await page.locator('.history-item button.rerun').click();
+  await page.waitForFunction(() => location.hash.includes('view=sql'));
+  await eventually(async () => assert.match(await page.textContent('#sql-results .row-count'), /^10,000 of 10,001 rows/));
+  await eventually(async () => assert.deepEqual(await historyOf(), [typed, typed]));
+  assertNoConsoleErrors(errors);
+});
+
 test('share link: a single SELECT becomes a working GET /query link', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=people&view=sql' });
   const query = 'SELECT id, name FROM people WHERE id <= 2 ORDER BY id';
-  await page.fill('#sql-editor', query + ';');
+  await setEditor(page, query + ';');
   await page.click('#share-btn');
   await page.locator('#share-box').waitFor({ state: 'visible' });
   const link = await page.inputValue('#share-url');
@@ -477,7 +624,7 @@ test('share link: a single SELECT becomes a working GET /query link', async (t) 
   assert.deepEqual(body.resultSet, [{ id: 1, name: 'Ada' }, { id: 2, name: 'Grace' }]);
   assert.equal(body.rowCount, 2);
   // Several statements or a write cannot be shared.
-  await page.fill('#sql-editor', 'SELECT 1; SELECT 2');
+  await setEditor(page, 'SELECT 1; SELECT 2');
   await page.click('#share-btn');
   await page.locator('#sql-error').waitFor({ state: 'visible' });
   assert.match(await page.textContent('#sql-error'), /single SELECT/);
@@ -498,10 +645,10 @@ test('query history: lists runs, re-runs one, deletes one, clears all', async (t
   assert.ok(await page.locator('.history-item', { hasText: 'second-entry' }).count() >= 1);
 
   // Re-run: goes to the editor, fills it and shows the result.
-  await page.$eval('#sql-editor', (ta) => { ta.value = ''; });
+  await setEditor(page, '');
   await marker.locator('button.rerun').click();
   await page.waitForFunction(() => location.hash.includes('view=sql'));
-  assert.match(await page.inputValue('#sql-editor'), /history-marker/);
+  assert.match(await editorText(page), /history-marker/);
   await page.locator('#sql-results table').waitFor();
   const { rows } = await readTable(page, '#sql-results table');
   assert.deepEqual(rows, [['history-marker', '42']]);
@@ -1019,7 +1166,7 @@ test('database selector: create a database, remember it in the URL, keyboard onl
   await page.locator('.nav-link[data-view="sql"]').focus();
   await page.keyboard.press('Enter');
   await page.waitForFunction(() => location.hash === '#db=people&view=sql');
-  await page.focus('#sql-editor');
+  await focusEditor(page);
   await page.keyboard.press('Control+a');
   await page.keyboard.type('SELECT count(*) AS n FROM people');
   await page.keyboard.press('Control+Enter');
@@ -1098,7 +1245,7 @@ test('share link with a token: the console asks POST /share for a signed link th
   page.setDefaultTimeout(15_000);
   await page.goto(`${origin}/#db=s&view=sql`);
   await page.waitForFunction(() => window.hoody !== undefined);
-  await page.fill('#sql-editor', 'SELECT x FROM t');
+  await setEditor(page, 'SELECT x FROM t');
   await page.click('#share-btn');
   await page.locator('#share-box').waitFor({ state: 'visible' });
   const link = await page.inputValue('#share-url');
@@ -1250,7 +1397,7 @@ test('share page: a GET /query link opened by the browser is an escaped table th
   let alerted = false;
   page.on('dialog', async (d) => { alerted = true; await d.dismiss(); });
   const query = 'SELECT id, v, n FROM s ORDER BY id';
-  await page.fill('#sql-editor', query);
+  await setEditor(page, query);
   await page.click('#share-btn');
   await page.locator('#share-box').waitFor({ state: 'visible' });
   assert.match(await page.textContent('#share-note'), /Anyone who can reach this server.*result page/);
@@ -1276,7 +1423,7 @@ test('share page: a GET /query link opened by the browser is an escaped table th
   await view.click('#open-console');
   await view.waitForFunction(() => window.hoody !== undefined);
   await view.waitForFunction(() => location.hash === '#db=sharepage&view=sql');
-  assert.equal(await view.inputValue('#sql-editor'), query);
+  assert.equal(await editorText(view), query);
   assert.equal(alerted, false, 'no script ran');
   assertNoConsoleErrors(errors);
   assertNoConsoleErrors(viewErrors);

@@ -566,4 +566,46 @@ TEST_F(sql_e2e, query_history_across_endpoints) {
   EXPECT_EQ(c_->get(api + "/history?db=../x").status, 400);
 }
 
+// `history=false` (POST /db, GET /query): the request runs and leaves no history entry; without
+// it the same request is recorded (the console's own browse queries send it, docs/api.md).
+TEST_F(sql_e2e, query_history_opt_out) {
+  const std::string h = api + "/history?db=" + db_;
+  make_users();
+  ASSERT_EQ(c_->del(h).status, 200);
+  const json read = {{"transaction", {{{"query", "SELECT count(*) AS n FROM users"}}}}};
+  const json write = {{"transaction", {{{"statement", "INSERT INTO users (name) VALUES ('b')"}}}}};
+  const json failing = {{"transaction", {{{"query", "SELECT * FROM nope"}}}}};
+
+  // Not recorded: a read (reader), a write (handed to the writer), a failing statement, GET /query.
+  auto r = c_->post(db_url("history=false"), read);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["results"][0]["resultSet"][0]["n"], 0);
+  r = c_->post(db_url("history=false"), write);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["results"][0]["rowsUpdated"], 1);
+  expect_error(c_->post(db_url("history=0"), failing), 200, 0, "no such table");
+  ASSERT_EQ(c_->get(query_url("SELECT name FROM users") + "&history=false").status, 200);
+  r = c_->get(h);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json()["total"], 0) << r.body;
+  EXPECT_EQ(c_->get(api + "/history/stats?db=" + db_).json()["count"], 0);
+
+  // A value that is not a boolean is refused before anything runs (and not recorded).
+  expect_error(c_->post(db_url("history=maybe"), write), 400, -1, "history must be true or false");
+  EXPECT_EQ(c_->get(query_url("SELECT 1") + "&history=maybe").status, 400);
+  EXPECT_EQ(scalar("SELECT count(*) FROM users"), 1);  // recorded: this one is plain
+
+  // Without the option (or with history=true) the same requests are recorded.
+  ASSERT_EQ(c_->post(db_url("history=true"), read).status, 200);
+  ASSERT_EQ(c_->get(query_url("SELECT name FROM users")).status, 200);
+  r = c_->get(h);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json list = r.json();
+  ASSERT_EQ(list["total"], 3) << r.body;
+  EXPECT_EQ(list["entries"][0]["sql"], "SELECT name FROM users");
+  EXPECT_EQ(list["entries"][0]["source"], "query");
+  EXPECT_EQ(list["entries"][1]["sql"], "SELECT count(*) AS n FROM users");
+  EXPECT_EQ(list["entries"][2]["sql"], "SELECT count(*) FROM users");
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 // The API client: every request of the console goes through api() (JSON in and out, the access
-// token, the sign-in dialog on a 401). It reads the server's documented shapes (docs/api.md,
+// token, the sign-in dialog on a 401; runTx runs the user's SQL, consoleTx the console's own
+// queries, kept out of the query history). It reads the server's documented shapes (docs/api.md,
 // docs/sql.md) and nothing else: an error body is {error, code?, reqIdx?}.
 import { $, toast } from './dom.mjs';
 import { errMessage, tryParseJson } from './util.mjs';
@@ -190,9 +191,17 @@ export async function api(method, path, opts = {}) {
   }
 }
 
-/** One POST /db transaction on database `db` (rows as lists). */
+/** One POST /db transaction on database `db` (rows as lists): SQL the user ran, recorded in the query history. */
 export function runTx(db, items) {
   return api('POST', '/db', { query: { db }, body: { transaction: items, resultFormat: 'list' } });
+}
+
+/**
+ * The console's own queries (schema, row browser, counts): like runTx, but sent with
+ * `history=false` (docs/api.md) so the query history lists only what the user ran.
+ */
+export function consoleTx(db, items) {
+  return api('POST', '/db', { query: { db, history: 'false' }, body: { transaction: items, resultFormat: 'list' } });
 }
 
 /** A query item's result as {headers, rows}: `resultHeaders` and `resultSetList` (resultFormat list). */

@@ -1,9 +1,9 @@
 // The schema view: tables, views, indexes and triggers (sqlite_master), columns
 // (pragma_table_info), a table's rows 50 at a time in the result grid.
-import { queryObjects, resultRows, runTx } from './api.mjs';
+import { consoleTx, queryObjects, resultRows } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, emptyState, h, loading } from './dom.mjs';
-import { focusEditor, setText } from './editor.mjs';
+import { focusEditor, setSchemaHints, setText } from './editor.mjs';
 import { resultTable } from './grid.mjs';
 import { hashFor, navigate, registerView, state } from './router.mjs';
 import { plural, quoteIdent } from './util.mjs';
@@ -20,19 +20,38 @@ const schema = { objects: null, db: null, dirty: true, browsing: null, offset: 0
 export function markSchemaDirty() { schema.dirty = true; }
 
 async function loadSchema() {
-  const r = await runTx(state.db, [{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_query_history' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
+  const db = state.db;
+  const r = await consoleTx(db, [{ query: "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' AND tbl_name <> '_query_history' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 WHEN 'index' THEN 2 ELSE 3 END, name" }]);
   const objects = queryObjects(r.results[0]);
   const withCols = objects.filter((o) => o.type === 'table' || o.type === 'view');
   const colsByName = {};
   if (withCols.length) {
-    const cr = await runTx(state.db, withCols.map((o) => ({ query: 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', values: [o.name] })));
+    const cr = await consoleTx(db, withCols.map((o) => ({ query: 'SELECT cid, name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', values: [o.name] })));
     withCols.forEach((o, i) => { colsByName[o.name] = queryObjects(cr.results[i]); });
   }
   for (const o of objects) o.columns = colsByName[o.name] || [];
   schema.objects = objects;
-  schema.db = state.db;
+  schema.db = db;
   schema.dirty = false;
+  if (db === state.db) setSchemaHints(hintTables(objects));
   return objects;
+}
+
+/** Tables and views → their column names: what the SQL editor's autocomplete offers. */
+function hintTables(objects) {
+  const tables = {};
+  for (const o of objects) if (o.type === 'table' || o.type === 'view') tables[o.name] = o.columns.map((c) => c.name);
+  return tables;
+}
+
+/**
+ * Gives the SQL editor's autocomplete the current database's tables and columns, loading the
+ * schema when it is not loaded yet or stale (a failure leaves the hints without names).
+ */
+export async function refreshSchemaHints() {
+  if (!state.db) return;
+  if (!schema.dirty && schema.objects && schema.db === state.db) { setSchemaHints(hintTables(schema.objects)); return; }
+  try { await loadSchema(); } catch (_) { /* the SQL view reports errors when the user runs SQL */ }
 }
 
 async function enterSchema(reload, tableChanged) {
@@ -173,7 +192,7 @@ async function loadBrowsePage() {
   const offset = schema.offset;
   clear(box).append(loading('Loading rows…'));
   try {
-    const r = await runTx(state.db, [
+    const r = await consoleTx(state.db, [
       { query: 'SELECT * FROM ' + quoteIdent(name) + ' LIMIT ? OFFSET ?', values: [BROWSE_ROWS, offset] },
       { query: 'SELECT count(*) AS n FROM ' + quoteIdent(name) },
     ]);
@@ -202,7 +221,7 @@ export function initSchema() {
   $('#schema-refresh').addEventListener('click', () => enterSchema(true, true));
   registerView('schema', {
     enter(c) { enterSchema(c.dbChanged || c.viewChanged || c.forced, c.tableChanged || c.forced); },
-    dbChanged() { schema.objects = null; schema.dirty = true; },
+    dbChanged() { schema.objects = null; schema.dirty = true; setSchemaHints({}); },
     invalidate() { schema.dirty = true; },
   });
 }

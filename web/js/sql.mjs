@@ -1,12 +1,12 @@
 // The SQL editor view: runs the editor's statements as one POST /db transaction, shows a grid per
 // query (grid.mjs) or the failing statement, and builds share links (GET /query, POST /share).
-import { API, ApiError, api, auth, authToken, resultRows, runTx } from './api.mjs';
+import { API, ApiError, api, auth, authToken, consoleTx, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
-import { focusEditor, getText, initEditor, loadEditorFor, saveEditor, setText } from './editor.mjs';
+import { focusEditor, getText, initEditor, loadEditorFor, refreshEditor, saveEditor, setText } from './editor.mjs';
 import { resultTable } from './grid.mjs';
 import { registerView, state } from './router.mjs';
-import { markSchemaDirty } from './schema.mjs';
+import { markSchemaDirty, refreshSchemaHints } from './schema.mjs';
 import { firstKeyword, isQuery, splitSql } from './sqlsplit.mjs';
 import { base64url, errMessage, plural, preview, tryParseJson } from './util.mjs';
 
@@ -73,7 +73,7 @@ export async function runSql() {
     const ms = Math.round(performance.now() - t0);
     status.textContent = plural(statements.length, 'statement') + ' · ' + ms + ' ms';
     renderResults(data, statements, items);
-    if (items.some((it) => it.statement)) markSchemaDirty();
+    if (items.some((it) => it.statement)) { markSchemaDirty(); refreshSchemaHints(); }
   } catch (e) {
     status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
     showSqlError(e, statements);
@@ -102,7 +102,7 @@ function renderResults(data, statements, items) {
       const { headers, rows } = resultRows(r);
       const item = items[i] || {};
       // Past the server's 10,000-row cap the notice says how many rows the query has in all.
-      const countTotal = item.query ? () => runTx(state.db, [{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
+      const countTotal = item.query ? () => consoleTx(state.db, [{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
         .then((c) => Number(resultRows(c.results[0]).rows[0][0])) : null;
       card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal }));
     } else if (Array.isArray(r.rowsUpdatedBatch)) {
@@ -179,6 +179,8 @@ export function initSql() {
     setText(''); clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true; $('#run-status').textContent = ''; focusEditor();
   });
   registerView('sql', {
+    // The editor was hidden (CodeMirror measures on show); autocomplete learns this database.
+    enter() { refreshEditor(); refreshSchemaHints(); },
     dbChanged(db) {
       clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true;
       loadEditorFor(db);
