@@ -470,8 +470,11 @@ test('SQL editor: CodeMirror highlights SQLite, completes table and column names
   await focusEditor(page);
   await page.keyboard.type(' WHERE books.ti');
   await eventually(async () => assert.ok((await hintTexts()).some((h) => /title$/.test(h)), JSON.stringify(await hintTexts())));
+  // The list is refreshed as the hints for the typed text arrive: press Enter once the active
+  // entry is the column (a busy machine can still be showing the list for an earlier prefix).
+  await page.locator('.CodeMirror-hint-active', { hasText: /title$/ }).waitFor();
   await page.keyboard.press('Enter');  // picks the active hint
-  assert.equal(await editorText(page), 'SELECT * FROM books WHERE books.title');
+  await eventually(async () => assert.equal(await editorText(page), 'SELECT * FROM books WHERE books.title'));
   await page.keyboard.type(' IS NOT NULL ORDER BY price LIMIT 3');
   await page.keyboard.press('Escape');
   // Ctrl+Enter runs the editor's text.
