@@ -1147,6 +1147,63 @@ test('KV list: 5,000 keys load and filter (substring) in under 500 ms, with type
   assertNoConsoleErrors(errors);
 });
 
+// The KV browser's tree, glob filter and bulk actions share one store of 5,000 keys:
+// user:NNNN:profile and user:NNNN:prefs for 2,000 users, and order:NNNN for 1,000 orders.
+let kvTreeSeeded = null;
+function seedKvTree() {
+  kvTreeSeeded ??= (async () => {
+    await createDb('kvtree');
+    const keys = [];
+    for (let i = 0; i < 2000; i++) { const n = String(i).padStart(4, '0'); keys.push(`user:${n}:profile`, `user:${n}:prefs`); }
+    for (let i = 0; i < 1000; i++) keys.push(`order:${String(i).padStart(4, '0')}`);
+    for (let at = 0; at < keys.length; at += 100) {
+      const items = keys.slice(at, at + 100).map((key) => ({ key, value: JSON.stringify({ key }), content_type: 'application/json' }));
+      const r = await call('POST', '/kv/batch/set', { query: { db: 'kvtree' }, body: { items } });
+      assert.equal(r.status, 200, r.text);
+    }
+  })();
+  return kvTreeSeeded;
+}
+
+/** Types `text` into the KV filter and resolves with the ms until the count line matches `re`. */
+function kvFilterTimed(page, text, re) {
+  return page.evaluate(([value, src]) => new Promise((resolve) => {
+    const input = document.querySelector('#kv-prefix');
+    const t0 = performance.now();
+    input.value = value;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    const check = () => {
+      const el = document.querySelector('#kv-count');
+      if (el && new RegExp(src).test(el.textContent)) resolve(performance.now() - t0); else requestAnimationFrame(check);
+    };
+    check();
+  }), [text, re.source]);
+}
+
+test('KV filter: a filter with * ? or [...] is a glob over the whole key, else a substring; the count says which', async (t) => {
+  await seedKvTree();
+  const { page, errors } = await openPage(t, { hash: '#db=kvtree&view=kv' });
+  await page.waitForFunction(() => /^5,000 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  // user:*1:pro* — users whose number ends in 1, profiles only (200 keys); the glob is anchored.
+  const ms = await kvFilterTimed(page, 'user:*1:pro*', /^200 of 5,000 keys match \(glob/);
+  t.diagnostic(`glob-filtered in ${Math.round(ms)} ms`);
+  assert.ok(ms < 500, `glob-filtered in ${Math.round(ms)} ms`);
+  let keys = await page.$$eval('#kv-list .kv-key', (bs) => bs.map((b) => b.dataset.key));
+  assert.ok(keys.length > 0 && keys.every((k) => /^user:\d{3}1:profile$/.test(k)), keys.join());
+  // ? is one character, [..] a set, [!..] its complement.
+  await kvFilterTimed(page, 'order:00?5', /^10 of 5,000 keys match \(glob/);
+  keys = await page.$$eval('#kv-list .kv-key', (bs) => bs.map((b) => b.dataset.key));
+  assert.deepEqual(keys, [...Array(10).keys()].map((i) => `order:00${i}5`));
+  await kvFilterTimed(page, 'order:000[1-3]', /^3 of 5,000 keys match \(glob/);
+  await kvFilterTimed(page, 'order:000[!0-8]', /^1 of 5,000 keys match \(glob/);
+  assert.deepEqual(await page.$$eval('#kv-list .kv-key', (bs) => bs.map((b) => b.dataset.key)), ['order:0009']);
+  // No glob character: a substring, anywhere in the key; with one, the glob must match from the start.
+  await kvFilterTimed(page, 'rder:', /^1,000 of 5,000 keys match \(substring\)/);
+  await kvFilterTimed(page, 'rder:*', /^0 of 5,000 keys match \(glob/);
+  assert.match(await page.textContent('#kv-list'), /No key matches the glob "rder:\*"/);
+  assertNoConsoleErrors(errors);
+});
+
 test('database selector: create a database, remember it in the URL, keyboard only', async (t) => {
   const { page, errors } = await openPage(t);
   assert.equal(await page.isVisible('#view-welcome'), true);

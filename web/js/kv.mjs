@@ -7,10 +7,10 @@ import { $, clear, confirmDialog, emptyState, h, loading, setMsg, toast } from '
 import { loadKvHistory } from './kv-timeline.mjs';
 import { feedHead, watchKv } from './kv-watch.mjs';
 import { navigate, registerView, state } from './router.mjs';
-import { baseType, errMessage, fmtBytes, fmtDuration, hexDump, isJsonType, plural, prettyJson, preview, tryParseJson } from './util.mjs';
+import { baseType, errMessage, fmtBytes, fmtDuration, globRegExp, hexDump, isGlob, isJsonType, plural, prettyJson, preview, tryParseJson } from './util.mjs';
 
 // The list holds up to KV_LIMIT keys (GET /kv?limit=10000, one request) and is filtered in the
-// page by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
+// page: by glob over the whole key when the filter has `*`, `?` or `[`, else by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
 // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
 export const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
 
@@ -80,9 +80,17 @@ function ttlBadge(expiresAt) {
   return expiresAt === undefined ? 'expiry unknown' : ttlText(expiresAt) || 'no expiry';
 }
 
-function kvMatches() {
+/** The filter's kind ('glob' or 'substring') and test, or null without a filter. */
+function kvFilterTest() {
   const f = kv.filter;
-  return f ? kv.items.filter((it) => it.key.includes(f)) : kv.items;
+  if (!f) return null;
+  if (isGlob(f)) { const re = globRegExp(f); return { kind: 'glob', test: (k) => re.test(k) }; }
+  return { kind: 'substring', test: (k) => k.includes(f) };
+}
+
+function kvMatches() {
+  const m = kvFilterTest();
+  return m ? kv.items.filter((it) => m.test(it.key)) : kv.items;
 }
 
 function kvRow(it) {
@@ -102,11 +110,12 @@ export function renderKvList() {
   const list = clear($('#kv-list'));
   const items = kvMatches();
   const shown = items.length.toLocaleString();
-  const of = kv.filter ? shown + ' of ' + kv.items.length.toLocaleString() + ' keys match' : plural(items.length, 'key').replace(String(items.length), shown);
+  const glob = kv.filter && isGlob(kv.filter);
+  const of = kv.filter ? shown + ' of ' + kv.items.length.toLocaleString() + ' keys match' + (glob ? ' (glob, whole key)' : ' (substring)') : plural(items.length, 'key').replace(String(items.length), shown);
   list.append(h('p', { class: 'muted small kv-count', id: 'kv-count' }, of,
     kv.more ? ' (the first ' + kv.items.length.toLocaleString() + ' of ' + Number(kv.total).toLocaleString() + ' keys are loaded and filtered)' : ''));
   if (!items.length) {
-    list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? 'No key contains "' + kv.filter + '".' : 'Create a key with "New key".'));
+    list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? (glob ? 'No key matches the glob "' + kv.filter + '".' : 'No key contains "' + kv.filter + '".') : 'Create a key with "New key".'));
     return;
   }
   const inner = h('div', { class: 'vlist-inner' });
