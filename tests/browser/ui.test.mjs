@@ -1204,6 +1204,80 @@ test('KV filter: a filter with * ? or [...] is a glob over the whole key, else a
   assertNoConsoleErrors(errors);
 });
 
+/** The tree's rows in the DOM: groups as "prefix=count", leaves as "key". */
+function kvTreeDom(page) {
+  return page.$$eval('#kv-list .kv-row', (bs) => bs.map((b) => (b.dataset.prefix !== undefined ? `${b.dataset.prefix}=${b.querySelector('.kv-group-count').textContent}` : b.dataset.key)));
+}
+
+test('KV tree: keys grouped by ":" with counts, into a group and back by the breadcrumb, virtual for 5,000 keys, remembered', async (t) => {
+  await seedKvTree();
+  const { page, errors } = await openPage(t, { hash: '#db=kvtree&view=kv' });
+  await page.waitForFunction(() => /^5,000 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  assert.equal(await page.isChecked('#kv-tree'), false);
+  const timed = (action) => page.evaluate((what) => new Promise((resolve) => {
+    const stale = document.querySelector('#kv-crumbs');
+    const t0 = performance.now();
+    if (what === 'toggle') document.querySelector('#kv-tree').click();
+    else document.querySelector(`#kv-list .kv-group[data-prefix="${what}"]`).click();
+    const check = () => {
+      const el = document.querySelector('#kv-crumbs');
+      if (el && el !== stale && document.querySelector('#kv-list .kv-row')) resolve(performance.now() - t0); else requestAnimationFrame(check);
+    };
+    check();
+  }), action);
+  const toggleMs = await timed('toggle');
+  assert.deepEqual(await kvTreeDom(page), ['order:=1,000 keys', 'user:=4,000 keys']);
+  assert.match(await page.textContent('#kv-crumbs'), /All keys\s*5,000 keys/);
+  // Into "user:": 2,000 groups (one per user) of 2 keys, only those in view in the DOM.
+  const intoMs = await timed('user:');
+  t.diagnostic(`tree shown in ${Math.round(toggleMs)} ms, "user:" (2,000 groups) in ${Math.round(intoMs)} ms`);
+  assert.ok(toggleMs < 500 && intoMs < 500, `tree ${Math.round(toggleMs)} ms, into a group ${Math.round(intoMs)} ms`);
+  let rows = await kvTreeDom(page);
+  assert.ok(rows.length > 5 && rows.length < 100, `only visible rows in the DOM (${rows.length})`);
+  assert.deepEqual(rows.slice(0, 2), ['user:0000:=2 keys', 'user:0001:=2 keys']);
+  assert.match(await page.textContent('#kv-crumbs'), /All keys\s*›\s*user:\s*4,000 keys here/);
+  await page.$eval('#kv-list .vlist', (el) => { el.scrollTop = el.scrollHeight; });
+  await page.locator('#kv-list .kv-group[data-prefix="user:1999:"]').waitFor();
+  await page.$eval('#kv-list .vlist', (el) => { el.scrollTop = 0; });
+  await page.click('#kv-list .kv-group[data-prefix="user:0001:"]');
+  await page.waitForFunction(() => /user:\s*›\s*0001:/.test(document.querySelector('#kv-crumbs').textContent));
+  assert.deepEqual(await kvTreeDom(page), ['user:0001:prefs', 'user:0001:profile']);
+  assert.equal(await page.textContent('.kv-key[data-key="user:0001:prefs"] .kv-name'), 'prefs');
+  assert.equal(await page.textContent('.kv-key[data-key="user:0001:prefs"] .kv-type'), 'application/json');
+  // A leaf opens as in the flat list; the tree stays where it was.
+  await page.click('.kv-key[data-key="user:0001:profile"]');
+  await page.waitForFunction(() => new URLSearchParams(location.hash.slice(1)).get('key') === 'user:0001:profile');
+  await page.waitForFunction(() => document.querySelector('#kv-value')?.value.includes('user:0001:profile'));
+  assert.deepEqual(await kvTreeDom(page), ['user:0001:prefs', 'user:0001:profile']);
+  // Back up by the breadcrumb.
+  await page.click('#kv-crumbs .kv-crumb[data-prefix="user:"]');
+  await page.locator('#kv-list .kv-group[data-prefix="user:0000:"]').waitFor();
+  await page.click('#kv-crumbs .kv-crumb[data-prefix=""]');
+  await page.locator('#kv-list .kv-group[data-prefix="order:"]').waitFor();
+  // The filter applies in the tree: the groups count the matching keys only.
+  await kvFilterTimed(page, '*:profile', /^2,000 of 5,000 keys match \(glob/);
+  assert.deepEqual(await kvTreeDom(page), ['user:=2,000 keys']);
+  await kvFilterTimed(page, '', /^5,000 keys/);
+  // Remembered: a new visit opens in tree view.
+  await page.reload();
+  await page.waitForFunction(() => window.hoody !== undefined);
+  await page.locator('#kv-list .kv-group[data-prefix="user:"]').waitFor();
+  assert.equal(await page.isChecked('#kv-tree'), true);
+  // Phone width: the tree, two levels down, has no horizontal overflow.
+  await page.setViewportSize(PHONE);
+  await page.click('#kv-list .kv-group[data-prefix="user:"]');
+  await page.click('#kv-list .kv-group[data-prefix="user:0002:"]');
+  await page.locator('.kv-key[data-key="user:0002:prefs"]').waitFor();
+  const o = await noHorizontalOverflow(page);
+  assert.ok(o.scrollWidth <= o.innerWidth, `KV tree overflows on a phone: ${JSON.stringify(o)}`);
+  // Off again: the flat list, scrolled to the opened key.
+  await page.click('#kv-tree');
+  await page.locator('#kv-list .kv-key[data-key="user:0001:profile"]').waitFor();
+  assert.equal(await page.textContent('.kv-key[data-key="user:0001:profile"] .kv-name'), 'user:0001:profile');
+  assert.equal(await page.$('#kv-crumbs'), null);
+  assertNoConsoleErrors(errors);
+});
+
 test('database selector: create a database, remember it in the URL, keyboard only', async (t) => {
   const { page, errors } = await openPage(t);
   assert.equal(await page.isVisible('#view-welcome'), true);

@@ -12,7 +12,9 @@ import { baseType, errMessage, fmtBytes, fmtDuration, globRegExp, hexDump, isGlo
 // The list holds up to KV_LIMIT keys (GET /kv?limit=10000, one request) and is filtered in the
 // page: by glob over the whole key when the filter has `*`, `?` or `[`, else by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
 // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
-export const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
+// `tree`: the list shows the keys under `prefix` grouped by their next ":" segment (the toggle
+// is remembered in localStorage; the prefix is per page and database).
+export const kv = { items: [], loadedFor: null, filter: '', tree: false, prefix: '', total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
 
 const KV_LIMIT = 10000;
 
@@ -93,19 +95,81 @@ function kvMatches() {
   return m ? kv.items.filter((it) => m.test(it.key)) : kv.items;
 }
 
-function kvRow(it) {
+function kvRow(it, label) {
   const ttl = ttlText(it.expires_at);
   return h('button', {
     type: 'button', class: 'obj-btn kv-key kv-row' + (state.key === it.key ? ' active' : ''), 'aria-current': state.key === it.key ? 'true' : null,
     dataset: { key: it.key }, title: it.key, onclick: () => navigate({ view: 'kv', key: it.key }),
-  }, h('span', { class: 'obj-name kv-name' }, it.key),
+  }, h('span', { class: 'obj-name kv-name' }, label === undefined ? it.key : label),
     h('span', { class: 'obj-meta kv-cols' },
       h('span', { class: 'kv-type' }, it.content_type),
       h('span', { class: 'kv-size' }, fmtBytes(it.size)),
       h('span', { class: 'kv-ttl ttl-badge', dataset: { expires: it.expires_at === null ? '' : String(it.expires_at) } }, ttl)));
 }
 
-/** Renders the (filtered) key list; only the rows in view are in the DOM. */
+/** A tree group: the keys under `prefix` (which ends in ":"), `count` of them; a click goes in. */
+function kvGroupRow(g) {
+  return h('button', { type: 'button', class: 'obj-btn kv-group kv-row', dataset: { prefix: g.prefix }, title: g.prefix + '…',
+    onclick: () => setTreePrefix(g.prefix) },
+  h('span', { class: 'obj-name kv-name' }, h('span', { class: 'kv-folder', 'aria-hidden': 'true' }, '\u25B8 '), g.label),
+  h('span', { class: 'obj-meta kv-cols' }, h('span', { class: 'kv-group-count' }, plural(g.count, 'key').replace(String(g.count), g.count.toLocaleString()))));
+}
+
+/**
+ * The tree's rows under `prefix`: keys whose rest (after the prefix) has no ":" as leaves, the
+ * others grouped by their next segment up to and including its ":", with a key count; in key
+ * order (a group where its first key sorts). `under` is the number of keys under the prefix.
+ */
+export function kvTreeRows(items, prefix) {
+  const rows = [];
+  const groups = new Map();
+  let under = 0;
+  for (const it of items) {
+    if (!it.key.startsWith(prefix)) continue;
+    under++;
+    const rest = it.key.slice(prefix.length);
+    const cut = rest.indexOf(':');
+    if (cut < 0) { rows.push({ item: it, label: rest }); continue; }
+    const label = rest.slice(0, cut + 1);
+    let g = groups.get(label);
+    if (!g) { g = { prefix: prefix + label, label, count: 0 }; groups.set(label, g); rows.push(g); }
+    g.count++;
+  }
+  return { rows, under };
+}
+
+const TREE_PREF = 'hoody-sqlite.kv-tree';
+
+function readTreePref() {
+  try { return localStorage.getItem(TREE_PREF) === '1'; } catch (e) { return false; }
+}
+
+function setTree(on) {
+  kv.tree = on;
+  try { localStorage.setItem(TREE_PREF, on ? '1' : '0'); } catch (e) { /* storage disabled: this tab only */ }
+  renderKvList();
+}
+
+function setTreePrefix(prefix) {
+  kv.prefix = prefix;
+  renderKvList();
+  const first = $('#kv-list .kv-row');
+  if (first) first.focus();
+}
+
+/** The tree's breadcrumb: "All keys", then one link per ":"-segment of the prefix. */
+function kvCrumbs(under) {
+  const parts = kv.prefix.split(':').slice(0, -1);
+  const nav = h('nav', { class: 'kv-crumbs', id: 'kv-crumbs', 'aria-label': 'Key prefix' });
+  const crumb = (label, prefix, last) => h('button', { type: 'button', class: 'btn small ghost kv-crumb', dataset: { prefix }, 'aria-current': last ? 'location' : null, onclick: () => setTreePrefix(prefix) }, label);
+  nav.append(crumb('All keys', '', !parts.length));
+  let acc = '';
+  parts.forEach((p, i) => { acc += p + ':'; nav.append(h('span', { class: 'muted', 'aria-hidden': 'true' }, '\u203A'), crumb(p + ':', acc, i === parts.length - 1)); });
+  nav.append(h('span', { class: 'muted small kv-under', id: 'kv-under' }, plural(under, 'key').replace(String(under), under.toLocaleString()) + (kv.prefix ? ' here' : '')));
+  return nav;
+}
+
+/** Renders the (filtered) key list, flat or as a tree by ":"; only the rows in view are in the DOM. */
 export function renderKvList() {
   const list = clear($('#kv-list'));
   const items = kvMatches();
@@ -114,26 +178,38 @@ export function renderKvList() {
   const of = kv.filter ? shown + ' of ' + kv.items.length.toLocaleString() + ' keys match' + (glob ? ' (glob, whole key)' : ' (substring)') : plural(items.length, 'key').replace(String(items.length), shown);
   list.append(h('p', { class: 'muted small kv-count', id: 'kv-count' }, of,
     kv.more ? ' (the first ' + kv.items.length.toLocaleString() + ' of ' + Number(kv.total).toLocaleString() + ' keys are loaded and filtered)' : ''));
+  $('#kv-tree').checked = kv.tree;
+  let rows;
+  if (kv.tree) {
+    const t = kvTreeRows(items, kv.prefix);
+    rows = t.rows;
+    list.append(kvCrumbs(t.under));
+    if (!rows.length && items.length) {
+      list.append(emptyState('No keys here', 'No ' + (kv.filter ? 'matching ' : '') + 'key starts with "' + kv.prefix + '".'));
+      return;
+    }
+  } else rows = items.map((item) => ({ item }));
   if (!items.length) {
     list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? (glob ? 'No key matches the glob "' + kv.filter + '".' : 'No key contains "' + kv.filter + '".') : 'Create a key with "New key".'));
     return;
   }
   const inner = h('div', { class: 'vlist-inner' });
-  inner.style.height = items.length * KV_ROW_H + 'px';
-  const scroller = h('div', { class: 'vlist', role: 'list', 'aria-label': 'Keys' }, inner);
-  scroller.style.height = Math.min(items.length * KV_ROW_H, 560) + 'px';
+  inner.style.height = rows.length * KV_ROW_H + 'px';
+  const scroller = h('div', { class: 'vlist', role: 'list', 'aria-label': kv.tree ? 'Keys under ' + (kv.prefix || 'the root') : 'Keys' }, inner);
+  scroller.style.height = Math.min(rows.length * KV_ROW_H, 560) + 'px';
   list.append(scroller);
   let first = -1, last = -1;
   const paint = () => {
     const top = scroller.scrollTop;
     const height = scroller.clientHeight || 560;
     const from = Math.max(0, Math.floor(top / KV_ROW_H) - 8);
-    const to = Math.min(items.length, Math.ceil((top + height) / KV_ROW_H) + 8);
+    const to = Math.min(rows.length, Math.ceil((top + height) / KV_ROW_H) + 8);
     if (from === first && to === last) return;
     first = from; last = to;
     const frag = document.createDocumentFragment();
     for (let i = from; i < to; i++) {
-      const row = h('div', { class: 'vlist-row', role: 'listitem' }, kvRow(items[i]));
+      const r = rows[i];
+      const row = h('div', { class: 'vlist-row', role: 'listitem' }, r.item ? kvRow(r.item, r.label) : kvGroupRow(r));
       row.style.top = i * KV_ROW_H + 'px';
       frag.append(row);
     }
@@ -142,7 +218,7 @@ export function renderKvList() {
   let queued = false;
   scroller.addEventListener('scroll', () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; paint(); }); } }, { passive: true });
   paint();
-  const active = items.findIndex((it) => it.key === state.key);
+  const active = rows.findIndex((r) => r.item && r.item.key === state.key);
   if (active >= 0 && active * KV_ROW_H > scroller.clientHeight) { scroller.scrollTop = active * KV_ROW_H - KV_ROW_H * 2; paint(); }
 }
 
@@ -438,9 +514,12 @@ export function initKv() {
   $('#kv-prefix').addEventListener('input', kvFilter);
   setInterval(tickTtls, 1000);
   $('#kv-new').addEventListener('click', newKeyForm);
+  kv.tree = readTreePref();
+  $('#kv-tree').checked = kv.tree;
+  $('#kv-tree').addEventListener('change', () => setTree($('#kv-tree').checked));
   registerView('kv', {
     enter(c) { enterKv(c.dbChanged || c.viewChanged || c.forced, c.keyChanged || c.forced); },
-    dbChanged() { kv.items = []; kv.loadedFor = null; },
+    dbChanged() { kv.items = []; kv.loadedFor = null; kv.prefix = ''; },
     invalidate() { kv.loadedFor = null; },
   });
 }
