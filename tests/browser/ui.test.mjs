@@ -1278,6 +1278,55 @@ test('KV tree: keys grouped by ":" with counts, into a group and back by the bre
   assertNoConsoleErrors(errors);
 });
 
+test('KV bulk delete: "Delete N keys…" deletes what the filter matches, 100 keys per batch/delete, the others survive', async (t) => {
+  await createDb('kvbulk');
+  const keys = [...Array(250).keys()].map((i) => `sess:${String(i).padStart(3, '0')}`);
+  const others = [...[...Array(150).keys()].map((i) => `keep:${String(i).padStart(3, '0')}`), 'xsess:1', 'sess'];
+  const all = [...keys, ...others];
+  for (let at = 0; at < all.length; at += 100) {
+    const items = all.slice(at, at + 100).map((key) => ({ key, value: 'v', content_type: 'text/plain' }));
+    const r = await call('POST', '/kv/batch/set', { query: { db: 'kvbulk' }, body: { items } });
+    assert.equal(r.status, 200, r.text);
+  }
+  const { page, errors } = await openPage(t, { hash: '#db=kvbulk&view=kv' });
+  await page.waitForFunction(() => /^402 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  assert.equal(await page.$('#kv-bulk-delete'), null, 'no bulk action without a filter');
+  const batches = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname.endsWith('/kv/batch/delete')) batches.push(JSON.parse(req.postData()).keys);
+  });
+  await kvFilterTimed(page, 'sess:*', /^250 of 402 keys match \(glob/);
+  assert.equal(await page.textContent('#kv-bulk-delete'), 'Delete 250 keys…');
+  // Cancel deletes nothing.
+  await page.click('#kv-bulk-delete');
+  await page.locator('#kv-bulk-confirm').waitFor();
+  const body = await page.textContent('#kv-bulk-confirm');
+  assert.match(body, /Delete 250 keys matching the glob "sess:\*" from "kvbulk"/);
+  assert.match(body, /sess:000.*sess:004/s);
+  assert.match(body, /… and 245 more/);
+  await page.click('#modal-cancel');
+  await sleep(200);
+  assert.equal(batches.length, 0);
+  assert.equal((await call('GET', '/kv', { query: { db: 'kvbulk', limit: 1 } })).json.total, 402);
+  // Confirm: three requests of at most 100 keys, exactly the matched keys.
+  await page.click('#kv-bulk-delete');
+  await page.click('#modal-ok');
+  await page.waitForFunction(() => /^Deleted 250 keys\./.test(document.querySelector('#kv-bulk-msg').textContent));
+  await page.waitForFunction(() => /^0 of 152 keys match \(glob/.test(document.querySelector('#kv-count')?.textContent || ''));
+  assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
+  assert.deepEqual(batches.flat().sort(), [...keys].sort());
+  const left = await call('GET', '/kv', { query: { db: 'kvbulk', limit: 1000 } });
+  assert.deepEqual(left.json.items.map((it) => it.key).sort(), [...others].sort());
+  assert.equal((await call('GET', '/kv', { query: { db: 'kvbulk', prefix: 'sess:' } })).json.total, 0);
+  // In the tree, the action covers the keys under the prefix.
+  await kvFilterTimed(page, '', /^152 keys/);
+  if (!(await page.isChecked('#kv-tree'))) await page.click('#kv-tree');
+  await page.click('#kv-list .kv-group[data-prefix="keep:"]');
+  assert.equal(await page.textContent('#kv-bulk-delete'), 'Delete 150 keys…');
+  await page.click('#kv-tree');
+  assertNoConsoleErrors(errors);
+});
+
 test('database selector: create a database, remember it in the URL, keyboard only', async (t) => {
   const { page, errors } = await openPage(t);
   assert.equal(await page.isVisible('#view-welcome'), true);

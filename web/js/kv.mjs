@@ -14,7 +14,7 @@ import { baseType, errMessage, fmtBytes, fmtDuration, globRegExp, hexDump, isGlo
 // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
 // `tree`: the list shows the keys under `prefix` grouped by their next ":" segment (the toggle
 // is remembered in localStorage; the prefix is per page and database).
-export const kv = { items: [], loadedFor: null, filter: '', tree: false, prefix: '', total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
+export const kv = { items: [], loadedFor: null, filter: '', tree: false, prefix: '', bulkBusy: false, total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
 
 const KV_LIMIT = 10000;
 
@@ -179,6 +179,12 @@ export function renderKvList() {
   list.append(h('p', { class: 'muted small kv-count', id: 'kv-count' }, of,
     kv.more ? ' (the first ' + kv.items.length.toLocaleString() + ' of ' + Number(kv.total).toLocaleString() + ' keys are loaded and filtered)' : ''));
   $('#kv-tree').checked = kv.tree;
+  // Bulk delete: the keys the list shows (the filter's matches, under the tree's prefix).
+  const scope = kv.tree && kv.prefix ? items.filter((it) => it.key.startsWith(kv.prefix)) : items;
+  if ((kv.filter || (kv.tree && kv.prefix)) && scope.length) {
+    list.append(h('div', { class: 'kv-bulk' }, h('button', { type: 'button', class: 'btn small danger', id: 'kv-bulk-delete', disabled: kv.bulkBusy,
+      onclick: () => bulkDelete(scope.map((it) => it.key)) }, 'Delete ' + plural(scope.length, 'key').replace(String(scope.length), scope.length.toLocaleString()) + '…')));
+  }
   let rows;
   if (kv.tree) {
     const t = kvTreeRows(items, kv.prefix);
@@ -505,6 +511,54 @@ async function deleteKey(key) {
   } catch (e) {
     toast('Delete failed: ' + errMessage(e), 'error');
   }
+}
+
+const BATCH_MAX = 100; // keys per POST /kv/batch/delete (docs/kv.md)
+
+/** What the list's filter (and tree prefix) select, in words, for the bulk dialog. */
+function scopeWords() {
+  const parts = [];
+  if (kv.filter) parts.push(isGlob(kv.filter) ? 'matching the glob "' + kv.filter + '"' : 'containing "' + kv.filter + '"');
+  if (kv.tree && kv.prefix) parts.push('under "' + kv.prefix + '"');
+  return parts.join(' and ');
+}
+
+/** Deletes `keys` after a confirmation naming their number and a few of them, 100 per request. */
+async function bulkDelete(keys) {
+  const n = keys.length;
+  const db = state.db;
+  const few = keys.slice(0, 5);
+  const ok = await confirmDialog({ title: 'Delete ' + plural(n, 'key').replace(String(n), n.toLocaleString()) + '?', danger: true, okLabel: 'Delete ' + n.toLocaleString(),
+    body: h('div', { id: 'kv-bulk-confirm' },
+      h('p', null, 'Delete ', h('strong', null, n.toLocaleString()), ' key' + (n === 1 ? '' : 's') + ' ' + scopeWords() + ' from "' + db + '"? Each key\'s history is kept, so a key can still be rolled back.'),
+      h('ul', { class: 'kv-bulk-keys' }, few.map((k) => h('li', null, h('code', null, k)))),
+      n > few.length ? h('p', { class: 'muted small' }, '… and ' + (n - few.length).toLocaleString() + ' more.') : null,
+      kv.more ? h('p', { class: 'muted small' }, 'Only the first ' + kv.items.length.toLocaleString() + ' keys of the store are loaded: keys beyond them are not deleted.') : null) });
+  if (!ok) return;
+  const msg = $('#kv-bulk-msg');
+  kv.bulkBusy = true;
+  renderKvList();
+  let done = 0, deleted = 0;
+  try {
+    for (let at = 0; at < n; at += BATCH_MAX) {
+      setMsg(msg, 'Deleting… ' + done.toLocaleString() + ' of ' + n.toLocaleString());
+      const chunk = keys.slice(at, at + BATCH_MAX);
+      const r = await api('POST', '/kv/batch/delete', { query: { db }, body: { keys: chunk } });
+      done += chunk.length;
+      deleted += r.deleted;
+    }
+    // `deleted` counts the keys that existed: one deleted or expired meanwhile is not an error.
+    const words = 'Deleted ' + plural(deleted, 'key').replace(String(deleted), deleted.toLocaleString());
+    setMsg(msg, words + (deleted < n ? ' (' + (n - deleted).toLocaleString() + ' no longer existed).' : '.'), 'ok');
+    toast(words, 'ok');
+  } catch (e) {
+    setMsg(msg, 'Stopped after ' + done.toLocaleString() + ' of ' + n.toLocaleString() + ' keys: ' + errMessage(e), 'err');
+  } finally {
+    kv.bulkBusy = false;
+  }
+  if (state.db !== db) return;
+  await loadKvList();
+  if (state.view === 'kv' && state.key !== null && keys.slice(0, done).includes(state.key)) navigate({ view: 'kv', key: null });
 }
 
 /** Wires the view's controls and registers it with the router. */
