@@ -1327,6 +1327,63 @@ test('KV bulk delete: "Delete N keys…" deletes what the filter matches, 100 ke
   assertNoConsoleErrors(errors);
 });
 
+test('KV atomic: Increment / Decrement by a step on an integer, Push / Pop on a JSON array; the value and timeline follow', async (t) => {
+  await createDb('kvatomic');
+  await kvPut('kvatomic', 'hits', '5', { contentType: 'text/plain' });
+  await kvPut('kvatomic', 'queue', '[1,"two"]');
+  await kvPut('kvatomic', 'note', 'hello', { contentType: 'text/plain' });
+  const { page, errors } = await openPage(t, { hash: '#db=kvatomic&view=kv&key=note' });
+  await page.waitForFunction(() => document.querySelector('#kv-value')?.value === 'hello');
+  assert.equal(await page.$('#kv-atomic'), null, 'no atomic operations on plain text');
+  const timelineOps = () => page.$$eval('#kv-timeline .tl-item .badge.op', (bs) => bs.map((b) => b.textContent));
+  const apiValue = async (key) => (await kvGet('kvatomic', key)).text;
+  // The counter.
+  await page.evaluate(() => { location.hash = '#db=kvatomic&view=kv&key=hits'; });
+  await page.locator('#kv-incr').waitFor();
+  await page.fill('#kv-step', '3');
+  await page.click('#kv-incr');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Incremented by 3: now 8.' && document.querySelector('#kv-value')?.value === '8');
+  assert.equal(await apiValue('hits'), '8');
+  await eventually(async () => assert.deepEqual(await timelineOps(), ['incr', 'set']));
+  await page.fill('#kv-step', '10');
+  await page.click('#kv-decr');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Decremented by 10: now -2.' && document.querySelector('#kv-value')?.value === '-2');
+  assert.equal(await apiValue('hits'), '-2');
+  await eventually(async () => assert.deepEqual(await timelineOps(), ['decr', 'incr', 'set']));
+  // A step that is not a whole number ≥ 1 sends nothing.
+  await page.fill('#kv-step', '0');
+  await page.click('#kv-incr');
+  assert.match(await page.textContent('#kv-atomic-msg'), /at least 1/);
+  assert.equal(await apiValue('hits'), '-2');
+  // The list row follows (type and size of the new value).
+  assert.equal(await page.textContent('.kv-key[data-key="hits"] .kv-size'), '2 B');
+  // The array.
+  await page.click('.kv-key[data-key="queue"]');
+  await page.locator('#kv-push').waitFor();
+  assert.equal(await page.$('#kv-incr'), null);
+  await page.fill('#kv-push-value', '{"id": 1}');
+  await page.click('#kv-push');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Pushed {"id": 1}: 3 elements.');
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }]);
+  // Not JSON: pushed as a string; an object with only "value" is pushed as itself.
+  await page.fill('#kv-push-value', 'plain text');
+  await page.press('#kv-push-value', 'Enter');
+  await page.waitForFunction(() => /^Pushed "plain text": 4 elements\.$/.test(document.querySelector('#kv-atomic-msg')?.textContent || ''));
+  await page.fill('#kv-push-value', '{"value": 7}');
+  await page.click('#kv-push');
+  await page.waitForFunction(() => /: 5 elements\.$/.test(document.querySelector('#kv-atomic-msg')?.textContent || ''));
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }, 'plain text', { value: 7 }]);
+  assert.deepEqual(JSON.parse(await page.inputValue('#kv-value')), [1, 'two', { id: 1 }, 'plain text', { value: 7 }]);
+  await page.click('#kv-pop');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Popped {"value":7}: 4 left.');
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }, 'plain text']);
+  await eventually(async () => assert.deepEqual(await timelineOps(), ['pop', 'push', 'push', 'push', 'set']));
+  // The console's own writes are not reported as a change by someone else.
+  await sleep(500);
+  assert.equal(await page.$('#kv-changed'), null);
+  assertNoConsoleErrors(errors);
+});
+
 test('database selector: create a database, remember it in the URL, keyboard only', async (t) => {
   const { page, errors } = await openPage(t);
   assert.equal(await page.isVisible('#view-welcome'), true);

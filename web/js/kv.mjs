@@ -4,6 +4,7 @@
 import { api } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, confirmDialog, emptyState, h, loading, setMsg, toast } from './dom.mjs';
+import { atomicPanel } from './kv-atomic.mjs';
 import { loadKvHistory } from './kv-timeline.mjs';
 import { feedHead, watchKv } from './kv-watch.mjs';
 import { navigate, registerView, state } from './router.mjs';
@@ -338,7 +339,8 @@ async function fetchKeyRow(db, key) {
   return d.items[0] && d.items[0].key === key ? d.items[0] : null;
 }
 
-export async function loadKey(key) {
+/** Opens `key`; `note` (optional) is the result of an atomic operation on it, shown again. */
+export async function loadKey(key, note) {
   const detail = clear($('#kv-detail'));
   const token = ++kv.keyToken;
   const db = state.db;
@@ -363,7 +365,7 @@ export async function loadKey(key) {
   const val = decodeValue(res.buf, ct);
   // expiresAt: Unix ms, null = no expiry, undefined = unknown (the list row was not found).
   kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : undefined, updatedAt: meta ? meta.updated_at : undefined };
-  renderKeyDetail(kv.current);
+  renderKeyDetail(kv.current, note);
   loadKvHistory(key);
 }
 
@@ -394,7 +396,7 @@ function binaryPanel(cur, onFile) {
     staged);
 }
 
-function renderKeyDetail(cur) {
+function renderKeyDetail(cur, note) {
   const { key, contentType: ct, value: val } = cur;
   const detail = clear($('#kv-detail'));
   let valueInput = null;
@@ -470,7 +472,7 @@ function renderKeyDetail(cur) {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
     });
   }
-  detail.append(form, h('section', { class: 'kv-history', 'aria-labelledby': 'kv-history-title' },
+  detail.append(form, ...[atomicPanel(cur, note, () => (valueInput ? valueInput.value !== shown : replacement !== null))].filter(Boolean), h('section', { class: 'kv-history', 'aria-labelledby': 'kv-history-title' },
     h('div', { class: 'section-head' }, h('h4', { id: 'kv-history-title', class: 'section-title' }, 'History'),
       h('button', { type: 'button', class: 'btn small ghost', onclick: () => loadKvHistory(key) }, 'Refresh')),
     h('div', { id: 'kv-timeline' })));
