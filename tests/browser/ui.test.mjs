@@ -1258,13 +1258,16 @@ test('KV tree: keys grouped by ":" with counts, into a group and back by the bre
   await kvFilterTimed(page, '*:profile', /^2,000 of 5,000 keys match \(glob/);
   assert.deepEqual(await kvTreeDom(page), ['user:=2,000 keys']);
   await kvFilterTimed(page, '', /^5,000 keys/);
-  // Remembered: a new visit opens in tree view.
+  // Remembered: a new visit opens in tree view, among the siblings of the key the link opens.
   await page.reload();
   await page.waitForFunction(() => window.hoody !== undefined);
-  await page.locator('#kv-list .kv-group[data-prefix="user:"]').waitFor();
+  await page.locator('#kv-list .kv-key[data-key="user:0001:prefs"]').waitFor();
   assert.equal(await page.isChecked('#kv-tree'), true);
+  assert.deepEqual(await kvTreeDom(page), ['user:0001:prefs', 'user:0001:profile']);
+  assert.equal(await page.getAttribute('#kv-crumbs .kv-crumb[data-prefix="user:0001:"]', 'aria-current'), 'location');
   // Phone width: the tree, two levels down, has no horizontal overflow.
   await page.setViewportSize(PHONE);
+  await page.click('#kv-crumbs .kv-crumb[data-prefix=""]');
   await page.click('#kv-list .kv-group[data-prefix="user:"]');
   await page.click('#kv-list .kv-group[data-prefix="user:0002:"]');
   await page.locator('.kv-key[data-key="user:0002:prefs"]').waitFor();

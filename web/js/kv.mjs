@@ -23,8 +23,13 @@ const KV_ROW_H = 52; // px, one key row of the virtual list (see .kv-row in styl
 
 export function kvPath(key, suffix) { return '/kv/' + encodeURIComponent(key) + (suffix || ''); }
 
+/** The tree prefix a key is a leaf of: up to and including its last ":" ('' for none). */
+function parentPrefix(key) { return key.slice(0, key.lastIndexOf(':') + 1); }
+
 async function enterKv(reload, keyChanged) {
   $('#kv-prefix').value = kv.filter;
+  // A key opened by a link (or from elsewhere) shows in the tree among its siblings.
+  if (kv.tree && keyChanged && state.key !== null && state.key !== undefined && parentPrefix(state.key) !== kv.prefix) kv.prefix = parentPrefix(state.key);
   if (reload || kv.loadedFor !== state.db) await loadKvList();
   else renderKvList();
   if (reload || keyChanged || !$('#kv-detail').firstChild) {
