@@ -1384,6 +1384,21 @@ test('KV atomic: Increment / Decrement by a step on an integer, Push / Pop on a 
   // The console's own writes are not reported as a change by someone else.
   await sleep(500);
   assert.equal(await page.$('#kv-changed'), null);
+  // Unsaved edits in the value field: the operation asks first; Cancel changes nothing.
+  await page.fill('#kv-value', '[1]');
+  await page.click('#kv-pop');
+  await page.locator('#modal-title', { hasText: 'Unsaved edits' }).waitFor();
+  await page.click('#modal-cancel');
+  await sleep(200);
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }, 'plain text']);
+  assert.equal(await page.inputValue('#kv-value'), '[1]');
+  // Phone and tablet widths: the panel fits.
+  for (const viewport of [PHONE, TABLET]) {
+    await page.setViewportSize(viewport);
+    await sleep(100);
+    const o = await noHorizontalOverflow(page);
+    assert.ok(o.scrollWidth <= o.innerWidth, `atomic panel overflows at ${viewport.width} px: ${JSON.stringify(o)}`);
+  }
   assertNoConsoleErrors(errors);
 });
 
