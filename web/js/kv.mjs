@@ -1,6 +1,8 @@
-// The key-value view: the key list (one GET /kv, filtered in the page, virtual), a key's value
-// and expiry (Save never rewrites what was not edited, docs/ui.md), binary values, new/delete.
-// The change feed (kv-watch.mjs) keeps the list live; the timeline is kv-timeline.mjs.
+// The key-value view: the key list (one GET /kv, filtered in the page by glob or substring,
+// flat or as a tree by ":", virtual), bulk delete of the filtered keys, a key's value and expiry
+// (Save never rewrites what was not edited, docs/ui.md), binary values, new/delete. The change
+// feed (kv-watch.mjs) keeps the list live; the timeline is kv-timeline.mjs; incr/decr/push/pop
+// are kv-atomic.mjs.
 import { api } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, confirmDialog, emptyState, h, loading, setMsg, toast } from './dom.mjs';
