@@ -1150,6 +1150,261 @@ test('KV list: 5,000 keys load and filter (substring) in under 500 ms, with type
   assertNoConsoleErrors(errors);
 });
 
+// The KV browser's tree, glob filter and bulk actions share one store of 5,000 keys:
+// user:NNNN:profile and user:NNNN:prefs for 2,000 users, and order:NNNN for 1,000 orders.
+let kvTreeSeeded = null;
+function seedKvTree() {
+  kvTreeSeeded ??= (async () => {
+    await createDb('kvtree');
+    const keys = [];
+    for (let i = 0; i < 2000; i++) { const n = String(i).padStart(4, '0'); keys.push(`user:${n}:profile`, `user:${n}:prefs`); }
+    for (let i = 0; i < 1000; i++) keys.push(`order:${String(i).padStart(4, '0')}`);
+    for (let at = 0; at < keys.length; at += 100) {
+      const items = keys.slice(at, at + 100).map((key) => ({ key, value: JSON.stringify({ key }), content_type: 'application/json' }));
+      const r = await call('POST', '/kv/batch/set', { query: { db: 'kvtree' }, body: { items } });
+      assert.equal(r.status, 200, r.text);
+    }
+  })();
+  return kvTreeSeeded;
+}
+
+/** Types `text` into the KV filter and resolves with the ms until the count line matches `re`. */
+function kvFilterTimed(page, text, re) {
+  return page.evaluate(([value, src]) => new Promise((resolve) => {
+    const input = document.querySelector('#kv-prefix');
+    const t0 = performance.now();
+    input.value = value;
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+    const check = () => {
+      const el = document.querySelector('#kv-count');
+      if (el && new RegExp(src).test(el.textContent)) resolve(performance.now() - t0); else requestAnimationFrame(check);
+    };
+    check();
+  }), [text, re.source]);
+}
+
+test('KV filter: a filter with * ? or [...] is a glob over the whole key, else a substring; the count says which', async (t) => {
+  await seedKvTree();
+  const { page, errors } = await openPage(t, { hash: '#db=kvtree&view=kv' });
+  await page.waitForFunction(() => /^5,000 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  // user:*1:pro* — users whose number ends in 1, profiles only (200 keys); the glob is anchored.
+  const ms = await kvFilterTimed(page, 'user:*1:pro*', /^200 of 5,000 keys match \(glob/);
+  t.diagnostic(`glob-filtered in ${Math.round(ms)} ms`);
+  assert.ok(ms < 500, `glob-filtered in ${Math.round(ms)} ms`);
+  let keys = await page.$$eval('#kv-list .kv-key', (bs) => bs.map((b) => b.dataset.key));
+  assert.ok(keys.length > 0 && keys.every((k) => /^user:\d{3}1:profile$/.test(k)), keys.join());
+  // ? is one character, [..] a set, [!..] its complement.
+  await kvFilterTimed(page, 'order:00?5', /^10 of 5,000 keys match \(glob/);
+  keys = await page.$$eval('#kv-list .kv-key', (bs) => bs.map((b) => b.dataset.key));
+  assert.deepEqual(keys, [...Array(10).keys()].map((i) => `order:00${i}5`));
+  await kvFilterTimed(page, 'order:000[1-3]', /^3 of 5,000 keys match \(glob/);
+  await kvFilterTimed(page, 'order:000[!0-8]', /^1 of 5,000 keys match \(glob/);
+  assert.deepEqual(await page.$$eval('#kv-list .kv-key', (bs) => bs.map((b) => b.dataset.key)), ['order:0009']);
+  // No glob character: a substring, anywhere in the key; with one, the glob must match from the start.
+  await kvFilterTimed(page, 'rder:', /^1,000 of 5,000 keys match \(substring\)/);
+  await kvFilterTimed(page, 'rder:*', /^0 of 5,000 keys match \(glob/);
+  assert.match(await page.textContent('#kv-list'), /No key matches the glob "rder:\*"/);
+  assertNoConsoleErrors(errors);
+});
+
+/** The tree's rows in the DOM: groups as "prefix=count", leaves as "key". */
+function kvTreeDom(page) {
+  return page.$$eval('#kv-list .kv-row', (bs) => bs.map((b) => (b.dataset.prefix !== undefined ? `${b.dataset.prefix}=${b.querySelector('.kv-group-count').textContent}` : b.dataset.key)));
+}
+
+test('KV tree: keys grouped by ":" with counts, into a group and back by the breadcrumb, virtual for 5,000 keys, remembered', async (t) => {
+  await seedKvTree();
+  const { page, errors } = await openPage(t, { hash: '#db=kvtree&view=kv' });
+  await page.waitForFunction(() => /^5,000 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  assert.equal(await page.isChecked('#kv-tree'), false);
+  const timed = (action) => page.evaluate((what) => new Promise((resolve) => {
+    const stale = document.querySelector('#kv-crumbs');
+    const t0 = performance.now();
+    if (what === 'toggle') document.querySelector('#kv-tree').click();
+    else document.querySelector(`#kv-list .kv-group[data-prefix="${what}"]`).click();
+    const check = () => {
+      const el = document.querySelector('#kv-crumbs');
+      if (el && el !== stale && document.querySelector('#kv-list .kv-row')) resolve(performance.now() - t0); else requestAnimationFrame(check);
+    };
+    check();
+  }), action);
+  const toggleMs = await timed('toggle');
+  assert.deepEqual(await kvTreeDom(page), ['order:=1,000 keys', 'user:=4,000 keys']);
+  assert.match(await page.textContent('#kv-crumbs'), /All keys\s*5,000 keys/);
+  // Into "user:": 2,000 groups (one per user) of 2 keys, only those in view in the DOM.
+  const intoMs = await timed('user:');
+  t.diagnostic(`tree shown in ${Math.round(toggleMs)} ms, "user:" (2,000 groups) in ${Math.round(intoMs)} ms`);
+  assert.ok(toggleMs < 500 && intoMs < 500, `tree ${Math.round(toggleMs)} ms, into a group ${Math.round(intoMs)} ms`);
+  let rows = await kvTreeDom(page);
+  assert.ok(rows.length > 5 && rows.length < 100, `only visible rows in the DOM (${rows.length})`);
+  assert.deepEqual(rows.slice(0, 2), ['user:0000:=2 keys', 'user:0001:=2 keys']);
+  assert.match(await page.textContent('#kv-crumbs'), /All keys\s*›\s*user:\s*4,000 keys here/);
+  await page.$eval('#kv-list .vlist', (el) => { el.scrollTop = el.scrollHeight; });
+  await page.locator('#kv-list .kv-group[data-prefix="user:1999:"]').waitFor();
+  await page.$eval('#kv-list .vlist', (el) => { el.scrollTop = 0; });
+  await page.click('#kv-list .kv-group[data-prefix="user:0001:"]');
+  await page.waitForFunction(() => /user:\s*›\s*0001:/.test(document.querySelector('#kv-crumbs').textContent));
+  assert.deepEqual(await kvTreeDom(page), ['user:0001:prefs', 'user:0001:profile']);
+  assert.equal(await page.textContent('.kv-key[data-key="user:0001:prefs"] .kv-name'), 'prefs');
+  assert.equal(await page.textContent('.kv-key[data-key="user:0001:prefs"] .kv-type'), 'application/json');
+  // A leaf opens as in the flat list; the tree stays where it was.
+  await page.click('.kv-key[data-key="user:0001:profile"]');
+  await page.waitForFunction(() => new URLSearchParams(location.hash.slice(1)).get('key') === 'user:0001:profile');
+  await page.waitForFunction(() => document.querySelector('#kv-value')?.value.includes('user:0001:profile'));
+  assert.deepEqual(await kvTreeDom(page), ['user:0001:prefs', 'user:0001:profile']);
+  // Back up by the breadcrumb.
+  await page.click('#kv-crumbs .kv-crumb[data-prefix="user:"]');
+  await page.locator('#kv-list .kv-group[data-prefix="user:0000:"]').waitFor();
+  await page.click('#kv-crumbs .kv-crumb[data-prefix=""]');
+  await page.locator('#kv-list .kv-group[data-prefix="order:"]').waitFor();
+  // The filter applies in the tree: the groups count the matching keys only.
+  await kvFilterTimed(page, '*:profile', /^2,000 of 5,000 keys match \(glob/);
+  assert.deepEqual(await kvTreeDom(page), ['user:=2,000 keys']);
+  await kvFilterTimed(page, '', /^5,000 keys/);
+  // Remembered: a new visit opens in tree view, among the siblings of the key the link opens.
+  await page.reload();
+  await page.waitForFunction(() => window.hoody !== undefined);
+  await page.locator('#kv-list .kv-key[data-key="user:0001:prefs"]').waitFor();
+  assert.equal(await page.isChecked('#kv-tree'), true);
+  assert.deepEqual(await kvTreeDom(page), ['user:0001:prefs', 'user:0001:profile']);
+  assert.equal(await page.getAttribute('#kv-crumbs .kv-crumb[data-prefix="user:0001:"]', 'aria-current'), 'location');
+  // Phone width: the tree, two levels down, has no horizontal overflow.
+  await page.setViewportSize(PHONE);
+  await page.click('#kv-crumbs .kv-crumb[data-prefix=""]');
+  await page.click('#kv-list .kv-group[data-prefix="user:"]');
+  await page.click('#kv-list .kv-group[data-prefix="user:0002:"]');
+  await page.locator('.kv-key[data-key="user:0002:prefs"]').waitFor();
+  const o = await noHorizontalOverflow(page);
+  assert.ok(o.scrollWidth <= o.innerWidth, `KV tree overflows on a phone: ${JSON.stringify(o)}`);
+  // Off again: the flat list, scrolled to the opened key.
+  await page.click('#kv-tree');
+  await page.locator('#kv-list .kv-key[data-key="user:0001:profile"]').waitFor();
+  assert.equal(await page.textContent('.kv-key[data-key="user:0001:profile"] .kv-name'), 'user:0001:profile');
+  assert.equal(await page.$('#kv-crumbs'), null);
+  assertNoConsoleErrors(errors);
+});
+
+test('KV bulk delete: "Delete N keys…" deletes what the filter matches, 100 keys per batch/delete, the others survive', async (t) => {
+  await createDb('kvbulk');
+  const keys = [...Array(250).keys()].map((i) => `sess:${String(i).padStart(3, '0')}`);
+  const others = [...[...Array(150).keys()].map((i) => `keep:${String(i).padStart(3, '0')}`), 'xsess:1', 'sess'];
+  const all = [...keys, ...others];
+  for (let at = 0; at < all.length; at += 100) {
+    const items = all.slice(at, at + 100).map((key) => ({ key, value: 'v', content_type: 'text/plain' }));
+    const r = await call('POST', '/kv/batch/set', { query: { db: 'kvbulk' }, body: { items } });
+    assert.equal(r.status, 200, r.text);
+  }
+  const { page, errors } = await openPage(t, { hash: '#db=kvbulk&view=kv' });
+  await page.waitForFunction(() => /^402 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  assert.equal(await page.$('#kv-bulk-delete'), null, 'no bulk action without a filter');
+  const batches = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname.endsWith('/kv/batch/delete')) batches.push(JSON.parse(req.postData()).keys);
+  });
+  await kvFilterTimed(page, 'sess:*', /^250 of 402 keys match \(glob/);
+  assert.equal(await page.textContent('#kv-bulk-delete'), 'Delete 250 keys…');
+  // Cancel deletes nothing.
+  await page.click('#kv-bulk-delete');
+  await page.locator('#kv-bulk-confirm').waitFor();
+  const body = await page.textContent('#kv-bulk-confirm');
+  assert.match(body, /Delete 250 keys matching the glob "sess:\*" from "kvbulk"/);
+  assert.match(body, /sess:000.*sess:004/s);
+  assert.match(body, /… and 245 more/);
+  await page.click('#modal-cancel');
+  await sleep(200);
+  assert.equal(batches.length, 0);
+  assert.equal((await call('GET', '/kv', { query: { db: 'kvbulk', limit: 1 } })).json.total, 402);
+  // Confirm: three requests of at most 100 keys, exactly the matched keys.
+  await page.click('#kv-bulk-delete');
+  await page.click('#modal-ok');
+  await page.waitForFunction(() => /^Deleted 250 keys\./.test(document.querySelector('#kv-bulk-msg').textContent));
+  await page.waitForFunction(() => /^0 of 152 keys match \(glob/.test(document.querySelector('#kv-count')?.textContent || ''));
+  assert.deepEqual(batches.map((b) => b.length), [100, 100, 50]);
+  assert.deepEqual(batches.flat().sort(), [...keys].sort());
+  const left = await call('GET', '/kv', { query: { db: 'kvbulk', limit: 1000 } });
+  assert.deepEqual(left.json.items.map((it) => it.key).sort(), [...others].sort());
+  assert.equal((await call('GET', '/kv', { query: { db: 'kvbulk', prefix: 'sess:' } })).json.total, 0);
+  // In the tree, the action covers the keys under the prefix.
+  await kvFilterTimed(page, '', /^152 keys/);
+  if (!(await page.isChecked('#kv-tree'))) await page.click('#kv-tree');
+  await page.click('#kv-list .kv-group[data-prefix="keep:"]');
+  assert.equal(await page.textContent('#kv-bulk-delete'), 'Delete 150 keys…');
+  await page.click('#kv-tree');
+  assertNoConsoleErrors(errors);
+});
+
+test('KV atomic: Increment / Decrement by a step on an integer, Push / Pop on a JSON array; the value and timeline follow', async (t) => {
+  await createDb('kvatomic');
+  await kvPut('kvatomic', 'hits', '5', { contentType: 'text/plain' });
+  await kvPut('kvatomic', 'queue', '[1,"two"]');
+  await kvPut('kvatomic', 'note', 'hello', { contentType: 'text/plain' });
+  const { page, errors } = await openPage(t, { hash: '#db=kvatomic&view=kv&key=note' });
+  await page.waitForFunction(() => document.querySelector('#kv-value')?.value === 'hello');
+  assert.equal(await page.$('#kv-atomic'), null, 'no atomic operations on plain text');
+  const timelineOps = () => page.$$eval('#kv-timeline .tl-item .badge.op', (bs) => bs.map((b) => b.textContent));
+  const apiValue = async (key) => (await kvGet('kvatomic', key)).text;
+  // The counter.
+  await page.evaluate(() => { location.hash = '#db=kvatomic&view=kv&key=hits'; });
+  await page.locator('#kv-incr').waitFor();
+  await page.fill('#kv-step', '3');
+  await page.click('#kv-incr');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Incremented by 3: now 8.' && document.querySelector('#kv-value')?.value === '8');
+  assert.equal(await apiValue('hits'), '8');
+  await eventually(async () => assert.deepEqual(await timelineOps(), ['incr', 'set']));
+  await page.fill('#kv-step', '10');
+  await page.click('#kv-decr');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Decremented by 10: now -2.' && document.querySelector('#kv-value')?.value === '-2');
+  assert.equal(await apiValue('hits'), '-2');
+  await eventually(async () => assert.deepEqual(await timelineOps(), ['decr', 'incr', 'set']));
+  // A step that is not a whole number ≥ 1 sends nothing.
+  await page.fill('#kv-step', '0');
+  await page.click('#kv-incr');
+  assert.match(await page.textContent('#kv-atomic-msg'), /at least 1/);
+  assert.equal(await apiValue('hits'), '-2');
+  // The list row follows (type and size of the new value).
+  assert.equal(await page.textContent('.kv-key[data-key="hits"] .kv-size'), '2 B');
+  // The array.
+  await page.click('.kv-key[data-key="queue"]');
+  await page.locator('#kv-push').waitFor();
+  assert.equal(await page.$('#kv-incr'), null);
+  await page.fill('#kv-push-value', '{"id": 1}');
+  await page.click('#kv-push');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Pushed {"id": 1}: 3 elements.');
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }]);
+  // Not JSON: pushed as a string; an object with only "value" is pushed as itself.
+  await page.fill('#kv-push-value', 'plain text');
+  await page.press('#kv-push-value', 'Enter');
+  await page.waitForFunction(() => /^Pushed "plain text": 4 elements\.$/.test(document.querySelector('#kv-atomic-msg')?.textContent || ''));
+  await page.fill('#kv-push-value', '{"value": 7}');
+  await page.click('#kv-push');
+  await page.waitForFunction(() => /: 5 elements\.$/.test(document.querySelector('#kv-atomic-msg')?.textContent || ''));
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }, 'plain text', { value: 7 }]);
+  assert.deepEqual(JSON.parse(await page.inputValue('#kv-value')), [1, 'two', { id: 1 }, 'plain text', { value: 7 }]);
+  await page.click('#kv-pop');
+  await page.waitForFunction(() => document.querySelector('#kv-atomic-msg')?.textContent === 'Popped {"value":7}: 4 left.');
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }, 'plain text']);
+  await eventually(async () => assert.deepEqual(await timelineOps(), ['pop', 'push', 'push', 'push', 'set']));
+  // The console's own writes are not reported as a change by someone else.
+  await sleep(500);
+  assert.equal(await page.$('#kv-changed'), null);
+  // Unsaved edits in the value field: the operation asks first; Cancel changes nothing.
+  await page.fill('#kv-value', '[1]');
+  await page.click('#kv-pop');
+  await page.locator('#modal-title', { hasText: 'Unsaved edits' }).waitFor();
+  await page.click('#modal-cancel');
+  await sleep(200);
+  assert.deepEqual(JSON.parse(await apiValue('queue')), [1, 'two', { id: 1 }, 'plain text']);
+  assert.equal(await page.inputValue('#kv-value'), '[1]');
+  // Phone and tablet widths: the panel fits.
+  for (const viewport of [PHONE, TABLET]) {
+    await page.setViewportSize(viewport);
+    await sleep(100);
+    const o = await noHorizontalOverflow(page);
+    assert.ok(o.scrollWidth <= o.innerWidth, `atomic panel overflows at ${viewport.width} px: ${JSON.stringify(o)}`);
+  }
+  assertNoConsoleErrors(errors);
+});
+
 test('database selector: create a database, remember it in the URL, keyboard only', async (t) => {
   const { page, errors } = await openPage(t);
   assert.equal(await page.isVisible('#view-welcome'), true);

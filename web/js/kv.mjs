@@ -1,18 +1,23 @@
-// The key-value view: the key list (one GET /kv, filtered in the page, virtual), a key's value
-// and expiry (Save never rewrites what was not edited, docs/ui.md), binary values, new/delete.
-// The change feed (kv-watch.mjs) keeps the list live; the timeline is kv-timeline.mjs.
+// The key-value view: the key list (one GET /kv, filtered in the page by glob or substring,
+// flat or as a tree by ":", virtual), bulk delete of the filtered keys, a key's value and expiry
+// (Save never rewrites what was not edited, docs/ui.md), binary values, new/delete. The change
+// feed (kv-watch.mjs) keeps the list live; the timeline is kv-timeline.mjs; incr/decr/push/pop
+// are kv-atomic.mjs.
 import { api } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, confirmDialog, emptyState, h, loading, setMsg, toast } from './dom.mjs';
+import { atomicPanel } from './kv-atomic.mjs';
 import { loadKvHistory } from './kv-timeline.mjs';
 import { feedHead, watchKv } from './kv-watch.mjs';
 import { navigate, registerView, state } from './router.mjs';
-import { baseType, errMessage, fmtBytes, fmtDuration, hexDump, isJsonType, plural, prettyJson, preview, tryParseJson } from './util.mjs';
+import { baseType, errMessage, fmtBytes, fmtDuration, globRegExp, hexDump, isGlob, isJsonType, plural, prettyJson, preview, tryParseJson } from './util.mjs';
 
 // The list holds up to KV_LIMIT keys (GET /kv?limit=10000, one request) and is filtered in the
-// page by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
+// page: by glob over the whole key when the filter has `*`, `?` or `[`, else by substring; only the rows in view are in the DOM. `kv.current` is the opened key: its
 // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
-export const kv = { items: [], loadedFor: null, filter: '', total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
+// `tree`: the list shows the keys under `prefix` grouped by their next ":" segment (the toggle
+// is remembered in localStorage; the prefix is per page and database).
+export const kv = { items: [], loadedFor: null, filter: '', tree: false, prefix: '', bulkBusy: false, total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
 
 const KV_LIMIT = 10000;
 
@@ -20,8 +25,13 @@ const KV_ROW_H = 52; // px, one key row of the virtual list (see .kv-row in styl
 
 export function kvPath(key, suffix) { return '/kv/' + encodeURIComponent(key) + (suffix || ''); }
 
+/** The tree prefix a key is a leaf of: up to and including its last ":" ('' for none). */
+function parentPrefix(key) { return key.slice(0, key.lastIndexOf(':') + 1); }
+
 async function enterKv(reload, keyChanged) {
   $('#kv-prefix').value = kv.filter;
+  // A key opened by a link (or from elsewhere) shows in the tree among its siblings.
+  if (kv.tree && keyChanged && state.key !== null && state.key !== undefined && parentPrefix(state.key) !== kv.prefix) kv.prefix = parentPrefix(state.key);
   if (reload || kv.loadedFor !== state.db) await loadKvList();
   else renderKvList();
   if (reload || keyChanged || !$('#kv-detail').firstChild) {
@@ -80,51 +90,140 @@ function ttlBadge(expiresAt) {
   return expiresAt === undefined ? 'expiry unknown' : ttlText(expiresAt) || 'no expiry';
 }
 
-function kvMatches() {
+/** The filter's kind ('glob' or 'substring') and test, or null without a filter. */
+function kvFilterTest() {
   const f = kv.filter;
-  return f ? kv.items.filter((it) => it.key.includes(f)) : kv.items;
+  if (!f) return null;
+  if (isGlob(f)) { const re = globRegExp(f); return { kind: 'glob', test: (k) => re.test(k) }; }
+  return { kind: 'substring', test: (k) => k.includes(f) };
 }
 
-function kvRow(it) {
+function kvMatches() {
+  const m = kvFilterTest();
+  return m ? kv.items.filter((it) => m.test(it.key)) : kv.items;
+}
+
+function kvRow(it, label) {
   const ttl = ttlText(it.expires_at);
   return h('button', {
     type: 'button', class: 'obj-btn kv-key kv-row' + (state.key === it.key ? ' active' : ''), 'aria-current': state.key === it.key ? 'true' : null,
     dataset: { key: it.key }, title: it.key, onclick: () => navigate({ view: 'kv', key: it.key }),
-  }, h('span', { class: 'obj-name kv-name' }, it.key),
+  }, h('span', { class: 'obj-name kv-name' }, label === undefined ? it.key : label),
     h('span', { class: 'obj-meta kv-cols' },
       h('span', { class: 'kv-type' }, it.content_type),
       h('span', { class: 'kv-size' }, fmtBytes(it.size)),
       h('span', { class: 'kv-ttl ttl-badge', dataset: { expires: it.expires_at === null ? '' : String(it.expires_at) } }, ttl)));
 }
 
-/** Renders the (filtered) key list; only the rows in view are in the DOM. */
+/** A tree group: the keys under `prefix` (which ends in ":"), `count` of them; a click goes in. */
+function kvGroupRow(g) {
+  return h('button', { type: 'button', class: 'obj-btn kv-group kv-row', dataset: { prefix: g.prefix }, title: g.prefix + '…',
+    onclick: () => setTreePrefix(g.prefix) },
+  h('span', { class: 'obj-name kv-name' }, h('span', { class: 'kv-folder', 'aria-hidden': 'true' }, '\u25B8 '), g.label),
+  h('span', { class: 'obj-meta kv-cols' }, h('span', { class: 'kv-group-count' }, plural(g.count, 'key').replace(String(g.count), g.count.toLocaleString()))));
+}
+
+/**
+ * The tree's rows under `prefix`: keys whose rest (after the prefix) has no ":" as leaves, the
+ * others grouped by their next segment up to and including its ":", with a key count; in key
+ * order (a group where its first key sorts). `under` is the number of keys under the prefix.
+ */
+export function kvTreeRows(items, prefix) {
+  const rows = [];
+  const groups = new Map();
+  let under = 0;
+  for (const it of items) {
+    if (!it.key.startsWith(prefix)) continue;
+    under++;
+    const rest = it.key.slice(prefix.length);
+    const cut = rest.indexOf(':');
+    if (cut < 0) { rows.push({ item: it, label: rest }); continue; }
+    const label = rest.slice(0, cut + 1);
+    let g = groups.get(label);
+    if (!g) { g = { prefix: prefix + label, label, count: 0 }; groups.set(label, g); rows.push(g); }
+    g.count++;
+  }
+  return { rows, under };
+}
+
+const TREE_PREF = 'hoody-sqlite.kv-tree';
+
+function readTreePref() {
+  try { return localStorage.getItem(TREE_PREF) === '1'; } catch (e) { return false; }
+}
+
+function setTree(on) {
+  kv.tree = on;
+  try { localStorage.setItem(TREE_PREF, on ? '1' : '0'); } catch (e) { /* storage disabled: this tab only */ }
+  renderKvList();
+}
+
+function setTreePrefix(prefix) {
+  kv.prefix = prefix;
+  renderKvList();
+  const first = $('#kv-list .kv-row');
+  if (first) first.focus();
+}
+
+/** The tree's breadcrumb: "All keys", then one link per ":"-segment of the prefix. */
+function kvCrumbs(under) {
+  const parts = kv.prefix.split(':').slice(0, -1);
+  const nav = h('nav', { class: 'kv-crumbs', id: 'kv-crumbs', 'aria-label': 'Key prefix' });
+  const crumb = (label, prefix, last) => h('button', { type: 'button', class: 'btn small ghost kv-crumb', dataset: { prefix }, 'aria-current': last ? 'location' : null, onclick: () => setTreePrefix(prefix) }, label);
+  nav.append(crumb('All keys', '', !parts.length));
+  let acc = '';
+  parts.forEach((p, i) => { acc += p + ':'; nav.append(h('span', { class: 'muted', 'aria-hidden': 'true' }, '\u203A'), crumb(p + ':', acc, i === parts.length - 1)); });
+  nav.append(h('span', { class: 'muted small kv-under', id: 'kv-under' }, plural(under, 'key').replace(String(under), under.toLocaleString()) + (kv.prefix ? ' here' : '')));
+  return nav;
+}
+
+/** Renders the (filtered) key list, flat or as a tree by ":"; only the rows in view are in the DOM. */
 export function renderKvList() {
   const list = clear($('#kv-list'));
   const items = kvMatches();
   const shown = items.length.toLocaleString();
-  const of = kv.filter ? shown + ' of ' + kv.items.length.toLocaleString() + ' keys match' : plural(items.length, 'key').replace(String(items.length), shown);
+  const glob = kv.filter && isGlob(kv.filter);
+  const of = kv.filter ? shown + ' of ' + kv.items.length.toLocaleString() + ' keys match' + (glob ? ' (glob, whole key)' : ' (substring)') : plural(items.length, 'key').replace(String(items.length), shown);
   list.append(h('p', { class: 'muted small kv-count', id: 'kv-count' }, of,
     kv.more ? ' (the first ' + kv.items.length.toLocaleString() + ' of ' + Number(kv.total).toLocaleString() + ' keys are loaded and filtered)' : ''));
+  $('#kv-tree').checked = kv.tree;
+  // Bulk delete: the keys the list shows (the filter's matches, under the tree's prefix).
+  const scope = kv.tree && kv.prefix ? items.filter((it) => it.key.startsWith(kv.prefix)) : items;
+  if ((kv.filter || (kv.tree && kv.prefix)) && scope.length) {
+    list.append(h('div', { class: 'kv-bulk' }, h('button', { type: 'button', class: 'btn small danger', id: 'kv-bulk-delete', disabled: kv.bulkBusy,
+      onclick: () => bulkDelete(scope.map((it) => it.key)) }, 'Delete ' + plural(scope.length, 'key').replace(String(scope.length), scope.length.toLocaleString()) + '…')));
+  }
+  let rows;
+  if (kv.tree) {
+    const t = kvTreeRows(items, kv.prefix);
+    rows = t.rows;
+    list.append(kvCrumbs(t.under));
+    if (!rows.length && items.length) {
+      list.append(emptyState('No keys here', 'No ' + (kv.filter ? 'matching ' : '') + 'key starts with "' + kv.prefix + '".'));
+      return;
+    }
+  } else rows = items.map((item) => ({ item }));
   if (!items.length) {
-    list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? 'No key contains "' + kv.filter + '".' : 'Create a key with "New key".'));
+    list.append(emptyState(kv.filter ? 'No matching keys' : 'No keys yet', kv.filter ? (glob ? 'No key matches the glob "' + kv.filter + '".' : 'No key contains "' + kv.filter + '".') : 'Create a key with "New key".'));
     return;
   }
   const inner = h('div', { class: 'vlist-inner' });
-  inner.style.height = items.length * KV_ROW_H + 'px';
-  const scroller = h('div', { class: 'vlist', role: 'list', 'aria-label': 'Keys' }, inner);
-  scroller.style.height = Math.min(items.length * KV_ROW_H, 560) + 'px';
+  inner.style.height = rows.length * KV_ROW_H + 'px';
+  const scroller = h('div', { class: 'vlist', role: 'list', 'aria-label': kv.tree ? 'Keys under ' + (kv.prefix || 'the root') : 'Keys' }, inner);
+  scroller.style.height = Math.min(rows.length * KV_ROW_H, 560) + 'px';
   list.append(scroller);
   let first = -1, last = -1;
   const paint = () => {
     const top = scroller.scrollTop;
     const height = scroller.clientHeight || 560;
     const from = Math.max(0, Math.floor(top / KV_ROW_H) - 8);
-    const to = Math.min(items.length, Math.ceil((top + height) / KV_ROW_H) + 8);
+    const to = Math.min(rows.length, Math.ceil((top + height) / KV_ROW_H) + 8);
     if (from === first && to === last) return;
     first = from; last = to;
     const frag = document.createDocumentFragment();
     for (let i = from; i < to; i++) {
-      const row = h('div', { class: 'vlist-row', role: 'listitem' }, kvRow(items[i]));
+      const r = rows[i];
+      const row = h('div', { class: 'vlist-row', role: 'listitem' }, r.item ? kvRow(r.item, r.label) : kvGroupRow(r));
       row.style.top = i * KV_ROW_H + 'px';
       frag.append(row);
     }
@@ -133,7 +232,7 @@ export function renderKvList() {
   let queued = false;
   scroller.addEventListener('scroll', () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; paint(); }); } }, { passive: true });
   paint();
-  const active = items.findIndex((it) => it.key === state.key);
+  const active = rows.findIndex((r) => r.item && r.item.key === state.key);
   if (active >= 0 && active * KV_ROW_H > scroller.clientHeight) { scroller.scrollTop = active * KV_ROW_H - KV_ROW_H * 2; paint(); }
 }
 
@@ -247,7 +346,8 @@ async function fetchKeyRow(db, key) {
   return d.items[0] && d.items[0].key === key ? d.items[0] : null;
 }
 
-export async function loadKey(key) {
+/** Opens `key`; `note` (optional) is the result of an atomic operation on it, shown again. */
+export async function loadKey(key, note) {
   const detail = clear($('#kv-detail'));
   const token = ++kv.keyToken;
   const db = state.db;
@@ -272,7 +372,7 @@ export async function loadKey(key) {
   const val = decodeValue(res.buf, ct);
   // expiresAt: Unix ms, null = no expiry, undefined = unknown (the list row was not found).
   kv.current = { key, contentType: ct, buf: res.buf, value: val, expiresAt: meta ? meta.expires_at : undefined, updatedAt: meta ? meta.updated_at : undefined };
-  renderKeyDetail(kv.current);
+  renderKeyDetail(kv.current, note);
   loadKvHistory(key);
 }
 
@@ -303,7 +403,7 @@ function binaryPanel(cur, onFile) {
     staged);
 }
 
-function renderKeyDetail(cur) {
+function renderKeyDetail(cur, note) {
   const { key, contentType: ct, value: val } = cur;
   const detail = clear($('#kv-detail'));
   let valueInput = null;
@@ -379,7 +479,7 @@ function renderKeyDetail(cur) {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
     });
   }
-  detail.append(form, h('section', { class: 'kv-history', 'aria-labelledby': 'kv-history-title' },
+  detail.append(form, ...[atomicPanel(cur, note, () => (valueInput ? valueInput.value !== shown : replacement !== null))].filter(Boolean), h('section', { class: 'kv-history', 'aria-labelledby': 'kv-history-title' },
     h('div', { class: 'section-head' }, h('h4', { id: 'kv-history-title', class: 'section-title' }, 'History'),
       h('button', { type: 'button', class: 'btn small ghost', onclick: () => loadKvHistory(key) }, 'Refresh')),
     h('div', { id: 'kv-timeline' })));
@@ -422,6 +522,54 @@ async function deleteKey(key) {
   }
 }
 
+const BATCH_MAX = 100; // keys per POST /kv/batch/delete (docs/kv.md)
+
+/** What the list's filter (and tree prefix) select, in words, for the bulk dialog. */
+function scopeWords() {
+  const parts = [];
+  if (kv.filter) parts.push(isGlob(kv.filter) ? 'matching the glob "' + kv.filter + '"' : 'containing "' + kv.filter + '"');
+  if (kv.tree && kv.prefix) parts.push('under "' + kv.prefix + '"');
+  return parts.join(' and ');
+}
+
+/** Deletes `keys` after a confirmation naming their number and a few of them, 100 per request. */
+async function bulkDelete(keys) {
+  const n = keys.length;
+  const db = state.db;
+  const few = keys.slice(0, 5);
+  const ok = await confirmDialog({ title: 'Delete ' + plural(n, 'key').replace(String(n), n.toLocaleString()) + '?', danger: true, okLabel: 'Delete ' + n.toLocaleString(),
+    body: h('div', { id: 'kv-bulk-confirm' },
+      h('p', null, 'Delete ', h('strong', null, n.toLocaleString()), ' key' + (n === 1 ? '' : 's') + ' ' + scopeWords() + ' from "' + db + '"? Each key\'s history is kept, so a key can still be rolled back.'),
+      h('ul', { class: 'kv-bulk-keys' }, few.map((k) => h('li', null, h('code', null, k)))),
+      n > few.length ? h('p', { class: 'muted small' }, '… and ' + (n - few.length).toLocaleString() + ' more.') : null,
+      kv.more ? h('p', { class: 'muted small' }, 'Only the first ' + kv.items.length.toLocaleString() + ' keys of the store are loaded: keys beyond them are not deleted.') : null) });
+  if (!ok) return;
+  const msg = $('#kv-bulk-msg');
+  kv.bulkBusy = true;
+  renderKvList();
+  let done = 0, deleted = 0;
+  try {
+    for (let at = 0; at < n; at += BATCH_MAX) {
+      setMsg(msg, 'Deleting… ' + done.toLocaleString() + ' of ' + n.toLocaleString());
+      const chunk = keys.slice(at, at + BATCH_MAX);
+      const r = await api('POST', '/kv/batch/delete', { query: { db }, body: { keys: chunk } });
+      done += chunk.length;
+      deleted += r.deleted;
+    }
+    // `deleted` counts the keys that existed: one deleted or expired meanwhile is not an error.
+    const words = 'Deleted ' + plural(deleted, 'key').replace(String(deleted), deleted.toLocaleString());
+    setMsg(msg, words + (deleted < n ? ' (' + (n - deleted).toLocaleString() + ' no longer existed).' : '.'), 'ok');
+    toast(words, 'ok');
+  } catch (e) {
+    setMsg(msg, 'Stopped after ' + done.toLocaleString() + ' of ' + n.toLocaleString() + ' keys: ' + errMessage(e), 'err');
+  } finally {
+    kv.bulkBusy = false;
+  }
+  if (state.db !== db) return;
+  await loadKvList();
+  if (state.view === 'kv' && state.key !== null && keys.slice(0, done).includes(state.key)) navigate({ view: 'kv', key: null });
+}
+
 /** Wires the view's controls and registers it with the router. */
 export function initKv() {
   const kvFilter = () => { if (kv.filter !== $('#kv-prefix').value) { kv.filter = $('#kv-prefix').value; renderKvList(); } };
@@ -429,9 +577,12 @@ export function initKv() {
   $('#kv-prefix').addEventListener('input', kvFilter);
   setInterval(tickTtls, 1000);
   $('#kv-new').addEventListener('click', newKeyForm);
+  kv.tree = readTreePref();
+  $('#kv-tree').checked = kv.tree;
+  $('#kv-tree').addEventListener('change', () => setTree($('#kv-tree').checked));
   registerView('kv', {
     enter(c) { enterKv(c.dbChanged || c.viewChanged || c.forced, c.keyChanged || c.forced); },
-    dbChanged() { kv.items = []; kv.loadedFor = null; },
+    dbChanged() { kv.items = []; kv.loadedFor = null; kv.prefix = ''; },
     invalidate() { kv.loadedFor = null; },
   });
 }

@@ -143,3 +143,36 @@ export function hexDump(bytes, max = 256) {
   if (bytes.length > max) lines.push('… ' + (bytes.length - max).toLocaleString() + ' more bytes');
   return lines.join('\n');
 }
+
+/** Whether a KV filter is a glob (it has `*`, `?` or `[`) rather than a substring. */
+export function isGlob(pattern) { return /[*?[]/.test(pattern); }
+
+/**
+ * A glob as an anchored RegExp over the whole key (Redis KEYS style): `*` any run of characters,
+ * `?` one character, `[abc]` / `[a-z]` one of a set, `[!a]` or `[^a]` one not in it; `\` makes
+ * the next character literal; a `[` without its `]` is literal. Characters, not UTF-16 units.
+ */
+export function globRegExp(glob) {
+  const esc = (c) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const chars = Array.from(glob);
+  let re = '';
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === '*') re += '[^]*';
+    else if (c === '?') re += '[^]';
+    else if (c === '\\' && i + 1 < chars.length) re += esc(chars[++i]);
+    else if (c === '[') {
+      let j = i + 1;
+      const negate = chars[j] === '!' || chars[j] === '^';
+      if (negate) j++;
+      const start = j;
+      if (chars[j] === ']') j++; // a "]" first in the set is literal
+      while (j < chars.length && chars[j] !== ']') j++;
+      if (j >= chars.length) { re += esc(c); continue; }
+      const set = chars.slice(start, j).map((s) => (s === '-' ? '-' : esc(s))).join('');
+      re += '[' + (negate ? '^' : '') + set + ']';
+      i = j;
+    } else re += esc(c);
+  }
+  return new RegExp('^' + re + '$', 'u');
+}
