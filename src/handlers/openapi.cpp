@@ -156,6 +156,20 @@ const std::map<std::string, route_doc>& route_docs() {
                       {"schema", {{"type", "string"}, {"enum", {"json", "html", "csv"}}}}},
                      query_history_param()}),
         nullptr, json{{"200", query_rows}}, "sql"};
+    json export_rows;
+    export_rows["description"] =
+        "The rows, streamed (Content-Disposition: attachment): CSV (RFC 4180, a header line) "
+        "or a JSON array of row objects";
+    export_rows["content"]["text/csv"] = {{"schema", type("string")}};
+    export_rows["content"]["application/json"] = {{"schema", array_of(type("object"))}};
+    d["GET " + api("/export")] = {
+        json::array({param("table", "string", "The table or view to export", true),
+                     {{"name", "format"},
+                      {"in", "query"},
+                      {"required", false},
+                      {"description", "csv (the default) or json"},
+                      {"schema", {{"type", "string"}, {"enum", {"csv", "json"}}}}}}),
+        nullptr, json{{"200", export_rows}}, "sql"};
     d["GET " + api("/databases")] = {
         json::array(
             {param("limit", "integer", "At most this many databases (1-10000, default 1000)")}),

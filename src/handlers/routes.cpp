@@ -7,6 +7,7 @@ void register_all_routes(http::router& router) {
   register_admin_routes(router);
   register_database_routes(router);
   register_sql_routes(router);
+  register_export_routes(router);
   register_history_routes(router);
   register_kv_routes(router);
   register_atomic_routes(router);

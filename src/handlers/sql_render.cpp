@@ -384,17 +384,18 @@ void csv_field(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string render_query_csv(ops::query_outcome&& outcome) {
-  ops::sql_rows& rows = outcome.rows;
-  const std::size_t ncol = rows.headers.size();
-  std::string out;
-  for (std::size_t c = 0; c < ncol; ++c) {
+void append_csv_header(std::string& out, const std::vector<std::string>& headers) {
+  for (std::size_t c = 0; c < headers.size(); ++c) {
     if (c > 0) {
       out += ',';
     }
-    csv_field(out, valid_utf8(rows.headers[c]));
+    csv_field(out, valid_utf8(headers[c]));
   }
   out += "\r\n";
+}
+
+void append_csv_rows(std::string& out, ops::sql_rows& rows) {
+  const std::size_t ncol = rows.headers.size();
   std::size_t cell = 0;
   for (std::size_t r = 0; r < rows.count; ++r) {
     for (std::size_t c = 0; c < ncol; ++c) {
@@ -422,7 +423,23 @@ std::string render_query_csv(ops::query_outcome&& outcome) {
     }
     out += "\r\n";
   }
+  std::vector<ops::sql_cell>().swap(rows.cells);
+}
+
+std::string render_query_csv(ops::query_outcome&& outcome) {
+  std::string out;
+  append_csv_header(out, outcome.rows.headers);
+  append_csv_rows(out, outcome.rows);
   return out;
+}
+
+void append_json_rows(std::string& out, ops::sql_rows& rows, bool first) {
+  auto objects = rows_json(rows, ops::result_format::map);
+  for (const auto& row : objects) {
+    out += first ? "\n" : ",\n";
+    first = false;
+    out += dump(row);
+  }
 }
 
 }  // namespace hoody::handlers

@@ -507,6 +507,15 @@ class session : public std::enable_shared_from_this<session> {
       return;
     }
     auto chunk = stream_src_->pull();
+    if (chunk.failed) {
+      // Never a clean end after a broken stream: RST (linger 0, no FIN first), so the client
+      // sees an error instead of a complete-looking short body.
+      beast::error_code ec;
+      stream_.socket().set_option(net::socket_base::linger(true, 0), ec);
+      stream_.socket().close(ec);
+      end_stream();
+      return;
+    }
     if (chunk.bytes.empty()) {
       if (chunk.last) {
         end_stream();

@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstring>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -819,6 +821,123 @@ query_outcome run_read_only_query(db::connection& conn, std::string_view sql) {
   }
   query_outcome out{read_rows(stmt, sql_limits::max_result_rows)};
   conn.give_back_user_statement(sql, std::move(stmt));
+  return out;
+}
+
+export_source describe_export_source(db::connection& conn, std::string_view table) {
+  export_source out;
+  bool is_view = false;
+  {
+    auto& stmt = conn.cached(
+        "SELECT name, type FROM sqlite_schema WHERE name = ?1 AND type IN ('table', 'view')"
+        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+    db::statement_reset_guard guard(stmt);
+    stmt.bind_text(1, table);
+    if (!stmt.step()) {
+      throw api_error(errc::not_found, "no table or view named \"" + std::string(table) + "\"");
+    }
+    out.table = std::string(stmt.column_text(0));
+    is_view = stmt.column_text(1) == "view";
+  }
+  const std::string quoted = db::quote_identifier(out.table);
+  std::vector<std::pair<std::int64_t, std::string>> pk_at;  // (position, name) in the key
+  {
+    // Hidden columns (of virtual tables) are left out, generated ones kept: as SELECT * does.
+    db::statement stmt =
+        conn.prepare("SELECT name, pk, hidden FROM pragma_table_xinfo(?1) ORDER BY cid");
+    stmt.bind_text(1, out.table);
+    while (stmt.step()) {
+      if (stmt.column_int64(2) == 1) {
+        continue;
+      }
+      out.columns.emplace_back(stmt.column_text(0));
+      if (const auto at = stmt.column_int64(1); at > 0) {
+        pk_at.emplace_back(at, out.columns.back());
+      }
+    }
+  }
+  // The rowid under a name no column has (a column may be called rowid, _rowid_ or oid). A
+  // view has none that can be paged by (SQLite may answer NULL for it).
+  for (const char* alias : {"rowid", "_rowid_", "oid"}) {
+    if (is_view) {
+      break;
+    }
+    const bool taken = std::any_of(out.columns.begin(), out.columns.end(), [&](const auto& c) {
+      return c.size() == std::strlen(alias) &&
+             std::equal(c.begin(), c.end(), alias, [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == b;
+             });
+    });
+    if (taken) {
+      continue;
+    }
+    try {
+      // Views and WITHOUT ROWID tables have none: preparing fails ("no such column").
+      (void)conn.prepare("SELECT " + std::string(alias) + " FROM " + quoted + " LIMIT 0");
+      out.rowid_alias = alias;
+    } catch (const api_error&) {  // NOLINT(bugprone-empty-catch): no rowid, OFFSET paging
+    }
+    break;
+  }
+  if (out.rowid_alias.empty() && !pk_at.empty()) {
+    std::sort(pk_at.begin(), pk_at.end());
+    for (const auto& [at, name] : pk_at) {
+      out.order_by += (out.order_by.empty() ? "" : ", ") + db::quote_identifier(name);
+    }
+  }
+  return out;
+}
+
+sql_rows read_export_chunk(db::connection& conn, const export_source& source, export_cursor& cursor,
+                           std::size_t max_rows, std::size_t max_bytes) {
+  std::string columns;
+  for (const auto& c : source.columns) {
+    columns += (columns.empty() ? "" : ", ") + db::quote_identifier(c);
+  }
+  const std::string from = " FROM " + db::quote_identifier(source.table);
+  const bool keyset = !source.rowid_alias.empty();
+  const std::string sql =
+      keyset ? "SELECT " + source.rowid_alias + ", " + columns + from + " WHERE " +
+                   source.rowid_alias + " > ?1 ORDER BY " + source.rowid_alias + " LIMIT ?2"
+             : "SELECT " + columns + from +
+                   (source.order_by.empty() ? "" : " ORDER BY " + source.order_by) +
+                   " LIMIT ?2 OFFSET ?1";
+  auto& stmt = conn.cached(sql);
+  db::statement_reset_guard guard(stmt);
+  stmt.bind_int64(
+      1, keyset ? (cursor.started ? cursor.rowid : std::numeric_limits<std::int64_t>::min())
+                : cursor.offset);
+  stmt.bind_int64(2, static_cast<std::int64_t>(max_rows) + 1);
+  sql_rows out;
+  out.headers = source.columns;
+  out.keys = source.columns;
+  const int first = keyset ? 1 : 0;
+  const int ncol = static_cast<int>(source.columns.size());
+  std::size_t bytes = 0;
+  cursor.started = true;
+  bool more = stmt.step();
+  for (; more; more = stmt.step()) {
+    if (out.count >= max_rows || (out.count > 0 && bytes >= max_bytes)) {
+      break;  // a row past the chunk: the next chunk starts there
+    }
+    if (keyset) {
+      cursor.rowid = stmt.column_int64(0);
+    }
+    for (int c = 0; c < ncol; ++c) {
+      auto cell = column_value(stmt, first + c);
+      if (const auto* text = std::get_if<std::string>(&cell)) {
+        bytes += text->size();
+      } else if (const auto* blob = std::get_if<sql_blob>(&cell)) {
+        bytes += blob->bytes.size();
+      } else {
+        bytes += 8;
+      }
+      out.cells.push_back(std::move(cell));
+    }
+    ++out.count;
+  }
+  cursor.offset += static_cast<std::int64_t>(out.count);
+  cursor.done = !more;
   return out;
 }
 

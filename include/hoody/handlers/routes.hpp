@@ -29,5 +29,6 @@ void register_openapi_routes(http::router& router);      // /openapi.json, /open
 void register_metrics_routes(http::router& router);      // GET /metrics (site root)
 void register_share_routes(http::router& router);        // POST /share (signed share links)
 void register_database_routes(http::router& router);     // GET /databases (data directory list)
+void register_export_routes(http::router& router);       // GET /export (a table as CSV/JSON)
 
 }  // namespace hoody::handlers

@@ -11,6 +11,7 @@
 #include "hoody/ops/sql.hpp"
 
 #include <string>
+#include <vector>
 
 namespace hoody::handlers {
 
@@ -41,6 +42,15 @@ struct query_page {
 /// fields holding `"`, `,`, CR or LF are quoted (quotes doubled). NULL → empty field, numbers as
 /// in the JSON, BLOB → its base64, invalid UTF-8 → U+FFFD.
 [[nodiscard]] std::string render_query_csv(ops::query_outcome&& outcome);
+
+/// The pieces of render_query_csv, for a CSV produced chunk by chunk (GET /export): the header
+/// line, then each chunk's rows (their cells are moved out).
+void append_csv_header(std::string& out, const std::vector<std::string>& headers);
+void append_csv_rows(std::string& out, ops::sql_rows& rows);
+
+/// Appends each row as a JSON object on a line of its own, each preceded by ",\n" (by "\n"
+/// for the very first row of the array: `first`); cells as in render_query_outcome.
+void append_json_rows(std::string& out, ops::sql_rows& rows, bool first);
 
 /// `text` as HTML text or attribute value (& < > " ' escaped).
 [[nodiscard]] std::string html_escape(std::string_view text);

@@ -1,4 +1,5 @@
-// hoody/http/body_stream.hpp — a response body produced over time (GET /kv/watch as SSE).
+// hoody/http/body_stream.hpp — a response body produced over time (GET /kv/watch as SSE,
+// GET /export).
 //
 // A handler that streams returns a `response` whose `stream` is set. The HTTP session then
 // writes the status line and headers at once (no Content-Length; `Connection: close` delimits
@@ -27,8 +28,10 @@ class body_stream {
   virtual void start(std::function<void()> wake) = 0;
 
   struct chunk {
-    std::string bytes;  ///< to write next (may be empty)
-    bool last = false;  ///< the stream ended: the session closes after writing `bytes`
+    std::string bytes;    ///< to write next (may be empty)
+    bool last = false;    ///< the stream ended: the session closes after writing `bytes`
+    bool failed = false;  ///< the stream broke: the session resets the connection (no clean
+                          ///< end: a client reading to EOF sees an error, not a short body)
   };
   /// Takes what is pending.
   virtual chunk pull() = 0;

@@ -129,4 +129,30 @@ struct query_outcome {
 /// Refusals throw api_error(read_only_query) with `read_only_query_message`.
 [[nodiscard]] query_outcome run_read_only_query(db::connection& conn, std::string_view sql);
 
+/// GET /export: a table or view read in bounded chunks, each in a read transaction of its own
+/// (so no reader is held while the client reads). A rowid table is read in rowid order and
+/// resumed after the last rowid sent (keyset: rows inserted or deleted meanwhile never shift
+/// it); a WITHOUT ROWID table in primary-key order and a view in its own order, resumed by
+/// OFFSET. Each chunk is a consistent snapshot, the whole export only when nothing writes.
+struct export_source {
+  std::string table;                 ///< as stored in sqlite_schema
+  std::vector<std::string> columns;  ///< the output columns, in table order
+  std::string rowid_alias;           ///< "rowid", "_rowid_" or "oid"; empty: OFFSET paging
+  std::string order_by;              ///< WITHOUT ROWID: its primary key columns; else empty
+};
+/// Where the next chunk starts: after `rowid` (keyset) or at `offset`.
+struct export_cursor {
+  std::int64_t rowid = 0;
+  std::int64_t offset = 0;
+  bool started = false;  ///< false: the first chunk
+  bool done = false;     ///< the last chunk was read
+};
+/// 404 NOT_FOUND when `table` is no table or view of the database (sqlite_ tables are refused).
+[[nodiscard]] export_source describe_export_source(db::connection& conn, std::string_view table);
+/// Reads the rows after `cursor` (at most `max_rows`, or fewer once their bytes pass
+/// `max_bytes`), advancing it; `cursor.done` once the table is exhausted.
+[[nodiscard]] sql_rows read_export_chunk(db::connection& conn, const export_source& source,
+                                         export_cursor& cursor, std::size_t max_rows,
+                                         std::size_t max_bytes);
+
 }  // namespace hoody::ops
