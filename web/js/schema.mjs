@@ -14,7 +14,9 @@ const BROWSE_ROWS = 50; // rows per page of the row browser
  * The view's state: the loaded schema objects (of database `db`; `dirty` after a write), and the
  * row browser's table, offset and race token.
  */
-const schema = { objects: null, db: null, dirty: true, browsing: null, offset: 0, token: 0 };
+const schema = { objects: null, db: null, dirty: true, browsing: null, offset: 0, token: 0, counts: {}, counting: new Set(), countToken: 0 };
+
+const COUNT_WORKERS = 2; // row counts asked at once (each is one request of its own)
 
 /** A statement ran: the schema may have changed, reload it on the next visit. */
 export function markSchemaDirty() { schema.dirty = true; }
@@ -31,6 +33,9 @@ async function loadSchema() {
   }
   for (const o of objects) o.columns = colsByName[o.name] || [];
   schema.objects = objects;
+  schema.counts = {};
+  schema.counting = new Set();
+  schema.countToken++;
   schema.db = db;
   schema.dirty = false;
   if (db === state.db) setSchemaHints(hintTables(objects));
@@ -95,12 +100,59 @@ function schemaGroup(type, label, items) {
       ul.append(h('li', null, h('button', {
         type: 'button', class: 'obj-btn' + (state.table === o.name ? ' active' : ''), 'aria-current': state.table === o.name ? 'true' : null,
         dataset: { table: o.name }, onclick: () => navigate({ view: 'schema', table: o.name }),
-      }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, plural(o.columns.length, 'col')))));
+      }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, h('span', null, plural(o.columns.length, 'col')),
+        o.type === 'table' ? countBadge(o.name) : null))));
     } else {
       ul.append(h('li', { class: 'obj-static' }, h('span', { class: 'obj-name' }, o.name), h('span', { class: 'obj-meta' }, (type === 'index' ? 'on ' : 'trigger on ') + o.tbl_name)));
     }
   }
   return h('div', { class: 'obj-group' }, h('h3', { class: 'side-title' }, label + ' (' + items.length + ')'), ul);
+}
+
+/** A table's row count in the list: "…" until its count(*) arrives (loadCounts). */
+function countBadge(name) {
+  const span = h('span', { class: 'obj-count', dataset: { table: name } });
+  paintCount(span, name);
+  return span;
+}
+
+function paintCount(span, name) {
+  const c = schema.counts[name];
+  span.classList.toggle('pending', c === undefined);
+  span.textContent = c === undefined ? '… rows' : c.error ? '? rows' : plural(c.n, 'row').replace(String(c.n), c.n.toLocaleString());
+  span.title = c === undefined ? 'Counting rows…' : c.error ? 'The rows could not be counted: ' + c.error : '';
+}
+
+/**
+ * Counts the rows of each table of the list, one `count(*)` request per table (COUNT_WORKERS at
+ * a time, the user's tables first), painting each count as it arrives: the list never waits
+ * for a big table. Counts are kept until the schema is reloaded.
+ */
+function loadCounts() {
+  const db = state.db;
+  const token = schema.countToken;
+  const counting = schema.counting;
+  const tables = (schema.objects || []).filter((o) => o.type === 'table' && !(o.name in schema.counts) && !counting.has(o.name));
+  tables.sort((a, b) => Number(a.kvInternal) - Number(b.kvInternal));
+  const queue = tables.map((o) => o.name);
+  for (const name of queue) counting.add(name);
+  const current = () => token === schema.countToken && db === state.db;
+  const worker = async () => {
+    while (queue.length && current()) {
+      const name = queue.shift();
+      let c;
+      try {
+        const r = await consoleTx(db, [{ query: 'SELECT count(*) FROM ' + quoteIdent(name) }]);
+        c = { n: Number(resultRows(r.results[0]).rows[0][0]) };
+      } catch (e) {
+        c = { error: e.message || String(e) };
+      }
+      if (!current()) return;
+      schema.counts[name] = c;
+      for (const span of document.querySelectorAll('#schema-list .obj-count')) if (span.dataset.table === name) paintCount(span, name);
+    }
+  };
+  for (let i = 0; i < COUNT_WORKERS; i++) worker();
 }
 
 function renderSchemaList() {
@@ -127,6 +179,7 @@ function renderSchemaList() {
     if (internal.some((o) => o.name === state.table)) details.open = true;
     list.append(details);
   }
+  loadCounts();
 }
 
 function columnsTable(cols) {
@@ -221,7 +274,7 @@ export function initSchema() {
   $('#schema-refresh').addEventListener('click', () => enterSchema(true, true));
   registerView('schema', {
     enter(c) { enterSchema(c.dbChanged || c.viewChanged || c.forced, c.tableChanged || c.forced); },
-    dbChanged() { schema.objects = null; schema.dirty = true; setSchemaHints({}); },
+    dbChanged() { schema.objects = null; schema.dirty = true; schema.counts = {}; schema.counting = new Set(); schema.countToken++; setSchemaHints({}); },
     invalidate() { schema.dirty = true; },
   });
 }
