@@ -671,6 +671,15 @@ test('table browsing: row counts, keys, indexes, CHECKs, referenced by, FK links
   await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–1 of 1'));
   assert.match(await page.textContent('#browse-filter'), /The row where id = 2/);
   assert.deepEqual((await readTable(page, '#browse-rows table')).rows, [['2', 'bob@example.com', 'Bob', 'no CHECK (here)']]);
+  // The opened row links to the rows that reference it: Bob's orders.
+  assert.deepEqual(await facts('row-refs'), ['orders customer_id = 2']);
+  await page.click('#row-refs a');
+  await page.waitForFunction(() => location.hash.includes('table=orders'));
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–2 of 2'));
+  assert.deepEqual((await readTable(page, '#browse-rows table')).rows.map((r) => r[0]), ['1', '4']);
+  assert.equal(await page.locator('#row-refs').count(), 0);
+  await page.goBack();
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–1 of 1'));
   await page.click('#browse-all');
   await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–3 of 3'));
   assert.equal(await page.locator('#browse-filter').count(), 0);

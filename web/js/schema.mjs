@@ -448,6 +448,20 @@ async function loadBrowsePage() {
       return link(fk.table, w);
     } : null;
     box.append(resultTable(cols, rows, { startIndex: offset, noCount: true, label: 'Rows of ' + name, rowHref, cellHref }));
+    // One row opened: the rows of other tables that reference it, each a link.
+    if (filter && rows.length === 1 && total === 1 && info.refs.length) {
+      const refs = [];
+      for (const fk of info.refs) {
+        if (!fk.to) continue;
+        const vals = fk.to.map((c) => rows[0][cols.indexOf(c)]);
+        if (!vals.every(linkable)) continue;
+        const w = {};
+        fk.from.forEach((c, j) => { w[c] = vals[j]; });
+        refs.push(h('li', null, h('a', { class: 'obj-link', href: link(fk.owner, w) }, fk.owner), ' ',
+          h('code', null, fk.from.map((c, j) => c + ' = ' + JSON.stringify(vals[j])).join(' AND '))));
+      }
+      if (refs.length) box.append(h('div', { class: 'row-refs schema-facts', id: 'row-refs' }, h('span', { class: 'muted small' }, 'Rows that reference this one:'), h('ul', null, refs)));
+    }
   } catch (e) {
     if (token !== schema.token) return;
     clear(box).append(errorState(e, loadBrowsePage));
