@@ -239,8 +239,9 @@ async function loadTableInfo(obj) {
     if (!indexes.has(row.name)) indexes.set(row.name, { name: row.name, unique: Number(row.unique) === 1, origin: row.origin, partial: Number(row.partial) === 1, columns: [] });
     indexes.get(row.name).columns.push({ name: row.col, desc: Number(row.desc) === 1 });
   }
+  const position = (col) => obj.columns.findIndex((c) => c.name === col);
   return {
-    fks: groupFks(queryObjects(r.results[0])),
+    fks: groupFks(queryObjects(r.results[0])).sort((a, b) => position(a.from[0]) - position(b.from[0])),
     indexes: [...indexes.values()],
     refs: groupFks(queryObjects(r.results[2]), (row) => row.owner),
     checks: obj.type === 'table' ? checkConstraints(obj.sql) : [],
