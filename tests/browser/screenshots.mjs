@@ -1,6 +1,6 @@
 // Regenerates the README screenshots of the web UI from the real server binary:
 //   docs/screenshots/sql-editor.png   SQL editor with results
-//   docs/screenshots/schema.png       schema browser with a table open
+//   docs/screenshots/schema.png       schema browser with a table open (keys, indexes, CHECKs, rows)
 //   docs/screenshots/kv-history.png   KV browser with a key's history timeline
 //   docs/screenshots/share-page.png   a GET /query link opened in the browser (the share page)
 //   docs/screenshots/sign-in.png      the sign-in dialog of a server with --auth-token
@@ -81,7 +81,7 @@ async function seed(base) {
   await call(base, 'POST', '/db', { db }, { body: { transaction: [
     { statement: 'CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT UNIQUE, country TEXT, created_at TEXT DEFAULT CURRENT_TIMESTAMP)' },
     { statement: 'CREATE TABLE products (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, title TEXT NOT NULL, price REAL NOT NULL, stock INTEGER DEFAULT 0, image BLOB)' },
-    { statement: 'CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), product_id INTEGER NOT NULL REFERENCES products(id), qty INTEGER NOT NULL, note TEXT)' },
+    { statement: 'CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id), product_id INTEGER NOT NULL REFERENCES products(id), qty INTEGER NOT NULL CHECK (qty > 0), note TEXT)' },
     { statement: 'CREATE INDEX orders_by_customer ON orders(customer_id)' },
     { statement: 'CREATE VIEW order_totals AS SELECT o.id, c.name AS customer, p.title, o.qty * p.price AS total FROM orders o JOIN customers c ON c.id = o.customer_id JOIN products p ON p.id = o.product_id' },
     { statement: 'INSERT INTO customers (id, name, email, country) VALUES (?, ?, ?, ?)', valuesBatch: [
@@ -155,8 +155,9 @@ async function main() {
       await sleep(300);
       await page.screenshot({ path: join(OUT, `sql-editor${suffix}.png`), fullPage: false });
 
-      await page.goto(`${server.base}/#db=${db}&view=schema&table=products`);
+      await page.goto(`${server.base}/#db=${db}&view=schema&table=orders`);
       await page.locator('#browse-rows table').waitFor();
+      await page.waitForFunction(() => !document.querySelector('#schema-list .obj-count.pending'));
       await sleep(300);
       await page.screenshot({ path: join(OUT, `schema${suffix}.png`), fullPage: false });
 

@@ -608,6 +608,118 @@ test('query history: browsing the schema and a table\'s rows adds no entry; the 
   assertNoConsoleErrors(errors);
 });
 
+test('table browsing: row counts, keys, indexes, CHECKs, referenced by, FK links and row permalinks, none in the history', async (t) => {
+  await createDb('shop', { kv: false });
+  await sql('shop', [
+    // The default text holds 'CHECK (…)': it is not a constraint.
+    { statement: "CREATE TABLE customers (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, name TEXT CHECK (length(name) > 0), note TEXT DEFAULT 'no CHECK (here)')" },
+    { statement: 'CREATE UNIQUE INDEX customers_lower_email ON customers(lower(email))' },
+    { statement: "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE, status TEXT NOT NULL DEFAULT 'new', total REAL, CONSTRAINT positive_total CHECK (total >= 0))" },
+    { statement: 'CREATE INDEX orders_by_status ON orders(status, total DESC)' },
+    { statement: 'CREATE TABLE order_items (order_id INTEGER REFERENCES orders, sku TEXT, qty INTEGER CHECK (qty > 0), PRIMARY KEY (order_id, sku))' },
+    { statement: 'CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100' },
+    { statement: 'CREATE TABLE events (at INTEGER, kind TEXT)' },
+    { statement: "INSERT INTO customers (id, email, name) VALUES (1, 'ada@example.com', 'Ada'), (2, 'bob@example.com', 'Bob'), (3, 'cy@example.com', 'Cy')" },
+    { statement: "INSERT INTO orders (id, customer_id, total) VALUES (1, 2, 50), (2, 3, 150), (3, 1, 10), (4, 2, 200), (5, 1, 5)" },
+    { statement: "INSERT INTO order_items (order_id, sku, qty) VALUES (1, 'A', 2), (1, 'B', 1), (4, 'A', 3)" },
+    { statement: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000) INSERT INTO events SELECT x, 'k' || (x % 7) FROM c" },
+  ]);
+  assert.equal((await call('DELETE', '/history', { query: { db: 'shop' } })).status, 200);
+
+  // Row counts arrive in the list, one per table; a view has none.
+  const { page, errors } = await openPage(t, { hash: '#db=shop&view=schema' });
+  const list = page.locator('#schema-list');
+  await list.locator('.obj-btn[data-table="events"]').waitFor();
+  const countOf = (name) => page.textContent(`#schema-list .obj-count[data-table="${name}"]`);
+  await eventually(async () => {
+    assert.equal(await countOf('events'), '200,000 rows');
+    assert.equal(await countOf('customers'), '3 rows');
+    assert.equal(await countOf('orders'), '5 rows');
+    assert.equal(await countOf('order_items'), '3 rows');
+  });
+  assert.equal(await list.locator('.obj-btn[data-table="big_orders"] .obj-count').count(), 0);
+
+  // customers: UNIQUE (constraint and expression index), one CHECK (not the default's text), referenced by orders.
+  await list.locator('.obj-btn[data-table="customers"]').click();
+  await page.locator('#table-indexes').waitFor();
+  const facts = (id) => page.$$eval(`#${id} li`, (lis) => lis.map((li) => li.textContent.replace(/\s+/g, ' ').trim()));
+  const colConstraints = () => page.$$eval('#schema-detail table.columns tbody tr', (trs) => Object.fromEntries(trs.map((tr) => [tr.cells[0].textContent, tr.cells[2].textContent])));
+  assert.equal((await colConstraints()).email, 'NOT NULLUNIQUE');
+  const custIndexes = await facts('table-indexes');
+  assert.equal(custIndexes.length, 2, custIndexes.join(' | '));
+  assert.ok(custIndexes.includes('customers_lower_email (<expression>) UNIQUE CREATE INDEX'), custIndexes.join(' | '));
+  assert.ok(custIndexes.includes('sqlite_autoindex_customers_1 (email) UNIQUE UNIQUE constraint'), custIndexes.join(' | '));
+  assert.deepEqual(await facts('table-checks'), ['column name: CHECK (length(name) > 0)']);
+  assert.deepEqual(await facts('table-refs'), ['orders(customer_id) → (id) ON DELETE CASCADE']);
+  assert.equal(await page.locator('#table-fks').count(), 0);
+
+  // orders: its foreign key (also in the columns), a composite index, a named table CHECK, referenced by order_items.
+  await page.click('#table-refs a.obj-link');
+  await page.waitForFunction(() => location.hash === '#db=shop&view=schema&table=orders');
+  await page.locator('#table-fks').waitFor();
+  assert.deepEqual(await facts('table-fks'), ['(customer_id) → customers(id) ON DELETE CASCADE']);
+  assert.match((await colConstraints()).customer_id, /^NOT NULL→ customers\.id$/);
+  assert.deepEqual(await facts('table-indexes'), ['orders_by_status (status, total DESC) CREATE INDEX']);
+  assert.deepEqual(await facts('table-checks'), ['positive_total table: CHECK (total >= 0)']);
+  assert.deepEqual(await facts('table-refs'), ['order_items(order_id) → (id)']);
+
+  // A foreign-key value links to the referenced row: order 1's customer 2 opens customers filtered to Bob.
+  const info = page.locator('#browse-info');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–5 of 5'));
+  const fkLink = page.locator('#browse-rows tbody tr[data-row="0"] a.fk-link');
+  assert.equal(await fkLink.textContent(), '2');
+  await fkLink.click();
+  await page.waitForFunction(() => location.hash.includes('table=customers'));
+  assert.equal(decodeURIComponent(new URL(page.url()).hash), '#db=shop&view=schema&table=customers&where={"id":2}');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–1 of 1'));
+  assert.match(await page.textContent('#browse-filter'), /The row where id = 2/);
+  assert.deepEqual((await readTable(page, '#browse-rows table')).rows, [['2', 'bob@example.com', 'Bob', 'no CHECK (here)']]);
+  // The opened row links to the rows that reference it: Bob's orders.
+  assert.deepEqual(await facts('row-refs'), ['orders customer_id = 2']);
+  await page.click('#row-refs a');
+  await page.waitForFunction(() => location.hash.includes('table=orders'));
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–2 of 2'));
+  assert.deepEqual((await readTable(page, '#browse-rows table')).rows.map((r) => r[0]), ['1', '4']);
+  assert.equal(await page.locator('#row-refs').count(), 0);
+  await page.goBack();
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–1 of 1'));
+  await page.click('#browse-all');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–3 of 3'));
+  assert.equal(await page.locator('#browse-filter').count(), 0);
+
+  // A foreign key that names no column references the primary key: order_items.order_id → orders.id.
+  await list.locator('.obj-btn[data-table="order_items"]').click();
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–3 of 3'));
+  assert.deepEqual(await facts('table-fks'), ['(order_id) → orders(id)']);
+  // Its permalink names the composite primary key.
+  const itemHref = await page.getAttribute('#browse-rows tbody tr[data-row="2"] a.row-link', 'href');
+  assert.equal(decodeURIComponent(itemHref.replace(/\+/g, ' ')), '#db=shop&view=schema&table=order_items&where={"order_id":4,"sku":"A"}');
+  await page.click('#browse-rows tbody tr[data-row="2"] a.fk-link');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–1 of 1'));
+  assert.deepEqual((await readTable(page, '#browse-rows table')).rows[0].slice(0, 2), ['4', '2']);
+
+  // A table without a primary key: the permalink names the rowid; opened by link it shows that row.
+  await page.evaluate(() => { location.hash = '#db=shop&view=schema&table=events'; });
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–50 of 200,000'));
+  const eventHref = await page.getAttribute('#browse-rows tbody tr[data-row="2"] a.row-link', 'href');
+  assert.equal(decodeURIComponent(eventHref), '#db=shop&view=schema&table=events&where={"rowid":3}');
+  const { page: page2, errors: errors2 } = await openPage(t, { hash: eventHref });
+  await eventually(async () => assert.equal(await page2.textContent('#browse-info'), 'Rows 1–1 of 1'));
+  assert.deepEqual((await readTable(page2, '#browse-rows table')).rows, [['3', 'k3']]);
+  const { page: page3, errors: errors3 } = await openPage(t, { hash: itemHref });
+  await eventually(async () => assert.equal(await page3.textContent('#browse-info'), 'Rows 1–1 of 1'));
+  assert.deepEqual((await readTable(page3, '#browse-rows table')).rows, [['4', 'A', '3']]);
+  // A link to a row that is gone says so.
+  const { page: page4, errors: errors4 } = await openPage(t, { hash: '#db=shop&view=schema&table=customers&where=' + encodeURIComponent('{"id":99}') });
+  await eventually(async () => assert.equal(await page4.textContent('#browse-info'), 'No row matches'));
+
+  // None of these browse queries is in the query history.
+  const hist = await call('GET', '/history', { query: { db: 'shop', limit: 100 } });
+  assert.equal(hist.status, 200, hist.text);
+  assert.deepEqual(hist.json.entries.map((e) => e.sql), []);
+  for (const e of [errors, errors2, errors3, errors4]) assertNoConsoleErrors(e);
+});
+
 test('share link: a single SELECT becomes a working GET /query link', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=people&view=sql' });
   const query = 'SELECT id, name FROM people WHERE id <= 2 ORDER BY id';
@@ -1449,7 +1561,7 @@ for (const [label, viewport] of [['phone', PHONE], ['tablet', TABLET]]) {
     await page.locator('#sql-results table').waitFor();
     let o = await noHorizontalOverflow(page);
     assert.ok(o.scrollWidth <= o.innerWidth, `sql view overflows: ${JSON.stringify(o)}`);
-    for (const hash of ['#db=library&view=schema&table=books', '#db=library&view=history', '#db=library&view=kv']) {
+    for (const hash of ['#db=library&view=schema&table=books', '#db=library&view=schema&table=authors&where=%7B%22id%22%3A1%7D', '#db=library&view=history', '#db=library&view=kv']) {
       await page.evaluate((h) => { location.hash = h; }, hash);
       await page.waitForFunction(() => !document.querySelector('.loading'));
       await sleep(100);

@@ -70,7 +70,9 @@ const GRID_HEIGHT = 480;  // px, at most, of the scrolling area
 
 /**
  * A result grid of any size. opts: label, startIndex (row number offset), noCount (no row-count
- * line), truncated + countTotal (async () => total rows, for the "N of M rows" notice).
+ * line), truncated + countTotal (async () => total rows, for the "N of M rows" notice),
+ * rowHref (row index → a URL or null: the row number becomes a link), cellHref (row index,
+ * column index → a URL or null: the cell's value becomes a link).
  */
 export function resultTable(headers, rows, opts = {}) {
   const wrap = h('div', { class: 'table-block' });
@@ -139,9 +141,20 @@ export function resultTable(headers, rows, opts = {}) {
       tr.dataset.row = String(r);
       const num = document.createElement('td');
       num.className = 'rownum';
-      num.textContent = String(startIndex + r + 1);
+      const href = opts.rowHref ? opts.rowHref(r) : null;
+      if (href) num.append(h('a', { class: 'row-link', href, title: 'Link to this row' }, String(startIndex + r + 1)));
+      else num.textContent = String(startIndex + r + 1);
       tr.append(num);
-      for (let c = 0; c < headers.length; c++) tr.append(renderCell(row[c]));
+      for (let c = 0; c < headers.length; c++) {
+        const td = renderCell(row[c]);
+        const cellHref = opts.cellHref ? opts.cellHref(r, c) : null;
+        if (cellHref) {
+          const a = h('a', { class: 'fk-link', href: cellHref, title: 'Open the referenced row' }, td.textContent);
+          td.classList.remove('openable');
+          clear(td).append(a);
+        }
+        tr.append(td);
+      }
       frag.append(tr);
     }
     frag.append(bottomPad);
@@ -176,7 +189,7 @@ export function resultTable(headers, rows, opts = {}) {
   });
   tbody.addEventListener('click', (e) => {
     const td = e.target.closest('td.openable');
-    if (!td) return;
+    if (!td || e.target.closest('a')) return;
     const tr = td.parentElement;
     const c = Array.prototype.indexOf.call(tr.children, td) - 1;
     const r = Number(tr.dataset.row);

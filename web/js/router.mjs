@@ -1,4 +1,5 @@
-// The URL is the state: `#db=NAME&view=sql|schema|history|kv[&table=T][&key=K]`. route() reads
+// The URL is the state: `#db=NAME&view=sql|schema|history|kv[&table=T[&where=JSON]][&key=K]`
+// (`where`: a JSON object {column: value} the schema's row browser filters on, `=` each). route() reads
 // it and shows one view; each view module registers what it does when entered and when the
 // database changes (registerView), so the router knows no view's insides. Also the chrome: the
 // top bar's database pill, the nav links and the phone menu.
@@ -6,11 +7,11 @@ import { $ } from './dom.mjs';
 
 const VIEWS = ['sql', 'schema', 'history', 'kv'];
 
-/** Where the console is: the database, the view, the schema's table, the KV key. */
-export const state = { db: '', view: 'sql', table: null, key: null };
+/** Where the console is: the database, the view, the schema's table and row filter, the KV key. */
+export const state = { db: '', view: 'sql', table: null, where: null, key: null };
 
 /**
- * name → { enter({ changed, forced, dbChanged, viewChanged, tableChanged, keyChanged }),
+ * name → { enter({ changed, forced, dbChanged, viewChanged, tableChanged, whereChanged, keyChanged }),
  *          dbChanged(db), invalidate(), linkedSql(text) } (each optional).
  */
 const views = {};
@@ -32,6 +33,7 @@ function readHash() {
     db: (p.get('db') || '').trim(),
     view: VIEWS.includes(view) ? view : 'sql',
     table: p.get('table'),
+    where: p.get('table') === null ? null : p.get('where'),
     key: p.get('key'),
   };
 }
@@ -41,6 +43,7 @@ export function hashFor(s) {
   if (s.db) p.set('db', s.db);
   p.set('view', s.view || 'sql');
   if (s.view === 'schema' && s.table) p.set('table', s.table);
+  if (s.view === 'schema' && s.table && s.where) p.set('where', s.where);
   if (s.view === 'kv' && s.key !== null && s.key !== undefined) p.set('key', s.key);
   return '#' + p.toString();
 }
@@ -51,6 +54,7 @@ export function navigate(partial, replace) {
     if (!('table' in partial)) next.table = null;
     if (!('key' in partial)) next.key = null;
   }
+  if (!('where' in partial) && next.table !== state.table) next.where = null;
   const hash = hashFor(next);
   if (hash === location.hash) { route(); return; }
   if (replace) { history.replaceState(null, '', hash); route(); }
@@ -71,6 +75,7 @@ export function route(force) {
   const dbChanged = next.db !== state.db;
   const viewChanged = next.view !== state.view;
   const tableChanged = next.table !== state.table;
+  const whereChanged = next.where !== state.where;
   const keyChanged = next.key !== state.key;
   Object.assign(state, next);
   if (dbChanged) {
@@ -90,7 +95,7 @@ export function route(force) {
   const titles = { sql: 'SQL', schema: 'Schema', history: 'History', kv: 'Key-value' };
   document.title = titles[state.view] + ' · ' + state.db + ' · hoody-sqlite';
   const view = views[state.view];
-  if (view && view.enter) view.enter({ forced, dbChanged, viewChanged, tableChanged, keyChanged });
+  if (view && view.enter) view.enter({ forced, dbChanged, viewChanged, tableChanged, whereChanged, keyChanged });
 }
 
 function renderChrome() {

@@ -1,4 +1,5 @@
-// SQL text: splitting into statements, the first keyword, query or statement. Pure functions.
+// SQL text: splitting into statements, the first keyword, query or statement, the CHECK constraints
+// of a CREATE TABLE. Pure functions.
 const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'PRAGMA', 'EXPLAIN', 'VALUES']);
 
 /**
@@ -71,3 +72,78 @@ export function firstKeyword(sql) {
 }
 
 export function isQuery(sql) { return READ_KEYWORDS.has(firstKeyword(sql)); }
+
+/**
+ * The tokens of SQL text: {k: 'word'|'ident'|'str'|'other', v, start, end}, whitespace and
+ * comments left out. `v` is a word upper-cased, a quoted identifier unquoted.
+ */
+function tokens(sql) {
+  const out = [];
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql[i];
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '-' && sql[i + 1] === '-') { const e = sql.indexOf('\n', i); i = e < 0 ? n : e + 1; continue; }
+    if (c === '/' && sql[i + 1] === '*') { const e = sql.indexOf('*/', i + 2); i = e < 0 ? n : e + 2; continue; }
+    if (c === "'" || c === '"' || c === '`') {
+      let j = i + 1;
+      while (j < n) { if (sql[j] === c) { if (sql[j + 1] === c) { j += 2; continue; } break; } j++; }
+      const body = sql.slice(i + 1, j).split(c + c).join(c);
+      out.push({ k: c === "'" ? 'str' : 'ident', v: body, start: i, end: Math.min(n, j + 1) });
+      i = j + 1; continue;
+    }
+    if (c === '[') {
+      const e = sql.indexOf(']', i + 1);
+      const j = e < 0 ? n : e;
+      out.push({ k: 'ident', v: sql.slice(i + 1, j), start: i, end: Math.min(n, j + 1) });
+      i = j + 1; continue;
+    }
+    if (/[A-Za-z_]/.test(c)) {
+      let j = i + 1;
+      while (j < n && /[A-Za-z0-9_$]/.test(sql[j])) j++;
+      out.push({ k: 'word', v: sql.slice(i, j).toUpperCase(), raw: sql.slice(i, j), start: i, end: j });
+      i = j; continue;
+    }
+    out.push({ k: 'other', v: c, start: i, end: i + 1 });
+    i++;
+  }
+  return out;
+}
+
+const TABLE_CONSTRAINT = new Set(['CONSTRAINT', 'PRIMARY', 'UNIQUE', 'CHECK', 'FOREIGN']);
+
+/**
+ * The CHECK constraints of a CREATE TABLE statement, in order: {column (null for a table
+ * constraint), name (CONSTRAINT name, or null), expr (the text between the parentheses)}.
+ * A real tokenizer: 'CHECK' inside a string, a quoted name or a comment is not a constraint.
+ */
+export function checkConstraints(sql) {
+  const t = tokens(String(sql || ''));
+  const out = [];
+  let i = t.findIndex((x) => x.k === 'other' && x.v === '(');
+  if (i < 0) return out;
+  let depth = 1, defStart = i + 1;
+  for (i = i + 1; i < t.length && depth > 0; i++) {
+    const x = t[i];
+    if (x.k === 'other' && x.v === '(') { depth++; continue; }
+    if (x.k === 'other' && x.v === ')') { depth--; continue; }
+    if (depth !== 1) continue;
+    if (x.k === 'other' && x.v === ',') { defStart = i + 1; continue; }
+    if (!(x.k === 'word' && x.v === 'CHECK') || !(t[i + 1] && t[i + 1].k === 'other' && t[i + 1].v === '(')) continue;
+    // the balanced parentheses after CHECK
+    let d = 0, j = i + 1;
+    for (; j < t.length; j++) {
+      if (t[j].k === 'other' && t[j].v === '(') d++;
+      else if (t[j].k === 'other' && t[j].v === ')' && --d === 0) break;
+    }
+    if (j >= t.length) break;
+    const first = t[defStart];
+    const column = first && !(first.k === 'word' && TABLE_CONSTRAINT.has(first.v)) ? (first.k === 'word' ? first.raw : first.v) : null;
+    const named = i >= 2 && t[i - 2].k === 'word' && t[i - 2].v === 'CONSTRAINT' && i - 2 >= defStart;
+    const nameTok = named ? t[i - 1] : null;
+    out.push({ column, name: nameTok ? (nameTok.k === 'word' ? nameTok.raw : nameTok.v) : null, expr: sql.slice(t[i + 1].end, t[j].start).trim() });
+    i = j;
+  }
+  return out;
+}
