@@ -208,6 +208,7 @@ TEST_F(ops_scoped_auth_e2e, every_openapi_operation_under_each_scope) {
       {"post /api/v1/sqlite/db/create", "write"},
       {"get /api/v1/sqlite/query", "read"},
       {"get /api/v1/sqlite/databases", "read"},
+      {"get /api/v1/sqlite/export", "read"},
       {"post /api/v1/sqlite/share", "admin"},
       {"get /api/v1/sqlite/history", "read"},
       {"delete /api/v1/sqlite/history", "admin"},
