@@ -52,7 +52,7 @@ http::response key_rollback(http::context& ctx) {
   const auto& req = ctx.req;
   const auto steps = req.int_param("steps", 1, ops::max_reconstruction_ops).value_or(1);
   return http::response::json(
-      ops::kv_rollback_key(*ctx.conn, kv_table_param(req), req.path_param("key"), steps));
+      to_json(ops::kv_rollback_key(*ctx.conn, kv_table_param(req), req.path_param("key"), steps)));
 }
 
 http::response table_snapshot(http::context& ctx) {
@@ -127,7 +127,7 @@ http::response table_rollback(http::context& ctx) {
     r.keys = key_list(body, "keys");
     r.exclude_keys = key_list(body, "exclude_keys");
   }
-  return http::response::json(ops::kv_table_rollback(*ctx.conn, kv_table_param(req), r));
+  return http::response::json(to_json(ops::kv_table_rollback(*ctx.conn, kv_table_param(req), r)));
 }
 
 }  // namespace

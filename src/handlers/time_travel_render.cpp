@@ -1,6 +1,7 @@
 // The wire JSON of the time-travel routes (see hoody/handlers/time_travel_render.hpp).
 #include "hoody/handlers/time_travel_render.hpp"
 
+#include "hoody/core/json_limits.hpp"
 #include "hoody/ops/base64.hpp"
 
 #include <cstdint>
@@ -18,7 +19,7 @@ json ms_or_null(const std::optional<std::int64_t>& ms) {
 
 /// `{<prefix>value, <prefix>content_type, <prefix>expires_at}`, all null when absent.
 void add_state(json& out, const std::optional<ops::kv_value>& v, const std::string& prefix) {
-  out[prefix + "value"] = v ? ops::render_value(*v) : json(nullptr);
+  out[prefix + "value"] = v ? render_value(*v) : json(nullptr);
   out[prefix + "content_type"] = v ? json(v->content_type) : json(nullptr);
   out[prefix + "expires_at"] = v ? ms_or_null(v->expires_at_ms) : json(nullptr);
 }
@@ -47,13 +48,28 @@ const char* change_name(ops::change_kind kind) {
 
 }  // namespace
 
+json render_value(const ops::kv_value& value) {
+  if (ops::is_json_content_type(value.content_type)) {
+    auto parsed = json_too_deep(value.value) ? json(json::value_t::discarded)
+                                             : json::parse(value.value, nullptr, false);
+    if (!parsed.is_discarded()) {
+      return parsed;
+    }
+    return value.value;
+  }
+  if (ops::is_textual_content_type(value.content_type)) {
+    return value.value;
+  }
+  return ops::base64_encode(value.value);
+}
+
 json to_json(const ops::key_value_at& read) {
   json out = {{"key", read.key}};
   if (read.path) {
     out["value"] = json::parse(read.leaf_json);
     out["path"] = *read.path;
   } else {
-    out["value"] = ops::render_value(read.value);
+    out["value"] = render_value(read.value);
   }
   out["content_type"] = read.value.content_type;
   out["expires_at"] = ms_or_null(read.value.expires_at_ms);
@@ -66,7 +82,8 @@ json to_json(const ops::key_value_at& read) {
 }
 
 json to_json(const ops::keys_at& list) {
-  json out = {{"keys", list.keys}, {"count", list.keys.size()}, {"at_timestamp", list.at_timestamp_s}};
+  json out = {
+      {"keys", list.keys}, {"count", list.keys.size()}, {"at_timestamp", list.at_timestamp_s}};
   add_gaps(out, list.gaps);
   out["success"] = true;
   return out;
@@ -105,7 +122,7 @@ json to_json(const ops::key_history& history) {
 json to_json(const ops::op_snapshot& snapshot) {
   const auto& v = snapshot.state;
   json out = {{"key", snapshot.key}};
-  out["value"] = v ? ops::render_value(*v) : json(nullptr);
+  out["value"] = v ? render_value(*v) : json(nullptr);
   out["op_number"] = snapshot.op_number;
   out["content_type"] = v ? json(v->content_type) : json(nullptr);
   out["exists"] = v.has_value();
@@ -121,7 +138,7 @@ json to_json(const ops::table_snapshot& snapshot) {
   json items = json::array();
   for (const auto& item : snapshot.items) {
     items.push_back({{"key", item.key},
-                     {"value", ops::render_value(item.value)},
+                     {"value", render_value(item.value)},
                      {"content_type", item.value.content_type},
                      {"expires_at", ms_or_null(item.value.expires_at_ms)},
                      {"op_number", item.op_number},
@@ -150,6 +167,43 @@ json to_json(const ops::table_diff& diff) {
   out["changes"] = std::move(changes);
   add_gaps(out, diff.gaps);
   out["success"] = true;
+  return out;
+}
+
+json to_json(const ops::key_rollback& rollback) {
+  json out = {{"success", true},
+              {"key", rollback.key},
+              {"steps", rollback.steps},
+              {"restored_op_number", rollback.restored_op_number},
+              {"op_number", rollback.op_number},
+              {"exists", rollback.restored.has_value()}};
+  add_state(out, rollback.restored, "");
+  return out;
+}
+
+json to_json(const ops::table_rollback& rollback) {
+  json changes = json::array();
+  for (const auto& c : rollback.changes) {
+    json item = {{"key", c.key}, {"change", change_name(c.kind)}};
+    add_state(item, c.current, "current_");
+    add_state(item, c.target, "target_");
+    item["target_op_number"] = c.target_op_number;
+    changes.push_back(std::move(item));
+  }
+  json out = {{"success", true},
+              {"dry_run", !rollback.applied},
+              {"applied", rollback.applied},
+              {"to_timestamp", rollback.to_timestamp_s},
+              {"affected", rollback.affected},
+              {"applied_count", rollback.applied_count}};
+  out["stats"] = stats_json(rollback.stats);
+  out["changes"] = std::move(changes);
+  out["has_gaps"] = !rollback.gap_keys.empty();
+  out["gap_keys"] = rollback.gap_keys;
+  out["candidate_truncated"] = rollback.changes_truncated();
+  if (!rollback.applied) {
+    out["message"] = "preview only: nothing changed; add confirm=yes to apply";
+  }
   return out;
 }
 

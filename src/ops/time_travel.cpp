@@ -4,7 +4,6 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/json_limits.hpp"
-#include "hoody/ops/base64.hpp"
 #include "hoody/ops/json_path.hpp"
 #include "hoody/ops/kv_watch.hpp"
 
@@ -23,7 +22,6 @@ constexpr std::int64_t max_list_limit = 10'000;
 constexpr std::int64_t default_history_limit = 50;
 constexpr std::int64_t max_history_limit = 1000;
 constexpr std::size_t max_listed_changes = 10'000;
-constexpr std::size_t max_preview_changes = 1000;
 
 constexpr const char* op_columns =
     "seq, key, op_number, op, old_value, old_content_type, old_expires_at, new_value, "
@@ -102,7 +100,7 @@ std::optional<op_head> edge_op(db::connection& conn, const names& n, std::string
 }
 
 /// A JSON value as a document: parsed, or its text as a JSON string when it does not parse (or
-/// nests too deep), as render_value shows it.
+/// nests too deep), as handlers/time_travel_render.hpp shows it.
 nlohmann::json json_document(const kv_value& value) {
   auto parsed = json_too_deep(value.value) ? nlohmann::json(nlohmann::json::value_t::discarded)
                                            : nlohmann::json::parse(value.value, nullptr, false);
@@ -110,14 +108,6 @@ nlohmann::json json_document(const kv_value& value) {
     return parsed;
   }
   return value.value;
-}
-
-/// expires_at on the wire: Unix ms (as in the KV endpoints) or null.
-nlohmann::json ms_or_null(const std::optional<std::int64_t>& ms) {
-  if (!ms) {
-    return nullptr;
-  }
-  return *ms;
 }
 
 bool same_value(const std::optional<kv_value>& a, const std::optional<kv_value>& b) {
@@ -180,15 +170,6 @@ std::int64_t clamp_limit(std::int64_t limit, std::int64_t fallback, std::int64_t
     return fallback;
   }
   return std::min(limit, max);
-}
-
-nlohmann::json state_json(const std::optional<kv_value>& v, const char* prefix) {
-  nlohmann::json out = nlohmann::json::object();
-  const std::string p(prefix);
-  out[p + "value"] = v ? render_value(*v) : nlohmann::json(nullptr);
-  out[p + "content_type"] = v ? nlohmann::json(v->content_type) : nlohmann::json(nullptr);
-  out[p + "expires_at"] = v ? ms_or_null(v->expires_at_ms) : nlohmann::json(nullptr);
-  return out;
 }
 
 /// The live value of `key` (nullopt when missing or expired at `now_ms`).
@@ -315,16 +296,6 @@ bool is_json_content_type(std::string_view content_type) {
     t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
   }
   return t == "application/json" || t.ends_with("+json");
-}
-
-nlohmann::json render_value(const kv_value& value) {
-  if (is_json_content_type(value.content_type)) {
-    return json_document(value);
-  }
-  if (is_textual_content_type(value.content_type)) {
-    return value.value;
-  }
-  return base64_encode(value.value);
 }
 
 key_state state_at(db::connection& conn, std::string_view table, std::string_view key,
@@ -596,8 +567,8 @@ table_diff kv_diff(db::connection& conn, std::string_view table, double from_s, 
   return out;
 }
 
-nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
-                               std::int64_t steps, std::int64_t now_ms) {
+key_rollback kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
+                             std::int64_t steps, std::int64_t now_ms) {
   const names n = names_of(table);
   if (steps < 1 || steps > max_reconstruction_ops) {
     throw api_error(errc::bad_request,
@@ -637,14 +608,10 @@ nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std
   restored = effective_now(std::move(restored), now_ms);
   const auto before = live_value(conn, n, key, now_ms);
   const std::int64_t op_number = apply_rollback(conn, table, n, key, before, restored, now_ms);
-  nlohmann::json out = {{"success", true},        {"key", key},
-                        {"steps", steps},         {"restored_op_number", target},
-                        {"op_number", op_number}, {"exists", restored.has_value()}};
-  out.update(state_json(restored, ""));
-  return out;
+  return {std::string(key), steps, target, op_number, std::move(restored)};
 }
 
-nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
+table_rollback kv_table_rollback(db::connection& conn, std::string_view table,
                                  const table_rollback_request& request) {
   const std::int64_t cutoff = cutoff_ms_for_seconds(request.to_timestamp_s);
   const names n = names_of(table);
@@ -679,22 +646,13 @@ nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
     }
   }
 
-  struct planned {
-    std::string key;
-    std::optional<kv_value> before;
-    std::optional<kv_value> after;
-    std::int64_t target_op = 0;
-    const char* kind = "";
-  };
-  std::vector<planned> plan;
-  std::vector<std::string> gap_keys;
-  std::int64_t created = 0;
-  std::int64_t modified = 0;
-  std::int64_t deleted = 0;
+  table_rollback out;
+  out.to_timestamp_s = request.to_timestamp_s;
+  std::vector<rollback_change> plan;
   for (const auto& key : candidates) {
     const key_state s = state_at(conn, table, key, cutoff);
     if (is_unknown(s)) {
-      gap_keys.push_back(key);
+      out.gap_keys.push_back(key);
       continue;
     }
     auto target = effective_now(state_value(s), now_ms);
@@ -702,45 +660,28 @@ nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
     if (same_value(current, target)) {
       continue;
     }
-    const char* kind = !current ? "created" : (!target ? "deleted" : "modified");
-    (!current ? created : (!target ? deleted : modified)) += 1;
-    plan.push_back({key, std::move(current), std::move(target), s.op_number, kind});
+    const change_kind kind = change_of(current, target);
+    count_change(out.stats, kind);
+    plan.push_back({key, kind, std::move(current), std::move(target), s.op_number});
   }
 
-  if (request.apply && !gap_keys.empty()) {
+  if (request.apply && !out.gap_keys.empty()) {
     throw api_error(errc::history_gap, "time-travel chain gap",
-                    {{"reason", "untracked"}, {"gap_keys", gap_keys}, {"has_gaps", true}});
+                    {{"reason", "untracked"}, {"gap_keys", out.gap_keys}, {"has_gaps", true}});
   }
-  nlohmann::json changes = nlohmann::json::array();
-  for (const auto& p : plan) {
-    if (changes.size() >= max_preview_changes) {
-      break;
-    }
-    nlohmann::json c = {{"key", p.key}, {"change", p.kind}};
-    c.update(state_json(p.before, "current_"));
-    c.update(state_json(p.after, "target_"));
-    c["target_op_number"] = p.target_op;
-    changes.push_back(std::move(c));
-  }
-  std::int64_t applied = 0;
+  out.affected = static_cast<std::int64_t>(plan.size());
   if (request.apply) {
     ensure_kv_tables(conn, table);
     for (const auto& p : plan) {
-      apply_rollback(conn, table, n, p.key, p.before, p.after, now_ms);
-      ++applied;
+      apply_rollback(conn, table, n, p.key, p.current, p.target, now_ms);
+      ++out.applied_count;
     }
   }
-  nlohmann::json out = {{"success", true},          {"dry_run", !request.apply},
-                        {"applied", request.apply}, {"to_timestamp", request.to_timestamp_s},
-                        {"affected", plan.size()},  {"applied_count", applied}};
-  out["stats"] = {{"created", created}, {"modified", modified}, {"deleted", deleted}};
-  out["changes"] = std::move(changes);
-  out["has_gaps"] = !gap_keys.empty();
-  out["gap_keys"] = gap_keys;
-  out["candidate_truncated"] = plan.size() > max_preview_changes;
-  if (!request.apply) {
-    out["message"] = "preview only: nothing changed; add confirm=yes to apply";
+  out.applied = request.apply;
+  if (plan.size() > max_preview_changes) {
+    plan.resize(max_preview_changes);
   }
+  out.changes = std::move(plan);
   return out;
 }
 

@@ -243,7 +243,9 @@ class model_runner {
     const state expected = live_at(
         target == 0 ? std::nullopt : m.rows[static_cast<std::size_t>(target - 1)].after, ts);
     const auto out = ops::kv_rollback_key(db_.conn(), "kv_store", key, steps, ts);
-    EXPECT_EQ(out["exists"], expected.has_value());
+    EXPECT_EQ(out.restored.has_value(), expected.has_value());
+    EXPECT_TRUE(same(out.restored, expected)) << key << ": " << show(out.restored);
+    EXPECT_EQ(out.restored_op_number, target);
     m.record(ts, expected, true);
     EXPECT_TRUE(same(db_.live(key, ts), live_at(expected, ts)))
         << key << ": " << show(db_.live(key, ts)) << " vs " << show(expected);
@@ -272,7 +274,7 @@ class model_runner {
     for (const auto& k : keys_) {
       before[k] = db_.live(k, ts);
     }
-    nlohmann::json out;
+    ops::table_rollback out;
     const int status =
         test::status_of_call([&] { out = ops::kv_table_rollback(db_.conn(), "kv_store", req); });
     if (status != 0) {
@@ -287,7 +289,8 @@ class model_runner {
       }
       return;
     }
-    std::set<std::string> gap(out["gap_keys"].begin(), out["gap_keys"].end());
+    std::set<std::string> gap(out.gap_keys.begin(), out.gap_keys.end());
+    EXPECT_EQ(out.applied, req.apply);
     for (const auto& k : keys_) {
       auto& m = model_[k];
       if (!req.apply || !selected.contains(k) || gap.contains(k)) {

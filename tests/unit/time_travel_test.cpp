@@ -105,9 +105,21 @@ TEST_F(time_travel_test, three_states_of_a_flag_then_roll_back_two) {
   EXPECT_EQ(wire["gap_keys"], nlohmann::json::array());
 
   const auto rb = ops::kv_rollback_key(conn(), "kv_store", "flag", 2, ms(t0 + 40));
-  EXPECT_EQ(rb["restored_op_number"], 1);
-  EXPECT_EQ(rb["op_number"], 4);
-  EXPECT_EQ(rb["value"], "off");
+  EXPECT_EQ(rb.key, "flag");
+  EXPECT_EQ(rb.steps, 2);
+  EXPECT_EQ(rb.restored_op_number, 1);
+  EXPECT_EQ(rb.op_number, 4);
+  ASSERT_TRUE(rb.restored);
+  EXPECT_EQ(rb.restored->value, "\"off\"");
+  EXPECT_EQ(handlers::to_json(rb), nlohmann::json({{"success", true},
+                                                   {"key", "flag"},
+                                                   {"steps", 2},
+                                                   {"restored_op_number", 1},
+                                                   {"op_number", 4},
+                                                   {"exists", true},
+                                                   {"value", "off"},
+                                                   {"content_type", "application/json"},
+                                                   {"expires_at", nullptr}}));
   ASSERT_TRUE(db_.live("flag", ms(t0 + 41)));
   EXPECT_EQ(db_.live("flag", ms(t0 + 41))->value, "\"off\"");
   EXPECT_EQ(ops::kv_history(conn(), "kv_store", "flag", 1).entries.at(0).op, "rollback");
@@ -129,8 +141,12 @@ TEST_F(time_travel_test, rollback_to_before_the_first_op_deletes_and_errors_are_
             400);
   EXPECT_EQ(status_of_call([&] { ops::kv_rollback_key(conn(), "kv_store", "nope", 1); }), 404);
   const auto rb = ops::kv_rollback_key(conn(), "kv_store", "k", 2, ms(t0 + 2));
-  EXPECT_EQ(rb["exists"], false);
-  EXPECT_EQ(rb["value"], nullptr);
+  EXPECT_EQ(rb.restored_op_number, 0);
+  EXPECT_FALSE(rb.restored);
+  const auto wire = handlers::to_json(rb);
+  EXPECT_EQ(wire["exists"], false);
+  EXPECT_EQ(wire["value"], nullptr);
+  EXPECT_EQ(wire["content_type"], nullptr);
   EXPECT_FALSE(db_.live("k", ms(t0 + 3)));
   EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store WHERE key='k'"), 0);
 }
@@ -222,7 +238,8 @@ TEST_F(time_travel_test, ttl_and_time_travel_agree) {
   // A rollback to a state whose TTL has passed restores nothing.
   db_.set("s", "\"new\"", ms(t0 + 30));
   const auto rb = ops::kv_rollback_key(conn(), "kv_store", "s", 1, ms(t0 + 40));
-  EXPECT_EQ(rb["exists"], false);
+  EXPECT_EQ(rb.restored_op_number, 1);
+  EXPECT_FALSE(rb.restored);
 }
 
 TEST_F(time_travel_test, untracked_writes_make_reads_report_a_gap) {
@@ -375,9 +392,41 @@ TEST_F(time_travel_test, table_rollback_preview_apply_and_key_selection) {
   req.to_timestamp_s = sec(t0 + 5);
   req.now_ms = ms(t0 + 20);
   auto preview = ops::kv_table_rollback(conn(), "kv_store", req);
-  EXPECT_EQ(preview["dry_run"], true);
-  EXPECT_EQ(preview["affected"], 3);
-  EXPECT_EQ(preview["stats"], nlohmann::json({{"created", 1}, {"modified", 1}, {"deleted", 1}}));
+  EXPECT_FALSE(preview.applied);
+  EXPECT_EQ(preview.affected, 3);
+  EXPECT_EQ(preview.applied_count, 0);
+  EXPECT_EQ(preview.stats.created, 1);
+  EXPECT_EQ(preview.stats.modified, 1);
+  EXPECT_EQ(preview.stats.deleted, 1);
+  ASSERT_EQ(preview.changes.size(), 3U);
+  EXPECT_FALSE(preview.changes_truncated());
+  EXPECT_EQ(preview.changes[0].key, "a");
+  EXPECT_EQ(preview.changes[0].kind, ops::change_kind::modified);
+  ASSERT_TRUE(preview.changes[0].current && preview.changes[0].target);
+  EXPECT_EQ(preview.changes[0].current->value, "2");
+  EXPECT_EQ(preview.changes[0].target->value, "1");
+  EXPECT_EQ(preview.changes[0].target_op_number, 1);
+  EXPECT_EQ(preview.changes[1].key, "b");
+  EXPECT_EQ(preview.changes[1].kind, ops::change_kind::created);
+  EXPECT_EQ(preview.changes[2].key, "d");
+  EXPECT_EQ(preview.changes[2].kind, ops::change_kind::deleted);
+  EXPECT_FALSE(preview.changes[2].target);
+  const auto wire = handlers::to_json(preview);
+  EXPECT_EQ(wire["dry_run"], true);
+  EXPECT_EQ(wire["applied"], false);
+  EXPECT_EQ(wire["affected"], 3);
+  EXPECT_EQ(wire["stats"], nlohmann::json({{"created", 1}, {"modified", 1}, {"deleted", 1}}));
+  EXPECT_EQ(wire["changes"][0], nlohmann::json({{"key", "a"},
+                                                {"change", "modified"},
+                                                {"current_value", 2},
+                                                {"current_content_type", "application/json"},
+                                                {"current_expires_at", nullptr},
+                                                {"target_value", 1},
+                                                {"target_content_type", "application/json"},
+                                                {"target_expires_at", nullptr},
+                                                {"target_op_number", 1}}));
+  EXPECT_EQ(wire["candidate_truncated"], false);
+  EXPECT_TRUE(wire.contains("message"));
   EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history"), ops_before);
   EXPECT_EQ(db_.live("a", ms(t0 + 20))->value, "2");
 
@@ -385,7 +434,13 @@ TEST_F(time_travel_test, table_rollback_preview_apply_and_key_selection) {
   req.apply = true;
   req.keys = std::vector<std::string>{"a"};
   auto r = ops::kv_table_rollback(conn(), "kv_store", req);
-  EXPECT_EQ(r["applied_count"], 1);
+  EXPECT_TRUE(r.applied);
+  EXPECT_EQ(r.applied_count, 1);
+  EXPECT_EQ(r.affected, 1);
+  const auto applied_wire = handlers::to_json(r);
+  EXPECT_EQ(applied_wire["dry_run"], false);
+  EXPECT_EQ(applied_wire["applied_count"], 1);
+  EXPECT_FALSE(applied_wire.contains("message"));
   EXPECT_EQ(db_.live("a", ms(t0 + 20))->value, "1");
   EXPECT_FALSE(db_.live("b", ms(t0 + 20)));
   EXPECT_TRUE(db_.live("d", ms(t0 + 20)));
@@ -396,7 +451,9 @@ TEST_F(time_travel_test, table_rollback_preview_apply_and_key_selection) {
   req.exclude_keys = std::vector<std::string>{"d"};
   req.now_ms = ms(t0 + 21);
   r = ops::kv_table_rollback(conn(), "kv_store", req);
-  EXPECT_EQ(r["applied_count"], 1);  // only b (a is already restored)
+  EXPECT_EQ(r.applied_count, 1);  // only b (a is already restored)
+  ASSERT_EQ(r.changes.size(), 1U);
+  EXPECT_EQ(r.changes[0].key, "b");
   EXPECT_EQ(db_.live("b", ms(t0 + 21))->value, "1");
   EXPECT_TRUE(db_.live("d", ms(t0 + 21)));
   EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history WHERE op='rollback'"), 2);
@@ -404,7 +461,7 @@ TEST_F(time_travel_test, table_rollback_preview_apply_and_key_selection) {
   // Whole table.
   req.exclude_keys.reset();
   r = ops::kv_table_rollback(conn(), "kv_store", req);
-  EXPECT_EQ(r["applied_count"], 1);
+  EXPECT_EQ(r.applied_count, 1);
   EXPECT_FALSE(db_.live("d", ms(t0 + 21)));
 
   req.keys = std::vector<std::string>(ops::max_rollback_key_list + 1, "k");
@@ -423,8 +480,11 @@ TEST_F(time_travel_test, table_rollback_refuses_to_apply_across_a_gap) {
   req.to_timestamp_s = sec(t0 + 5);
   req.now_ms = ms(t0 + 20);
   auto preview = ops::kv_table_rollback(conn(), "kv_store", req);
-  EXPECT_EQ(preview["has_gaps"], true);
-  EXPECT_EQ(preview["gap_keys"], nlohmann::json({"g"}));
+  EXPECT_EQ(preview.gap_keys, strings({"g"}));
+  EXPECT_EQ(preview.affected, 1);  // a; g is left alone
+  const auto wire = handlers::to_json(preview);
+  EXPECT_EQ(wire["has_gaps"], true);
+  EXPECT_EQ(wire["gap_keys"], nlohmann::json({"g"}));
   req.apply = true;
   nlohmann::json details;
   EXPECT_EQ(status_of_call([&] { ops::kv_table_rollback(conn(), "kv_store", req); }, &details),
@@ -432,7 +492,7 @@ TEST_F(time_travel_test, table_rollback_refuses_to_apply_across_a_gap) {
   EXPECT_EQ(details["gap_keys"], nlohmann::json({"g"}));
   EXPECT_EQ(db_.live("a", ms(t0 + 20))->value, "2");
   req.exclude_keys = std::vector<std::string>{"g"};
-  EXPECT_EQ(ops::kv_table_rollback(conn(), "kv_store", req)["applied_count"], 1);
+  EXPECT_EQ(ops::kv_table_rollback(conn(), "kv_store", req).applied_count, 1);
 }
 
 TEST_F(time_travel_test, retention_keeps_the_newest_op_and_reports_the_horizon) {

@@ -4,15 +4,14 @@
 // per key, never a replay. Rollbacks write the live table and record a `rollback` op through
 // record_change. Every function runs synchronously on the caller's connection inside the
 // caller's transaction (a reader for reads, the writer for rollbacks/prune); no Asio/Beast.
-// Reads return plain structs; the wire JSON is built by handlers/time_travel_render.hpp.
+// Reads and rollbacks return plain structs (no JSON here); their wire JSON, and how values are
+// shown in it, is built by handlers/time_travel_render.hpp.
 // Semantics (timestamps, gaps, retention horizon, JSON shapes): docs/time-travel.md.
 #pragma once
 
 #include "hoody/core/clock.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/ops/kv_schema.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <optional>
@@ -61,12 +60,7 @@ struct key_state {
 /// values shown as parsed JSON, and the only ones a json_path can read.
 [[nodiscard]] bool is_json_content_type(std::string_view content_type);
 
-/// Renders a stored value for JSON: parsed JSON for JSON content types, the text for other
-/// textual types, base64 for binary ones.
-[[nodiscard]] nlohmann::json render_value(const kv_value& value);
-
 // ---- Reads (reader connection) --------------------------------------------------------------
-// Each returns a plain result; handlers/time_travel_render.hpp builds the wire JSON.
 
 /// Table-wide reads also report the keys whose state is unknown.
 struct gap_report {
@@ -200,10 +194,22 @@ struct table_diff {
 
 // ---- Writes (writer connection) -------------------------------------------------------------
 
+/// A key rollback done.
+struct key_rollback {
+  std::string key;
+  std::int64_t steps = 0;
+  std::int64_t restored_op_number = 0;  ///< the op whose state was restored (0: before the first)
+  std::int64_t op_number = 0;           ///< the recorded `rollback` op
+  std::optional<kv_value> restored;     ///< the key's live state now (nullopt: absent)
+};
+
 /// POST /kv/{key}/rollback?steps=N: restores the state after op (last - N), recorded as a
-/// `rollback` op. `now_ms` 0 → unix_now_ms().
-nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
-                               std::int64_t steps, std::int64_t now_ms = 0);
+/// `rollback` op; a restored state already expired at `now_ms` is absent. 400 for steps outside
+/// 1..max_reconstruction_ops or beyond the key's history, 404 for an unknown key, 409
+/// HISTORY_GAP when the target is a marker or below the retention horizon. `now_ms` 0 →
+/// unix_now_ms().
+key_rollback kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
+                             std::int64_t steps, std::int64_t now_ms = 0);
 
 struct table_rollback_request {
   double to_timestamp_s = 0;
@@ -213,9 +219,36 @@ struct table_rollback_request {
   std::int64_t now_ms = 0;  ///< ts of the rollback ops; 0 → unix_now_ms()
 };
 
+/// What a table rollback does (or would do) to one key.
+struct rollback_change {
+  std::string key;
+  change_kind kind = change_kind::modified;  ///< created: restored; deleted: removed
+  std::optional<kv_value> current;           ///< the live state before (nullopt: absent)
+  std::optional<kv_value> target;            ///< the state at T (nullopt: absent)
+  std::int64_t target_op_number = 0;         ///< op behind `target` (0: none)
+};
+
+/// A table rollback previewed or applied.
+struct table_rollback {
+  double to_timestamp_s = 0;
+  bool applied = false;                  ///< false: a preview, nothing changed
+  std::int64_t affected = 0;             ///< keys that change (or would)
+  std::int64_t applied_count = 0;        ///< keys changed (0 for a preview)
+  change_stats stats;                    ///< over all `affected` keys
+  std::vector<rollback_change> changes;  ///< key order, the first max_preview_changes of them
+  std::vector<std::string> gap_keys;     ///< selected keys in a gap (left alone), key order
+  [[nodiscard]] bool changes_truncated() const noexcept {
+    return affected > static_cast<std::int64_t>(changes.size());
+  }
+};
+
+/// Changes listed by a table rollback (more are counted in `affected` and `stats`).
+inline constexpr std::size_t max_preview_changes = 1000;
+
 /// POST /kv/rollback?to_timestamp=T: preview or apply. Applying with any selected key in a gap
-/// (or before the horizon) → 409 and nothing changes.
-nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
+/// (or before the horizon) → 409 and nothing changes. Both `keys` and `exclude_keys` → 400; more
+/// than max_rollback_key_list of either → 413.
+table_rollback kv_table_rollback(db::connection& conn, std::string_view table,
                                  const table_rollback_request& request);
 
 struct prune_result {
