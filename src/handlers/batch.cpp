@@ -2,6 +2,7 @@
 // (every item is validated before anything is written). Thin: parse → ops::kv_batch_* → render.
 #include "hoody/core/error.hpp"
 #include "hoody/handlers/kv_params.hpp"
+#include "hoody/handlers/kv_render.hpp"
 #include "hoody/handlers/routes.hpp"
 #include "hoody/ops/kv.hpp"
 
@@ -13,7 +14,7 @@ using nlohmann::json;
 http::response batch_get(http::context& ctx) {
   const std::string table = kv_table_param(ctx.req);
   const auto keys = ops::parse_batch_keys(ctx.req.json_body(), true);
-  return http::response::json(ops::kv_batch_get(*ctx.conn, table, keys));
+  return http::response::json(to_json(ops::kv_batch_get(*ctx.conn, table, keys)));
 }
 
 http::response batch_set(http::context& ctx) {

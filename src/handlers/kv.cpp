@@ -7,6 +7,7 @@
 #include "hoody/handlers/kv_params.hpp"
 #include "hoody/handlers/kv_render.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/handlers/time_travel_render.hpp"
 #include "hoody/ops/kv_dir.hpp"
 #include "hoody/ops/time_travel.hpp"
 
@@ -31,8 +32,8 @@ http::response get_key(http::context& ctx) {
       throw api_error(errc::bad_request, "at_timestamp must be a number (Unix seconds)");
     }
     const auto path = kv_json_path_param(req);
-    return http::response::json(ops::kv_read_at(
-        *ctx.conn, table, key, *at, path ? std::optional<std::string>(path->text) : std::nullopt));
+    return http::response::json(to_json(ops::kv_read_at(
+        *ctx.conn, table, key, *at, path ? std::optional<std::string>(path->text) : std::nullopt)));
   }
   const auto path = kv_json_path_param(req);
   const auto entry = ops::kv_get(*ctx.conn, table, key);
@@ -120,7 +121,7 @@ http::response list_keys(http::context& ctx) {
       throw api_error(errc::bad_request, "at_timestamp must be a number (Unix seconds)");
     }
     const auto limit = req.int_param("limit", 0, 10000).value_or(0);
-    return http::response::json(ops::kv_list_at(*ctx.conn, table, *at, prefix, limit));
+    return http::response::json(to_json(ops::kv_list_at(*ctx.conn, table, *at, prefix, limit)));
   }
   ops::kv_list_request list;
   list.prefix = prefix;

@@ -1,5 +1,8 @@
-// The wire JSON of GET /kv (see hoody/handlers/kv_render.hpp).
+// The wire JSON of GET /kv and POST /kv/batch/get (see hoody/handlers/kv_render.hpp).
 #include "hoody/handlers/kv_render.hpp"
+
+#include "hoody/ops/base64.hpp"
+#include "hoody/ops/utf8.hpp"
 
 #include <cstdint>
 
@@ -32,6 +35,31 @@ nlohmann::json to_json(const ops::kv_page& page) {
   out["has_more"] = page.has_more();
   out["success"] = true;
   return out;
+}
+
+nlohmann::json to_json(const ops::kv_batch_read& read) {
+  using nlohmann::json;
+  json results = json::object();
+  for (const auto& r : read.results) {
+    if (!r.value) {
+      results[r.key] = nullptr;
+      continue;
+    }
+    json v;
+    if (ops::is_valid_utf8(r.value->value)) {
+      v["value"] = r.value->value;
+    } else {
+      v["value"] = ops::base64_encode(r.value->value);
+      v["encoding"] = "base64";
+    }
+    v["content_type"] = r.value->content_type;
+    v["expires_at"] = r.value->expires_at_ms ? json(*r.value->expires_at_ms) : json(nullptr);
+    results[r.key] = std::move(v);
+  }
+  return {{"results", std::move(results)},
+          {"count", read.results.size()},
+          {"found", read.found()},
+          {"success", true}};
 }
 
 }  // namespace hoody::handlers

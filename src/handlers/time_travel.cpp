@@ -7,6 +7,7 @@
 #include "hoody/core/error.hpp"
 #include "hoody/handlers/kv_params.hpp"
 #include "hoody/handlers/routes.hpp"
+#include "hoody/handlers/time_travel_render.hpp"
 
 #include <cctype>
 #include <limits>
@@ -32,8 +33,9 @@ std::int64_t limit_param(const http::request& req, std::int64_t max) {
 http::response key_history(http::context& ctx) {
   const auto& req = ctx.req;
   const auto before = req.int_param("before", 1, std::numeric_limits<std::int64_t>::max());
-  return http::response::json(ops::kv_history(*ctx.conn, kv_table_param(req), req.path_param("key"),
-                                              limit_param(req, 1000), before.value_or(0)));
+  return http::response::json(
+      to_json(ops::kv_history(*ctx.conn, kv_table_param(req), req.path_param("key"),
+                              limit_param(req, 1000), before.value_or(0))));
 }
 
 http::response key_snapshot(http::context& ctx) {
@@ -43,22 +45,22 @@ http::response key_snapshot(http::context& ctx) {
     throw api_error(errc::bad_request, "op_number is required");
   }
   return http::response::json(
-      ops::kv_snapshot_op(*ctx.conn, kv_table_param(req), req.path_param("key"), *op));
+      to_json(ops::kv_snapshot_op(*ctx.conn, kv_table_param(req), req.path_param("key"), *op)));
 }
 
 http::response key_rollback(http::context& ctx) {
   const auto& req = ctx.req;
   const auto steps = req.int_param("steps", 1, ops::max_reconstruction_ops).value_or(1);
   return http::response::json(
-      ops::kv_rollback_key(*ctx.conn, kv_table_param(req), req.path_param("key"), steps));
+      to_json(ops::kv_rollback_key(*ctx.conn, kv_table_param(req), req.path_param("key"), steps)));
 }
 
 http::response table_snapshot(http::context& ctx) {
   const auto& req = ctx.req;
   const double t = required_seconds(req, "timestamp");
-  return http::response::json(ops::kv_table_snapshot(*ctx.conn, kv_table_param(req), t,
-                                                     req.query_param("prefix").value_or(""),
-                                                     limit_param(req, 10'000)));
+  return http::response::json(to_json(ops::kv_table_snapshot(*ctx.conn, kv_table_param(req), t,
+                                                             req.query_param("prefix").value_or(""),
+                                                             limit_param(req, 10'000))));
 }
 
 http::response table_diff(http::context& ctx) {
@@ -74,7 +76,8 @@ http::response table_diff(http::context& ctx) {
     }
   }
   const double to_s = to ? *to : static_cast<double>(unix_now_ms()) / 1000.0;
-  return http::response::json(ops::kv_diff(*ctx.conn, kv_table_param(req), from, to_s, keys));
+  return http::response::json(
+      to_json(ops::kv_diff(*ctx.conn, kv_table_param(req), from, to_s, keys)));
 }
 
 std::optional<std::vector<std::string>> key_list(const json& body, const char* name) {
@@ -124,7 +127,7 @@ http::response table_rollback(http::context& ctx) {
     r.keys = key_list(body, "keys");
     r.exclude_keys = key_list(body, "exclude_keys");
   }
-  return http::response::json(ops::kv_table_rollback(*ctx.conn, kv_table_param(req), r));
+  return http::response::json(to_json(ops::kv_table_rollback(*ctx.conn, kv_table_param(req), r)));
 }
 
 }  // namespace

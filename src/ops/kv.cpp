@@ -756,34 +756,24 @@ std::int64_t kv_batch_set(db::connection& conn, const kv_scope& scope,
   return static_cast<std::int64_t>(items.size());
 }
 
-nlohmann::json kv_batch_get(db::connection& conn, std::string_view table,
-                            const std::vector<std::string>& keys) {
+std::int64_t kv_batch_read::found() const noexcept {
+  return static_cast<std::int64_t>(std::count_if(
+      results.begin(), results.end(), [](const kv_batch_value& r) { return r.value.has_value(); }));
+}
+
+kv_batch_read kv_batch_get(db::connection& conn, std::string_view table,
+                           const std::vector<std::string>& keys) {
   validate_kv_table_name(table);
   const bool exists = kv_tables_exist(conn, table);
   const std::int64_t now = unix_now_ms();
-  json results = json::object();
-  std::int64_t found = 0;
+  kv_batch_read out;
+  out.results.reserve(keys.size());
   for (const auto& key : keys) {
     validate_key(key);
-    const auto e = exists ? load_live(conn, table, key, now) : std::nullopt;
-    if (!e) {
-      results[key] = nullptr;
-      continue;
-    }
-    ++found;
-    json v;
-    if (is_valid_utf8(e->value.value)) {
-      v["value"] = e->value.value;
-    } else {
-      v["value"] = base64_encode(e->value.value);
-      v["encoding"] = "base64";
-    }
-    v["content_type"] = e->value.content_type;
-    v["expires_at"] = e->value.expires_at_ms ? json(*e->value.expires_at_ms) : json(nullptr);
-    results[key] = std::move(v);
+    auto e = exists ? load_live(conn, table, key, now) : std::nullopt;
+    out.results.push_back({key, e ? std::optional<kv_value>(std::move(e->value)) : std::nullopt});
   }
-  return {
-      {"results", std::move(results)}, {"count", keys.size()}, {"found", found}, {"success", true}};
+  return out;
 }
 
 std::int64_t kv_batch_delete(db::connection& conn, const kv_scope& scope,

@@ -4,7 +4,6 @@
 #include "hoody/core/clock.hpp"
 #include "hoody/core/error.hpp"
 #include "hoody/core/json_limits.hpp"
-#include "hoody/ops/base64.hpp"
 #include "hoody/ops/json_path.hpp"
 #include "hoody/ops/kv_watch.hpp"
 
@@ -23,7 +22,6 @@ constexpr std::int64_t max_list_limit = 10'000;
 constexpr std::int64_t default_history_limit = 50;
 constexpr std::int64_t max_history_limit = 1000;
 constexpr std::size_t max_listed_changes = 10'000;
-constexpr std::size_t max_preview_changes = 1000;
 
 constexpr const char* op_columns =
     "seq, key, op_number, op, old_value, old_content_type, old_expires_at, new_value, "
@@ -46,16 +44,6 @@ bool history_exists(db::connection& conn, std::string_view table) {
                                           conn.table_exists(std::string(table) + "__history"));
 }
 
-struct op_row {
-  std::int64_t seq = 0;
-  std::string key;
-  std::int64_t op_number = 0;
-  std::string op;
-  std::optional<kv_value> old_state;
-  std::optional<kv_value> new_state;
-  std::int64_t ts = 0;
-};
-
 std::optional<kv_value> value_at(db::statement& stmt, int value_col) {
   if (stmt.column_is_null(value_col + 1)) {  // content type NULL: absent
     return std::nullopt;
@@ -67,20 +55,19 @@ std::optional<kv_value> value_at(db::statement& stmt, int value_col) {
   return v;
 }
 
-op_row read_op(db::statement& stmt) {
-  op_row r;
+history_entry read_op(db::statement& stmt) {
+  history_entry r;
   r.seq = stmt.column_int64(0);
-  r.key = std::string(stmt.column_text(1));
   r.op_number = stmt.column_int64(2);
   r.op = std::string(stmt.column_text(3));
   r.old_state = value_at(stmt, 4);
   r.new_state = value_at(stmt, 7);
-  r.ts = stmt.column_int64(10);
+  r.ts_ms = stmt.column_int64(10);
   return r;
 }
 
-std::optional<op_row> op_by_number(db::connection& conn, const names& n, std::string_view key,
-                                   std::int64_t op_number) {
+std::optional<history_entry> op_by_number(db::connection& conn, const names& n,
+                                          std::string_view key, std::int64_t op_number) {
   auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
                            " WHERE key = ?1 AND op_number = ?2");
   db::statement_reset_guard guard(stmt);
@@ -112,24 +99,15 @@ std::optional<op_head> edge_op(db::connection& conn, const names& n, std::string
   return op_head{stmt.column_int64(0), std::string(stmt.column_text(1)), stmt.column_int64(2)};
 }
 
-bool is_json_content_type(std::string_view content_type) {
-  std::string_view base = content_type.substr(0, content_type.find(';'));
-  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
-    base.remove_suffix(1);
+/// A JSON value as a document: parsed, or its text as a JSON string when it does not parse (or
+/// nests too deep), as handlers/time_travel_render.hpp shows it.
+nlohmann::json json_document(const kv_value& value) {
+  auto parsed = json_too_deep(value.value) ? nlohmann::json(nlohmann::json::value_t::discarded)
+                                           : nlohmann::json::parse(value.value, nullptr, false);
+  if (!parsed.is_discarded()) {
+    return parsed;
   }
-  std::string t;
-  for (const char ch : base) {
-    t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
-  }
-  return t == "application/json" || t.ends_with("+json");
-}
-
-/// expires_at on the wire: Unix ms (as in the KV endpoints) or null.
-nlohmann::json ms_or_null(const std::optional<std::int64_t>& ms) {
-  if (!ms) {
-    return nullptr;
-  }
-  return *ms;
+  return value.value;
 }
 
 bool same_value(const std::optional<kv_value>& a, const std::optional<kv_value>& b) {
@@ -192,15 +170,6 @@ std::int64_t clamp_limit(std::int64_t limit, std::int64_t fallback, std::int64_t
     return fallback;
   }
   return std::min(limit, max);
-}
-
-nlohmann::json state_json(const std::optional<kv_value>& v, const char* prefix) {
-  nlohmann::json out = nlohmann::json::object();
-  const std::string p(prefix);
-  out[p + "value"] = v ? render_value(*v) : nlohmann::json(nullptr);
-  out[p + "content_type"] = v ? nlohmann::json(v->content_type) : nlohmann::json(nullptr);
-  out[p + "expires_at"] = v ? ms_or_null(v->expires_at_ms) : nlohmann::json(nullptr);
-  return out;
 }
 
 /// The live value of `key` (nullopt when missing or expired at `now_ms`).
@@ -274,6 +243,28 @@ bool is_unknown(const key_state& s) {
   return s.status == key_state::kind::gap || s.status == key_state::kind::before_horizon;
 }
 
+/// The change from `before` to `after` (the two differ).
+change_kind change_of(const std::optional<kv_value>& before, const std::optional<kv_value>& after) {
+  if (!before) {
+    return change_kind::created;
+  }
+  return after ? change_kind::modified : change_kind::deleted;
+}
+
+void count_change(change_stats& stats, change_kind kind) {
+  switch (kind) {
+  case change_kind::created:
+    ++stats.created;
+    break;
+  case change_kind::modified:
+    ++stats.modified;
+    break;
+  case change_kind::deleted:
+    ++stats.deleted;
+    break;
+  }
+}
+
 }  // namespace
 
 std::int64_t cutoff_ms_for_seconds(double at_timestamp_s) {
@@ -295,26 +286,23 @@ double seconds_of_ms(std::int64_t ts_ms) noexcept {
   return static_cast<double>(ts_ms) / 1000.0;
 }
 
-nlohmann::json render_value(const kv_value& value) {
-  if (is_json_content_type(value.content_type)) {
-    auto parsed = json_too_deep(value.value) ? nlohmann::json(nlohmann::json::value_t::discarded)
-                                             : nlohmann::json::parse(value.value, nullptr, false);
-    if (!parsed.is_discarded()) {
-      return parsed;
-    }
-    return value.value;
+bool is_json_content_type(std::string_view content_type) {
+  std::string_view base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && (base.back() == ' ' || base.back() == '\t')) {
+    base.remove_suffix(1);
   }
-  if (is_textual_content_type(value.content_type)) {
-    return value.value;
+  std::string t;
+  for (const char ch : base) {
+    t.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
   }
-  return base64_encode(value.value);
+  return t == "application/json" || t.ends_with("+json");
 }
 
 key_state state_at(db::connection& conn, std::string_view table, std::string_view key,
                    std::int64_t cutoff_ms) {
   const names n = names_of(table);
   key_state s;
-  std::optional<op_row> found;
+  std::optional<history_entry> found;
   {
     auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
                              " WHERE key = ?1 AND ts <= ?2 ORDER BY ts DESC, seq DESC LIMIT 1");
@@ -338,7 +326,7 @@ key_state state_at(db::connection& conn, std::string_view table, std::string_vie
     return s;
   }
   s.op_number = found->op_number;
-  s.ts_ms = found->ts;
+  s.ts_ms = found->ts_ms;
   if (found->op == "untracked") {
     s.status = key_state::kind::gap;
     return s;
@@ -360,15 +348,15 @@ key_state state_at(db::connection& conn, std::string_view table, std::string_vie
   return s;
 }
 
-nlohmann::json kv_read_at(db::connection& conn, std::string_view table, std::string_view key,
-                          double at_timestamp_s, std::optional<std::string> json_path) {
+key_value_at kv_read_at(db::connection& conn, std::string_view table, std::string_view key,
+                        double at_timestamp_s, std::optional<std::string> json_path) {
   const std::int64_t cutoff = cutoff_ms_for_seconds(at_timestamp_s);
   validate_kv_table_name(table);
   if (!history_exists(conn, table)) {
     throw api_error(errc::key_not_found, "Key not found",
                     {{"key", key}, {"at_timestamp", at_timestamp_s}});
   }
-  const key_state s = state_at(conn, table, key, cutoff);
+  key_state s = state_at(conn, table, key, cutoff);
   if (is_unknown(s)) {
     throw_gap(key, s);
   }
@@ -376,29 +364,25 @@ nlohmann::json kv_read_at(db::connection& conn, std::string_view table, std::str
     throw api_error(errc::key_not_found, "Key not found",
                     {{"key", key}, {"at_timestamp", at_timestamp_s}});
   }
-  nlohmann::json value = render_value(*s.value);
-  nlohmann::json out = {{"key", key}};
+  key_value_at out;
+  out.key = std::string(key);
   if (json_path && !json_path->empty()) {
     const ops::json_path parsed = parse_json_path(*json_path);
     if (!is_json_content_type(s.value->content_type)) {
       throw api_error(errc::bad_request, "path requires a JSON value");
     }
-    const nlohmann::json* leaf = json_path_find(value, parsed);
+    const nlohmann::json doc = json_document(*s.value);
+    const nlohmann::json* leaf = json_path_find(doc, parsed);
     if (leaf == nullptr) {
       throw api_error(errc::key_not_found, "Path not found", {{"path", *json_path}});
     }
-    out["value"] = *leaf;
-    out["path"] = *json_path;
-  } else {
-    out["value"] = std::move(value);
+    out.leaf_json = leaf->dump();
+    out.path = std::move(json_path);
   }
-  out["content_type"] = s.value->content_type;
-  out["expires_at"] = ms_or_null(s.value->expires_at_ms);
-  out["op_number"] = s.op_number;
-  out["timestamp"] = seconds_of_ms(s.ts_ms);
-  out["timestamp_ms"] = s.ts_ms;
-  out["at_timestamp"] = at_timestamp_s;
-  out["success"] = true;
+  out.value = std::move(*s.value);
+  out.op_number = s.op_number;
+  out.ts_ms = s.ts_ms;
+  out.at_timestamp_s = at_timestamp_s;
   return out;
 }
 
@@ -407,8 +391,7 @@ namespace {
 /// Shared walk of table-wide reads: present keys at the cutoff, up to `limit`.
 struct table_walk {
   std::vector<std::pair<std::string, key_state>> present;
-  std::vector<std::string> gap_keys;
-  bool truncated = false;
+  gap_report gaps;
 };
 
 table_walk walk_table(db::connection& conn, std::string_view table, std::int64_t cutoff,
@@ -421,25 +404,19 @@ table_walk walk_table(db::connection& conn, std::string_view table, std::int64_t
   std::int64_t examined = 0;
   for_each_logged_key(conn, n, prefix, [&](const std::string& key) {
     if (static_cast<std::int64_t>(w.present.size()) >= limit || examined >= max_candidate_keys) {
-      w.truncated = true;  // at least one more candidate key was not examined
+      w.gaps.candidate_truncated = true;  // at least one more candidate key was not examined
       return false;
     }
     ++examined;
     key_state s = state_at(conn, table, key, cutoff);
     if (is_unknown(s)) {
-      w.gap_keys.push_back(key);
+      w.gaps.gap_keys.push_back(key);
     } else if (s.status == key_state::kind::present) {
       w.present.emplace_back(key, std::move(s));
     }
     return true;
   });
   return w;
-}
-
-void add_gap_fields(nlohmann::json& out, const std::vector<std::string>& gap_keys, bool truncated) {
-  out["has_gaps"] = !gap_keys.empty();
-  out["gap_keys"] = gap_keys;
-  out["candidate_truncated"] = truncated;
 }
 
 // The table's live keys under `prefix` as of `timestamp_s` (list and snapshot reads).
@@ -453,44 +430,43 @@ table_walk walk_table_at(db::connection& conn, std::string_view table, double ti
 
 }  // namespace
 
-nlohmann::json kv_list_at(db::connection& conn, std::string_view table, double at_timestamp_s,
-                          std::string_view prefix, std::int64_t limit) {
-  const table_walk w = walk_table_at(conn, table, at_timestamp_s, prefix, limit);
-  nlohmann::json keys = nlohmann::json::array();
-  for (const auto& [key, s] : w.present) {
-    keys.push_back(key);
+keys_at kv_list_at(db::connection& conn, std::string_view table, double at_timestamp_s,
+                   std::string_view prefix, std::int64_t limit) {
+  table_walk w = walk_table_at(conn, table, at_timestamp_s, prefix, limit);
+  keys_at out;
+  out.at_timestamp_s = at_timestamp_s;
+  out.keys.reserve(w.present.size());
+  for (auto& [key, s] : w.present) {
+    out.keys.push_back(std::move(key));
   }
-  nlohmann::json out = {
-      {"keys", std::move(keys)}, {"count", w.present.size()}, {"at_timestamp", at_timestamp_s}};
-  add_gap_fields(out, w.gap_keys, w.truncated);
-  out["success"] = true;
+  out.gaps = std::move(w.gaps);
   return out;
 }
 
-nlohmann::json kv_table_snapshot(db::connection& conn, std::string_view table, double timestamp_s,
+table_snapshot kv_table_snapshot(db::connection& conn, std::string_view table, double timestamp_s,
                                  std::string_view prefix, std::int64_t limit) {
-  const table_walk w = walk_table_at(conn, table, timestamp_s, prefix, limit);
-  nlohmann::json items = nlohmann::json::array();
-  for (const auto& [key, s] : w.present) {
-    items.push_back({{"key", key},
-                     {"value", render_value(*s.value)},
-                     {"content_type", s.value->content_type},
-                     {"expires_at", ms_or_null(s.value->expires_at_ms)},
-                     {"op_number", s.op_number},
-                     {"updated_at", s.ts_ms}});
+  table_walk w = walk_table_at(conn, table, timestamp_s, prefix, limit);
+  table_snapshot out;
+  out.timestamp_s = timestamp_s;
+  out.items.reserve(w.present.size());
+  for (auto& [key, s] : w.present) {
+    out.items.push_back({std::move(key), std::move(*s.value), s.op_number, s.ts_ms});
   }
-  nlohmann::json out = {
-      {"timestamp", timestamp_s}, {"items", std::move(items)}, {"count", w.present.size()}};
-  add_gap_fields(out, w.gap_keys, w.truncated);
-  out["success"] = true;
+  out.gaps = std::move(w.gaps);
   return out;
 }
 
-nlohmann::json kv_history(db::connection& conn, std::string_view table, std::string_view key,
-                          std::int64_t limit, std::int64_t before_op_number) {
+bool key_history::has_gaps() const noexcept {
+  return std::any_of(entries.begin(), entries.end(),
+                     [](const history_entry& e) { return e.is_gap(); });
+}
+
+key_history kv_history(db::connection& conn, std::string_view table, std::string_view key,
+                       std::int64_t limit, std::int64_t before_op_number) {
   const names n = names_of(table);
   const std::int64_t lim = clamp_limit(limit, default_history_limit, max_history_limit);
-  nlohmann::json ops = nlohmann::json::array();
+  key_history out;
+  out.key = std::string(key);
   if (history_exists(conn, table)) {
     auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
                              " WHERE key = ?1 AND op_number < ?3 ORDER BY op_number DESC LIMIT ?2");
@@ -500,40 +476,14 @@ nlohmann::json kv_history(db::connection& conn, std::string_view table, std::str
     stmt.bind_int64(
         3, before_op_number > 0 ? before_op_number : std::numeric_limits<std::int64_t>::max());
     while (stmt.step()) {
-      const op_row r = read_op(stmt);
-      nlohmann::json op = {{"op", r.op}};
-      if (r.op == "untracked") {
-        op["gap"] = true;
-      }
-      op.update(state_json(r.old_state, "old_"));
-      op.update(state_json(r.new_state, "new_"));
-      if (r.old_state && !is_json_content_type(r.old_state->content_type)) {
-        op["raw_old_value"] = base64_encode(r.old_state->value);
-      }
-      if (r.new_state && !is_json_content_type(r.new_state->content_type)) {
-        op["raw_new_value"] = base64_encode(r.new_state->value);
-      }
-      ops.push_back({{"op_number", r.op_number},
-                     {"seq", r.seq},
-                     {"operation", std::move(op)},
-                     {"timestamp", seconds_of_ms(r.ts)},
-                     {"timestamp_ms", r.ts}});
+      out.entries.push_back(read_op(stmt));
     }
   }
-  // Gaps inside the page: writes made with history=false left an untracked marker there.
-  const bool gaps = std::any_of(ops.begin(), ops.end(), [](const nlohmann::json& op) {
-    return op["operation"]["op"] == "untracked";
-  });
-  nlohmann::json out = {{"key", key}, {"count", ops.size()}};
-  out["operations"] = std::move(ops);
-  out["has_gaps"] = gaps;
-  out["gap_keys"] = gaps ? nlohmann::json::array({key}) : nlohmann::json::array();
-  out["success"] = true;
   return out;
 }
 
-nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table, std::string_view key,
-                              std::int64_t op_number) {
+op_snapshot kv_snapshot_op(db::connection& conn, std::string_view table, std::string_view key,
+                           std::int64_t op_number) {
   const names n = names_of(table);
   if (op_number < 1) {
     throw api_error(errc::bad_request, "op_number must be a positive integer");
@@ -541,7 +491,7 @@ nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table, std:
   if (!history_exists(conn, table)) {
     throw api_error(errc::key_not_found, "Key not found", {{"key", key}});
   }
-  const auto row = op_by_number(conn, n, key, op_number);
+  auto row = op_by_number(conn, n, key, op_number);
   if (!row) {
     const auto oldest = edge_op(conn, n, key, false);
     if (!oldest) {
@@ -557,49 +507,34 @@ nlohmann::json kv_snapshot_op(db::connection& conn, std::string_view table, std:
                     {{"key", key}, {"op_number", op_number}});
   }
   if (row->op == "untracked") {
-    throw_gap(key, key_state{key_state::kind::gap, std::nullopt, op_number, row->ts, 0});
+    throw_gap(key, key_state{key_state::kind::gap, std::nullopt, op_number, row->ts_ms, 0});
   }
-  nlohmann::json out = {{"key", key}};
-  out["value"] = row->new_state ? render_value(*row->new_state) : nlohmann::json(nullptr);
-  out["op_number"] = op_number;
-  out["content_type"] =
-      row->new_state ? nlohmann::json(row->new_state->content_type) : nlohmann::json(nullptr);
-  out["exists"] = row->new_state.has_value();
-  out["expires_at"] =
-      row->new_state ? ms_or_null(row->new_state->expires_at_ms) : nlohmann::json(nullptr);
-  out["op"] = row->op;
-  out["timestamp"] = seconds_of_ms(row->ts);
-  out["timestamp_ms"] = row->ts;
-  out["success"] = true;
-  return out;
+  return {std::string(key), op_number, std::move(row->op), std::move(row->new_state), row->ts_ms};
 }
 
-nlohmann::json kv_diff(db::connection& conn, std::string_view table, double from_s, double to_s,
-                       const std::vector<std::string>& keys) {
+table_diff kv_diff(db::connection& conn, std::string_view table, double from_s, double to_s,
+                   const std::vector<std::string>& keys) {
   const std::int64_t from_cut = cutoff_ms_for_seconds(from_s);
   const std::int64_t to_cut = cutoff_ms_for_seconds(to_s);
   if (from_cut > to_cut) {
     throw api_error(errc::bad_request, "from must not be after to");
   }
   const names n = names_of(table);
-  std::int64_t created = 0;
-  std::int64_t modified = 0;
-  std::int64_t deleted = 0;
-  nlohmann::json changes = nlohmann::json::array();
-  std::vector<std::string> gap_keys;
-  bool truncated = false;
+  table_diff out;
+  out.from_s = from_s;
+  out.to_s = to_s;
   std::int64_t examined = 0;
 
   const auto visit = [&](const std::string& key) {
     if (examined >= max_candidate_keys) {
-      truncated = true;
+      out.gaps.candidate_truncated = true;
       return false;
     }
     ++examined;
     const key_state a = state_at(conn, table, key, from_cut);
     const key_state b = state_at(conn, table, key, to_cut);
     if (is_unknown(a) || is_unknown(b)) {
-      gap_keys.push_back(key);
+      out.gaps.gap_keys.push_back(key);
       return true;
     }
     const auto va = state_value(a);
@@ -607,18 +542,13 @@ nlohmann::json kv_diff(db::connection& conn, std::string_view table, double from
     if (same_value(va, vb)) {
       return true;
     }
-    const char* kind = !va ? "created" : (!vb ? "deleted" : "modified");
-    (!va ? created : (!vb ? deleted : modified)) += 1;
-    if (changes.size() >= max_listed_changes) {
-      truncated = true;
+    const change_kind kind = change_of(va, vb);
+    count_change(out.stats, kind);
+    if (out.changes.size() >= max_listed_changes) {
+      out.gaps.candidate_truncated = true;
       return true;
     }
-    nlohmann::json c = {{"key", key}, {"change", kind}};
-    c.update(state_json(va, "old_"));
-    c.update(state_json(vb, "new_"));
-    c["old_op_number"] = a.op_number;
-    c["new_op_number"] = b.op_number;
-    changes.push_back(std::move(c));
+    out.changes.push_back({key, kind, va, vb, a.op_number, b.op_number});
     return true;
   };
 
@@ -634,16 +564,11 @@ nlohmann::json kv_diff(db::connection& conn, std::string_view table, double from
       }
     }
   }
-  nlohmann::json out = {{"from", from_s}, {"to", to_s}};
-  out["stats"] = {{"created", created}, {"modified", modified}, {"deleted", deleted}};
-  out["changes"] = std::move(changes);
-  add_gap_fields(out, gap_keys, truncated);
-  out["success"] = true;
   return out;
 }
 
-nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
-                               std::int64_t steps, std::int64_t now_ms) {
+key_rollback kv_rollback_key(db::connection& conn, std::string_view table, std::string_view key,
+                             std::int64_t steps, std::int64_t now_ms) {
   const names n = names_of(table);
   if (steps < 1 || steps > max_reconstruction_ops) {
     throw api_error(errc::bad_request,
@@ -675,7 +600,7 @@ nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std
       throw_gap(key, s);
     }
     if (row->op == "untracked") {
-      throw_gap(key, key_state{key_state::kind::gap, std::nullopt, target, row->ts, 0});
+      throw_gap(key, key_state{key_state::kind::gap, std::nullopt, target, row->ts_ms, 0});
     }
     restored = row->new_state;
   }
@@ -683,14 +608,10 @@ nlohmann::json kv_rollback_key(db::connection& conn, std::string_view table, std
   restored = effective_now(std::move(restored), now_ms);
   const auto before = live_value(conn, n, key, now_ms);
   const std::int64_t op_number = apply_rollback(conn, table, n, key, before, restored, now_ms);
-  nlohmann::json out = {{"success", true},        {"key", key},
-                        {"steps", steps},         {"restored_op_number", target},
-                        {"op_number", op_number}, {"exists", restored.has_value()}};
-  out.update(state_json(restored, ""));
-  return out;
+  return {std::string(key), steps, target, op_number, std::move(restored)};
 }
 
-nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
+table_rollback kv_table_rollback(db::connection& conn, std::string_view table,
                                  const table_rollback_request& request) {
   const std::int64_t cutoff = cutoff_ms_for_seconds(request.to_timestamp_s);
   const names n = names_of(table);
@@ -725,22 +646,13 @@ nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
     }
   }
 
-  struct planned {
-    std::string key;
-    std::optional<kv_value> before;
-    std::optional<kv_value> after;
-    std::int64_t target_op = 0;
-    const char* kind = "";
-  };
-  std::vector<planned> plan;
-  std::vector<std::string> gap_keys;
-  std::int64_t created = 0;
-  std::int64_t modified = 0;
-  std::int64_t deleted = 0;
+  table_rollback out;
+  out.to_timestamp_s = request.to_timestamp_s;
+  std::vector<rollback_change> plan;
   for (const auto& key : candidates) {
     const key_state s = state_at(conn, table, key, cutoff);
     if (is_unknown(s)) {
-      gap_keys.push_back(key);
+      out.gap_keys.push_back(key);
       continue;
     }
     auto target = effective_now(state_value(s), now_ms);
@@ -748,45 +660,28 @@ nlohmann::json kv_table_rollback(db::connection& conn, std::string_view table,
     if (same_value(current, target)) {
       continue;
     }
-    const char* kind = !current ? "created" : (!target ? "deleted" : "modified");
-    (!current ? created : (!target ? deleted : modified)) += 1;
-    plan.push_back({key, std::move(current), std::move(target), s.op_number, kind});
+    const change_kind kind = change_of(current, target);
+    count_change(out.stats, kind);
+    plan.push_back({key, kind, std::move(current), std::move(target), s.op_number});
   }
 
-  if (request.apply && !gap_keys.empty()) {
+  if (request.apply && !out.gap_keys.empty()) {
     throw api_error(errc::history_gap, "time-travel chain gap",
-                    {{"reason", "untracked"}, {"gap_keys", gap_keys}, {"has_gaps", true}});
+                    {{"reason", "untracked"}, {"gap_keys", out.gap_keys}, {"has_gaps", true}});
   }
-  nlohmann::json changes = nlohmann::json::array();
-  for (const auto& p : plan) {
-    if (changes.size() >= max_preview_changes) {
-      break;
-    }
-    nlohmann::json c = {{"key", p.key}, {"change", p.kind}};
-    c.update(state_json(p.before, "current_"));
-    c.update(state_json(p.after, "target_"));
-    c["target_op_number"] = p.target_op;
-    changes.push_back(std::move(c));
-  }
-  std::int64_t applied = 0;
+  out.affected = static_cast<std::int64_t>(plan.size());
   if (request.apply) {
     ensure_kv_tables(conn, table);
     for (const auto& p : plan) {
-      apply_rollback(conn, table, n, p.key, p.before, p.after, now_ms);
-      ++applied;
+      apply_rollback(conn, table, n, p.key, p.current, p.target, now_ms);
+      ++out.applied_count;
     }
   }
-  nlohmann::json out = {{"success", true},          {"dry_run", !request.apply},
-                        {"applied", request.apply}, {"to_timestamp", request.to_timestamp_s},
-                        {"affected", plan.size()},  {"applied_count", applied}};
-  out["stats"] = {{"created", created}, {"modified", modified}, {"deleted", deleted}};
-  out["changes"] = std::move(changes);
-  out["has_gaps"] = !gap_keys.empty();
-  out["gap_keys"] = gap_keys;
-  out["candidate_truncated"] = plan.size() > max_preview_changes;
-  if (!request.apply) {
-    out["message"] = "preview only: nothing changed; add confirm=yes to apply";
+  out.applied = request.apply;
+  if (plan.size() > max_preview_changes) {
+    plan.resize(max_preview_changes);
   }
+  out.changes = std::move(plan);
   return out;
 }
 

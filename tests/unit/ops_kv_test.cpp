@@ -142,7 +142,11 @@ TEST_F(kv_ops_test, ttl_expiry_and_sweep) {
   conn_->exec("UPDATE kv_store SET expires_at = 1 WHERE key = 's'");
   EXPECT_EQ(get("s"), "<missing>");
   EXPECT_EQ(ops::kv_list(*conn_, "kv_store", {}).items.size(), 1U);
-  EXPECT_EQ(ops::kv_batch_get(*conn_, "kv_store", {"s"})["results"]["s"], nullptr);
+  const auto expired = ops::kv_batch_get(*conn_, "kv_store", {"s"});
+  ASSERT_EQ(expired.results.size(), 1U);
+  EXPECT_EQ(expired.results[0].key, "s");
+  EXPECT_FALSE(expired.results[0].value);
+  EXPECT_EQ(expired.found(), 0);
   EXPECT_EQ(code_of([&] { ops::kv_delete(*conn_, scope_, "s"); }), errc::key_not_found);
   EXPECT_EQ(ops::sweep_expired(*conn_), 1);
   EXPECT_EQ(scalar("SELECT count(*) FROM kv_store"), 1);
@@ -268,11 +272,33 @@ TEST_F(kv_ops_test, batch_set_get_delete) {
       R"({"items":[{"key":"f:a","value":"true","content_type":"application/json"},{"key":"f:b","value":"{\"x\":1}","ttl":60}]})"));
   EXPECT_EQ(ops::kv_batch_set(*conn_, scope_, items), 2);
   auto got = ops::kv_batch_get(*conn_, "kv_store", {"f:a", "f:b", "f:c"});
-  EXPECT_EQ(got["results"]["f:a"]["value"], "true");
-  EXPECT_EQ(got["results"]["f:a"]["content_type"], "application/json");
-  EXPECT_EQ(got["results"]["f:b"]["value"], R"({"x":1})");
-  EXPECT_EQ(got["results"]["f:b"]["content_type"], "application/octet-stream");
-  EXPECT_EQ(got["results"]["f:c"], nullptr);
+  ASSERT_EQ(got.results.size(), 3U);
+  EXPECT_EQ(got.results[0].key, "f:a");
+  ASSERT_TRUE(got.results[0].value);
+  EXPECT_EQ(got.results[0].value->value, "true");
+  EXPECT_EQ(got.results[0].value->content_type, "application/json");
+  EXPECT_FALSE(got.results[0].value->expires_at_ms);
+  EXPECT_EQ(got.results[1].key, "f:b");
+  ASSERT_TRUE(got.results[1].value);
+  EXPECT_EQ(got.results[1].value->value, R"({"x":1})");
+  EXPECT_EQ(got.results[1].value->content_type, "application/octet-stream");
+  EXPECT_TRUE(got.results[1].value->expires_at_ms);  // ttl 60
+  EXPECT_EQ(got.results[2].key, "f:c");
+  EXPECT_FALSE(got.results[2].value);
+  EXPECT_EQ(got.found(), 2);
+  // The wire envelope (handlers/kv_render.hpp): a missing key is null, bytes that are not
+  // UTF-8 come as base64.
+  put("bin", std::string("\xff\xfe\x00\x01", 4), "application/octet-stream");
+  const auto wire = handlers::to_json(ops::kv_batch_get(*conn_, "kv_store", {"f:a", "bin", "f:c"}));
+  EXPECT_EQ(wire["count"], 3);
+  EXPECT_EQ(wire["found"], 2);
+  EXPECT_EQ(wire["success"], true);
+  EXPECT_EQ(
+      wire["results"]["f:a"],
+      json({{"value", "true"}, {"content_type", "application/json"}, {"expires_at", nullptr}}));
+  EXPECT_EQ(wire["results"]["bin"]["value"], "//4AAQ==");
+  EXPECT_EQ(wire["results"]["bin"]["encoding"], "base64");
+  EXPECT_EQ(wire["results"]["f:c"], nullptr);
   auto raw = ops::parse_batch_set_body(json::parse(R"({"batch":[{"key":"r","value":{"a":[1]}}]})"));
   ops::kv_batch_set(*conn_, scope_, raw);
   EXPECT_EQ(get("r"), R"({"a":[1]})");

@@ -1,6 +1,9 @@
 // Perf measurement (disabled by default): 100,000 ops on one key, then time the history page,
-// op snapshots, at_timestamp reads, a table snapshot, a diff and a deep rollback.
+// op snapshots, at_timestamp reads, a table snapshot, a diff and a deep rollback. Each read is
+// timed with its wire JSON (handlers/time_travel_render.hpp), as a request builds it.
 // Run: build-*/tests/hoody_unit_tests --gtest_also_run_disabled_tests --gtest_filter='*perf*'
+#include "hoody/handlers/time_travel_render.hpp"
+
 #include "time_travel_support.hpp"
 
 #include <gtest/gtest.h>
@@ -46,27 +49,31 @@ TEST(time_travel_perf, DISABLED_perf_100k_ops_on_one_key) {
   const auto sec = [&](int i) { return static_cast<double>(t0 + i * 10) / 1000.0 + 0.0005; };
 
   const double history50 =
-      median_us(50, [&] { (void)ops::kv_history(conn, "kv_store", "hot", 0); });
-  const double history1000 =
-      median_us(20, [&] { (void)ops::kv_history(conn, "kv_store", "hot", 1000); });
-  const double history_deep =
-      median_us(50, [&] { (void)ops::kv_history(conn, "kv_store", "hot", 50, 777); });
-  const double snap_op1 =
-      median_us(50, [&] { (void)ops::kv_snapshot_op(conn, "kv_store", "hot", 1); });
-  const double snap_mid =
-      median_us(50, [&] { (void)ops::kv_snapshot_op(conn, "kv_store", "hot", n / 2); });
+      median_us(50, [&] { (void)handlers::to_json(ops::kv_history(conn, "kv_store", "hot", 0)); });
+  const double history1000 = median_us(
+      20, [&] { (void)handlers::to_json(ops::kv_history(conn, "kv_store", "hot", 1000)); });
+  const double history_deep = median_us(
+      50, [&] { (void)handlers::to_json(ops::kv_history(conn, "kv_store", "hot", 50, 777)); });
+  const double snap_op1 = median_us(
+      50, [&] { (void)handlers::to_json(ops::kv_snapshot_op(conn, "kv_store", "hot", 1)); });
+  const double snap_mid = median_us(
+      50, [&] { (void)handlers::to_json(ops::kv_snapshot_op(conn, "kv_store", "hot", n / 2)); });
   int i = 0;
   const double at_ts = median_us(200, [&] {
     i = (i * 7919 + 13) % n + 1;
     const auto r = ops::kv_read_at(conn, "kv_store", "hot", sec(i), std::nullopt);
-    ASSERT_EQ(r["value"], i);
+    ASSERT_EQ(r.value.value, std::to_string(i));
+    ASSERT_EQ(r.op_number, i);
+    ASSERT_EQ(handlers::to_json(r)["value"], i);
   });
-  const double table_snap =
-      median_us(20, [&] { (void)ops::kv_table_snapshot(conn, "kv_store", sec(n / 2), "", 0); });
-  const double diff =
-      median_us(10, [&] { (void)ops::kv_diff(conn, "kv_store", sec(10), sec(n - 10), {}); });
-  const double list_at =
-      median_us(20, [&] { (void)ops::kv_list_at(conn, "kv_store", sec(n / 2), "", 0); });
+  const double table_snap = median_us(20, [&] {
+    (void)handlers::to_json(ops::kv_table_snapshot(conn, "kv_store", sec(n / 2), "", 0));
+  });
+  const double diff = median_us(10, [&] {
+    (void)handlers::to_json(ops::kv_diff(conn, "kv_store", sec(10), sec(n - 10), {}));
+  });
+  const double list_at = median_us(
+      20, [&] { (void)handlers::to_json(ops::kv_list_at(conn, "kv_store", sec(n / 2), "", 0)); });
   const double rollback = median_us(
       5, [&] { ops::kv_rollback_key(conn, "kv_store", "hot", 50'000, t0 + n * 10 + 1000); });
 

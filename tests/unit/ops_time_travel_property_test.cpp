@@ -38,6 +38,18 @@ std::string show(const state& s) {
          "] exp=" + (s->expires_at_ms ? std::to_string(*s->expires_at_ms) : "-");
 }
 
+const char* change_name(ops::change_kind kind) {
+  switch (kind) {
+  case ops::change_kind::created:
+    return "created";
+  case ops::change_kind::modified:
+    return "modified";
+  case ops::change_kind::deleted:
+    return "deleted";
+  }
+  return "?";
+}
+
 state live_at(const state& s, std::int64_t cutoff) {
   if (s && s->expires_at_ms && *s->expires_at_ms <= cutoff) {
     return std::nullopt;
@@ -231,7 +243,9 @@ class model_runner {
     const state expected = live_at(
         target == 0 ? std::nullopt : m.rows[static_cast<std::size_t>(target - 1)].after, ts);
     const auto out = ops::kv_rollback_key(db_.conn(), "kv_store", key, steps, ts);
-    EXPECT_EQ(out["exists"], expected.has_value());
+    EXPECT_EQ(out.restored.has_value(), expected.has_value());
+    EXPECT_TRUE(same(out.restored, expected)) << key << ": " << show(out.restored);
+    EXPECT_EQ(out.restored_op_number, target);
     m.record(ts, expected, true);
     EXPECT_TRUE(same(db_.live(key, ts), live_at(expected, ts)))
         << key << ": " << show(db_.live(key, ts)) << " vs " << show(expected);
@@ -260,7 +274,7 @@ class model_runner {
     for (const auto& k : keys_) {
       before[k] = db_.live(k, ts);
     }
-    nlohmann::json out;
+    ops::table_rollback out;
     const int status =
         test::status_of_call([&] { out = ops::kv_table_rollback(db_.conn(), "kv_store", req); });
     if (status != 0) {
@@ -275,7 +289,8 @@ class model_runner {
       }
       return;
     }
-    std::set<std::string> gap(out["gap_keys"].begin(), out["gap_keys"].end());
+    std::set<std::string> gap(out.gap_keys.begin(), out.gap_keys.end());
+    EXPECT_EQ(out.applied, req.apply);
     for (const auto& k : keys_) {
       auto& m = model_[k];
       if (!req.apply || !selected.contains(k) || gap.contains(k)) {
@@ -318,7 +333,7 @@ class model_runner {
       const auto& m = model_[k];
       const double whole = static_cast<double>(c / 1000);
       const state truth = m.at(c / 1000 * 1000 + 999);
-      nlohmann::json got;
+      ops::key_value_at got;
       const int status = test::status_of_call(
           [&] { got = ops::kv_read_at(db_.conn(), "kv_store", k, whole, std::nullopt); });
       if (status == 409) {
@@ -327,8 +342,9 @@ class model_runner {
         EXPECT_EQ(status, 404) << k;
       } else {
         ASSERT_EQ(status, 0) << k;
-        EXPECT_EQ(got["value"], ops::render_value(*truth)) << k;
-        EXPECT_EQ(got["content_type"], truth->content_type);
+        EXPECT_TRUE(same(got.value, truth))
+            << k << ": " << show(got.value) << " vs " << show(truth);
+        EXPECT_EQ(got.key, k);
       }
     }
   }
@@ -340,14 +356,15 @@ class model_runner {
       const double t = static_cast<double>(c) / 1000.0 + 0.0005;
       const auto snap = ops::kv_table_snapshot(db_.conn(), "kv_store", t, "", 0);
       const auto list = ops::kv_list_at(db_.conn(), "kv_store", t, "", 0);
-      std::set<std::string> gaps(snap["gap_keys"].begin(), snap["gap_keys"].end());
-      EXPECT_EQ(snap["gap_keys"], list["gap_keys"]);
-      EXPECT_EQ(snap["candidate_truncated"], false);
-      std::map<std::string, nlohmann::json> items;
-      for (const auto& item : snap["items"]) {
-        items[item["key"].get<std::string>()] = item;
+      std::set<std::string> gaps(snap.gaps.gap_keys.begin(), snap.gaps.gap_keys.end());
+      EXPECT_EQ(snap.gaps.gap_keys, list.gaps.gap_keys);
+      EXPECT_FALSE(snap.gaps.candidate_truncated);
+      EXPECT_FALSE(list.gaps.candidate_truncated);
+      std::map<std::string, ops::snapshot_item> items;
+      for (const auto& item : snap.items) {
+        items[item.key] = item;
       }
-      nlohmann::json expected_keys = nlohmann::json::array();
+      std::vector<std::string> expected_keys;
       for (const auto& k : keys_) {
         if (gaps.contains(k)) {
           EXPECT_TRUE(model_[k].had_untracked);
@@ -357,10 +374,10 @@ class model_runner {
         ASSERT_EQ(items.contains(k), truth.has_value()) << k << " at " << c;
         if (truth) {
           expected_keys.push_back(k);
-          EXPECT_EQ(items[k]["value"], ops::render_value(*truth));
+          EXPECT_TRUE(same(items[k].value, truth)) << k << " at " << c;
         }
       }
-      EXPECT_EQ(list["keys"], expected_keys);
+      EXPECT_EQ(list.keys, expected_keys);
 
       // Diff between two checkpoints.
       const std::int64_t c2 = cps[static_cast<std::size_t>(roll(static_cast<int>(cps.size())))];
@@ -369,10 +386,12 @@ class model_runner {
       const auto diff =
           ops::kv_diff(db_.conn(), "kv_store", static_cast<double>(from) / 1000.0 + 0.0005,
                        static_cast<double>(to) / 1000.0 + 0.0005, {});
-      std::set<std::string> dgaps(diff["gap_keys"].begin(), diff["gap_keys"].end());
+      std::set<std::string> dgaps(diff.gaps.gap_keys.begin(), diff.gaps.gap_keys.end());
+      EXPECT_FALSE(diff.gaps.candidate_truncated);
       std::map<std::string, std::string> changes;
-      for (const auto& ch : diff["changes"]) {
-        changes[ch["key"].get<std::string>()] = ch["change"].get<std::string>();
+      for (const auto& ch : diff.changes) {
+        changes[ch.key] = change_name(ch.kind);
+        EXPECT_FALSE(same(ch.old_state, ch.new_state)) << ch.key;
       }
       std::int64_t created = 0;
       std::int64_t modified = 0;
@@ -397,9 +416,9 @@ class model_runner {
         }
         EXPECT_EQ(changes.contains(k) ? changes[k] : "", expect) << k << " " << from << ".." << to;
       }
-      EXPECT_EQ(diff["stats"]["created"], created);
-      EXPECT_EQ(diff["stats"]["modified"], modified);
-      EXPECT_EQ(diff["stats"]["deleted"], deleted);
+      EXPECT_EQ(diff.stats.created, created);
+      EXPECT_EQ(diff.stats.modified, modified);
+      EXPECT_EQ(diff.stats.deleted, deleted);
     }
   }
 

@@ -192,10 +192,22 @@ struct kv_batch_item {
 std::int64_t kv_batch_set(db::connection& conn, const kv_scope& scope,
                           const std::vector<kv_batch_item>& items);
 
-/// `{"results": {key: {"value", "content_type"} | null}, "count", "found"}`; values that are
-/// not valid UTF-8 come as base64 with `"encoding": "base64"`. Reader-safe.
-[[nodiscard]] nlohmann::json kv_batch_get(db::connection& conn, std::string_view table,
-                                          const std::vector<std::string>& keys);
+/// One key of a batch read: its live value, or nullopt when missing or expired.
+struct kv_batch_value {
+  std::string key;
+  std::optional<kv_value> value;
+};
+
+/// POST /kv/batch/get; the wire JSON is built by handlers/kv_render.hpp.
+struct kv_batch_read {
+  std::vector<kv_batch_value> results;                ///< one per requested key, in request order
+  [[nodiscard]] std::int64_t found() const noexcept;  ///< results holding a value
+};
+
+/// The live value of each of `keys` (each validated: else 400); a missing KV table reads as
+/// every key missing. Reader-safe.
+[[nodiscard]] kv_batch_read kv_batch_get(db::connection& conn, std::string_view table,
+                                         const std::vector<std::string>& keys);
 
 /// Deletes the live keys among `keys` (op `batch_delete`); returns how many were deleted.
 std::int64_t kv_batch_delete(db::connection& conn, const kv_scope& scope,
