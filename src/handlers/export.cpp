@@ -128,8 +128,8 @@ class export_stream final : public http::body_stream,
     auto self = shared_from_this();
     database_->post_read(
         [self, job](db::connection& conn) {
-          auto rows = ops::read_export_chunk(conn, self->source_, job->cursor, chunk_rows,
-                                             chunk_bytes);
+          auto rows =
+              ops::read_export_chunk(conn, self->source_, job->cursor, chunk_rows, chunk_bytes);
           // Not the first chunk: the first one held at least one row, or ended the export.
           job->text = render_chunk(rows, self->format_, false, job->cursor.done);
         },
@@ -180,9 +180,8 @@ http::response export_table(http::context& ctx) {
   res.headers.emplace_back("Content-Disposition",
                            "attachment; filename=\"" + download_name(source.table, format) + "\"");
   res.headers.emplace_back("X-Accel-Buffering", "no");
-  res.stream = std::make_shared<export_stream>(ctx.database->shared_from_this(),
-                                               std::move(source), format, cursor,
-                                               std::move(first));
+  res.stream = std::make_shared<export_stream>(ctx.database->shared_from_this(), std::move(source),
+                                               format, cursor, std::move(first));
   return res;
 }
 

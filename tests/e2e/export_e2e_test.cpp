@@ -17,8 +17,8 @@
 
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,13 +49,13 @@ std::string expected_csv(int n) {
 }
 
 void fill_t(http_client& c, const std::string& db, int n) {
-  const auto r = c.post(
-      api + "/db?db=" + db,
-      tx({"CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT, c BLOB)",
-          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
-              std::to_string(n) +
-              ") INSERT INTO t SELECT i, 'row,\"' || i, CASE WHEN i % 7 = 0 THEN NULL ELSE "
-              "x'00ff' END FROM n"}));
+  const auto r =
+      c.post(api + "/db?db=" + db,
+             tx({"CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT, c BLOB)",
+                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+                     std::to_string(n) +
+                     ") INSERT INTO t SELECT i, 'row,\"' || i, CASE WHEN i % 7 = 0 THEN NULL ELSE "
+                     "x'00ff' END FROM n"}));
   ASSERT_EQ(r.status, 200) << r.body;
 }
 
@@ -151,7 +151,8 @@ TEST_F(export_e2e, json_is_an_array_of_row_objects) {
   }
   // An empty table: "[]"; its CSV: the header line alone.
   ASSERT_EQ(c_->post(api + "/db?db=" + db_, tx({"CREATE TABLE empty (x, y)"})).status, 200);
-  EXPECT_EQ(get_stream(*c_, api + "/export?db=" + db_ + "&table=empty&format=json").json(), json::array());
+  EXPECT_EQ(get_stream(*c_, api + "/export?db=" + db_ + "&table=empty&format=json").json(),
+            json::array());
   EXPECT_EQ(get_stream(*c_, api + "/export?db=" + db_ + "&table=empty").body, "x,y\r\n");
 }
 
@@ -223,9 +224,9 @@ TEST_F(export_e2e, writes_during_an_export_are_served_and_never_shift_it) {
     ASSERT_GT(n, 0);
     got.append(buf, static_cast<std::size_t>(n));
   }
-  const auto w = c_->post(api + "/db?db=" + db_,
-                          tx({"DELETE FROM t WHERE a % 2 = 1 AND a > 50000",
-                              "INSERT INTO t (a, b) VALUES (100001, 'late')"}));
+  const auto w =
+      c_->post(api + "/db?db=" + db_, tx({"DELETE FROM t WHERE a % 2 = 1 AND a > 50000",
+                                          "INSERT INTO t (a, b) VALUES (100001, 'late')"}));
   ASSERT_EQ(w.status, 200) << w.body;
   for (;;) {
     const auto n = ::recv(fd, buf, sizeof buf, 0);
@@ -281,8 +282,8 @@ TEST(export_e2e_process, a_client_that_stops_reading_holds_little_memory_and_blo
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     peak = std::max(peak, hoody::test::rss_kib(srv.pid()));
     // Writes to the exported table go through while the exports are stuck.
-    const auto w = c.post(api + "/db?db=big",
-                          tx({"UPDATE t SET b = 'y' WHERE a = " + std::to_string(i + 1)}));
+    const auto w =
+        c.post(api + "/db?db=big", tx({"UPDATE t SET b = 'y' WHERE a = " + std::to_string(i + 1)}));
     ASSERT_EQ(w.status, 200) << w.body;
   }
   for (const int fd : fds) {

@@ -1,9 +1,10 @@
 // Unit tests for the KV operations on a temp-file database (hoody/ops/kv.hpp).
+#include "hoody/ops/kv.hpp"
+
 #include "hoody/core/error.hpp"
 #include "hoody/db/connection.hpp"
 #include "hoody/db/executors.hpp"
 #include "hoody/handlers/kv_render.hpp"
-#include "hoody/ops/kv.hpp"
 
 #include "support/temp_db.hpp"
 

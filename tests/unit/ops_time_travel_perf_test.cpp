@@ -2,6 +2,8 @@
 // op snapshots, at_timestamp reads, a table snapshot, a diff and a deep rollback. Each read is
 // timed with its wire JSON (handlers/time_travel_render.hpp), as a request builds it.
 // Run: build-*/tests/hoody_unit_tests --gtest_also_run_disabled_tests --gtest_filter='*perf*'
+#include "hoody/ops/time_travel.hpp"
+
 #include "hoody/handlers/time_travel_render.hpp"
 
 #include "time_travel_support.hpp"

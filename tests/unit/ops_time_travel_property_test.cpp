@@ -7,6 +7,8 @@
 //    snapshots, list_at and diffs agree with the truth; rollbacks restore the truth.
 // 2. kv_engine: the same through the KV engineer's ops (kv_put, kv_incr, kv_push, kv_pop,
 //    kv_batch_set, kv_delete) on the real clock; the truth is the live value after every op.
+#include "hoody/ops/time_travel.hpp"
+
 #include "hoody/ops/kv.hpp"
 
 #include "time_travel_support.hpp"

@@ -1,5 +1,7 @@
 // Unit tests for time-travel reads and rollbacks (hoody/ops/time_travel.hpp) on a temp db, and
 // for the wire JSON built from their results (hoody/handlers/time_travel_render.hpp).
+#include "hoody/ops/time_travel.hpp"
+
 #include "hoody/handlers/time_travel_render.hpp"
 #include "hoody/ops/base64.hpp"
 

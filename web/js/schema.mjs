@@ -2,6 +2,7 @@
 // columns (pragma_table_info); for an opened table its foreign keys, indexes, CHECKs and the
 // tables that reference it, and its rows 50 at a time in the result grid, filtered by the URL's
 // `where` (a row permalink or a foreign-key link). Every query here goes through consoleTx.
+import { exportTable } from './export.mjs';
 import { consoleTx, queryObjects, resultRows } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, emptyState, h, loading } from './dom.mjs';
@@ -337,6 +338,8 @@ async function showTable(name) {
       h('h3', { class: 'detail-title' }, obj.name, ' ', h('span', { class: 'badge' }, obj.type)),
       h('div', { class: 'btn-row' },
         h('button', { type: 'button', class: 'btn small', onclick: () => { setText('SELECT * FROM ' + quoteIdent(obj.name) + ' LIMIT 100;'); navigate({ view: 'sql' }); focusEditor(); } }, 'Query in editor'),
+        h('button', { type: 'button', class: 'btn small', id: 'export-csv', title: 'Every row, streamed by the server (GET /export)', onclick: () => exportTable(state.db, obj.name, 'csv') }, 'Export CSV'),
+        h('button', { type: 'button', class: 'btn small', id: 'export-json', title: 'Every row, streamed by the server (GET /export)', onclick: () => exportTable(state.db, obj.name, 'json') }, 'Export JSON'),
         h('button', { type: 'button', class: 'btn small ghost', onclick: () => navigate({ view: 'schema', table: null }) }, 'All tables'))),
     h('h4', { class: 'section-title' }, 'Columns'),
     columnsTable(obj.columns, info),

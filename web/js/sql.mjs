@@ -1,5 +1,6 @@
 // The SQL editor view: runs the editor's statements as one POST /db transaction, shows a grid per
 // query (grid.mjs) or the failing statement, and builds share links (GET /query, POST /share).
+import { saveResult } from './export.mjs';
 import { API, ApiError, api, auth, authToken, consoleTx, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
@@ -104,6 +105,9 @@ function renderResults(data, statements, items) {
       // Past the server's 10,000-row cap the notice says how many rows the query has in all.
       const countTotal = item.query ? () => consoleTx(state.db, [{ query: 'SELECT count(*) AS n FROM (' + item.query + '\n)', values: item.values }])
         .then((c) => Number(resultRows(c.results[0]).rows[0][0])) : null;
+      head.append(h('span', { class: 'result-export' },
+        h('button', { type: 'button', class: 'btn small ghost', dataset: { export: 'csv' }, title: 'The rows shown, as a CSV file', onclick: () => saveResult(headers, rows, 'csv', 'result-' + (i + 1)) }, 'CSV'),
+        h('button', { type: 'button', class: 'btn small ghost', dataset: { export: 'json' }, title: 'The rows shown, as a JSON file', onclick: () => saveResult(headers, rows, 'json', 'result-' + (i + 1)) }, 'JSON')));
       card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal }));
     } else if (Array.isArray(r.rowsUpdatedBatch)) {
       const total = r.rowsUpdatedBatch.reduce((a, b) => a + (Number(b) || 0), 0);
