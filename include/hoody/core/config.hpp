@@ -60,6 +60,8 @@ struct config {
   /// A read replica: reader connections only, never creates or writes a file; writes answer
   /// 403 READ_ONLY_REPLICA; files are served while they are replaced whole (restore-and-rename).
   bool read_only = false;
+
+  bool operator==(const config&) const = default;
 };
 
 }  // namespace hoody
