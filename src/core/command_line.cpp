@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cctype>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace hoody {
 
