@@ -1,5 +1,5 @@
 // hoody/core/config.hpp — every tunable of the server, filled from the command line and the
-// environment (see src/main.cpp: each flag `--x-y` has the twin HOODY_SQLITE_X_Y).
+// environment (hoody/core/command_line.hpp: each flag `--x-y` has the twin HOODY_SQLITE_X_Y).
 // Plain value type; built once at start-up and read-only afterwards.
 #pragma once
 
@@ -60,6 +60,8 @@ struct config {
   /// A read replica: reader connections only, never creates or writes a file; writes answer
   /// 403 READ_ONLY_REPLICA; files are served while they are replaced whole (restore-and-rename).
   bool read_only = false;
+
+  bool operator==(const config&) const = default;
 };
 
 }  // namespace hoody
