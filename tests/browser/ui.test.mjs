@@ -1039,6 +1039,76 @@ test('KV history: pages through 120 operations (Load older) and rolls back to on
   assertNoConsoleErrors(errors);
 });
 
+test('KV history: picks two versions and diffs them (pretty-printed JSON lines marked added/removed; binary: sizes and hex)', async (t) => {
+  await createDb('kvvdiff');
+  await kvPut('kvvdiff', 'cfg', JSON.stringify({ theme: 'light', size: 12, tags: ['a'] }));
+  await kvPut('kvvdiff', 'cfg', JSON.stringify({ theme: 'dark', size: 12, tags: ['a', 'b'] }));
+  await kvPut('kvvdiff', 'cfg', 'plain text now', { contentType: 'text/plain' });
+  await kvPut('kvvdiff', 'blob', Buffer.from([0x00, 0xff, 0x10]), { contentType: 'application/octet-stream' });
+  await kvPut('kvvdiff', 'blob', Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01]), { contentType: 'application/octet-stream' });
+  const { page, errors } = await openPage(t, { hash: '#db=kvvdiff&view=kv&key=cfg' });
+  const items = page.locator('#kv-timeline .tl-item');
+  await eventually(async () => assert.equal(await items.count(), 3));
+  const nums = await page.$$eval('#kv-timeline .tl-item', (lis) => lis.map((li) => Number(li.dataset.op)));
+  assert.ok(await page.locator('#kv-compare').isDisabled(), 'Compare needs two picks');
+  await items.nth(2).locator('.tl-pick').check();
+  assert.ok(await page.locator('#kv-compare').isDisabled());
+  await items.nth(1).locator('.tl-pick').check();
+  assert.match(await page.textContent('#kv-compare-hint'), new RegExp(`op #${nums[2]} with op #${nums[1]}`));
+  await page.click('#kv-compare');
+  const diff = page.locator('#kv-diff .version-diff');
+  await diff.waitFor();
+  assert.equal(await diff.getAttribute('data-from'), String(nums[2]));
+  assert.equal(await diff.getAttribute('data-to'), String(nums[1]));
+  const lines = await page.$$eval('#kv-diff .diff-line', (els) => els.map((e) => [e.className.replace('diff-line ', ''), e.textContent.replace(/\n$/, '')]));
+  // (The history's values are JSON values: the object's keys come back in sorted order.)
+  assert.deepEqual(lines, [
+    ['diff-same', '  {'],
+    ['diff-same', '    "size": 12,'],
+    ['diff-same', '    "tags": ['],
+    ['diff-del', '-     "a"'],
+    ['diff-add', '+     "a",'],
+    ['diff-add', '+     "b"'],
+    ['diff-same', '    ],'],
+    ['diff-del', '-   "theme": "light"'],
+    ['diff-add', '+   "theme": "dark"'],
+    ['diff-same', '  }'],
+  ]);
+  assert.equal(await page.textContent('#kv-diff-summary'), '+3 −2 lines');
+  // A third pick replaces the older one: JSON → text.
+  await items.nth(0).locator('.tl-pick').check();
+  assert.equal(await items.nth(2).locator('.tl-pick').isChecked(), false);
+  await page.click('#kv-compare');
+  await eventually(async () => assert.equal(await diff.getAttribute('data-to'), String(nums[0])));
+  assert.equal(await page.locator('#kv-diff .diff-add').count(), 1);
+  assert.equal(await page.textContent('#kv-diff .diff-add'), '+ plain text now\n');
+  assert.equal(await page.locator('#kv-diff .diff-same').count(), 0);
+
+  // Binary versions: sizes and the first bytes in hex.
+  await page.evaluate(() => { location.hash = '#db=kvvdiff&view=kv&key=blob'; });
+  await eventually(async () => assert.equal(await items.count(), 2));
+  await items.nth(0).locator('.tl-pick').check();
+  await items.nth(1).locator('.tl-pick').check();
+  await page.click('#kv-compare');
+  await page.locator('#kv-diff-sizes').waitFor();
+  assert.match(await page.textContent('#kv-diff-sizes'), /^Binary: 3 bytes → 5 bytes/);
+  assert.match(await page.textContent('#kv-diff .diff-hex-old'), /^00000000 {2}00 ff 10/);
+  assert.match(await page.textContent('#kv-diff .diff-hex-new'), /^00000000 {2}de ad be ef 01/);
+  assertNoConsoleErrors(errors);
+
+  // The diff fits a phone.
+  const { page: phone, errors: phoneErrors } = await openPage(t, { viewport: PHONE, hash: '#db=kvvdiff&view=kv&key=cfg' });
+  const pitems = phone.locator('#kv-timeline .tl-item');
+  await eventually(async () => assert.equal(await pitems.count(), 3));
+  await pitems.nth(2).locator('.tl-pick').check();
+  await pitems.nth(1).locator('.tl-pick').check();
+  await phone.click('#kv-compare');
+  await phone.locator('#kv-diff .version-diff').waitFor();
+  const o = await noHorizontalOverflow(phone);
+  assert.ok(o.scrollWidth <= o.innerWidth, `version diff overflows on a phone: ${JSON.stringify(o)}`);
+  assertNoConsoleErrors(phoneErrors);
+});
+
 test('KV binary values: size, type, hex and image preview, download, replace from a file; Save keeps the bytes', async (t) => {
   await createDb('kvbin');
   await kvPut('kvbin', 'img:logo', PNG_1x1, { contentType: 'image/png', ttl: 3000 });
