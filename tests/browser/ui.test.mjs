@@ -1039,6 +1039,166 @@ test('KV history: pages through 120 operations (Load older) and rolls back to on
   assertNoConsoleErrors(errors);
 });
 
+test('KV history: picks two versions and diffs them (pretty-printed JSON lines marked added/removed; binary: sizes and hex)', async (t) => {
+  await createDb('kvvdiff');
+  await kvPut('kvvdiff', 'cfg', JSON.stringify({ theme: 'light', size: 12, tags: ['a'] }));
+  await kvPut('kvvdiff', 'cfg', JSON.stringify({ theme: 'dark', size: 12, tags: ['a', 'b'] }));
+  await kvPut('kvvdiff', 'cfg', 'plain text now', { contentType: 'text/plain' });
+  await kvPut('kvvdiff', 'blob', Buffer.from([0x00, 0xff, 0x10]), { contentType: 'application/octet-stream' });
+  await kvPut('kvvdiff', 'blob', Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x01]), { contentType: 'application/octet-stream' });
+  const { page, errors } = await openPage(t, { hash: '#db=kvvdiff&view=kv&key=cfg' });
+  const items = page.locator('#kv-timeline .tl-item');
+  await eventually(async () => assert.equal(await items.count(), 3));
+  const nums = await page.$$eval('#kv-timeline .tl-item', (lis) => lis.map((li) => Number(li.dataset.op)));
+  assert.ok(await page.locator('#kv-compare').isDisabled(), 'Compare needs two picks');
+  await items.nth(2).locator('.tl-pick').check();
+  assert.ok(await page.locator('#kv-compare').isDisabled());
+  await items.nth(1).locator('.tl-pick').check();
+  assert.match(await page.textContent('#kv-compare-hint'), new RegExp(`op #${nums[2]} with op #${nums[1]}`));
+  await page.click('#kv-compare');
+  const diff = page.locator('#kv-diff .version-diff');
+  await diff.waitFor();
+  assert.equal(await diff.getAttribute('data-from'), String(nums[2]));
+  assert.equal(await diff.getAttribute('data-to'), String(nums[1]));
+  const lines = await page.$$eval('#kv-diff .diff-line', (els) => els.map((e) => [e.className.replace('diff-line ', ''), e.textContent.replace(/\n$/, '')]));
+  // (The history's values are JSON values: the object's keys come back in sorted order.)
+  assert.deepEqual(lines, [
+    ['diff-same', '  {'],
+    ['diff-same', '    "size": 12,'],
+    ['diff-same', '    "tags": ['],
+    ['diff-del', '-     "a"'],
+    ['diff-add', '+     "a",'],
+    ['diff-add', '+     "b"'],
+    ['diff-same', '    ],'],
+    ['diff-del', '-   "theme": "light"'],
+    ['diff-add', '+   "theme": "dark"'],
+    ['diff-same', '  }'],
+  ]);
+  assert.equal(await page.textContent('#kv-diff-summary'), '+3 −2 lines');
+  // A third pick replaces the older one: JSON → text.
+  await items.nth(0).locator('.tl-pick').check();
+  assert.equal(await items.nth(2).locator('.tl-pick').isChecked(), false);
+  await page.click('#kv-compare');
+  await eventually(async () => assert.equal(await diff.getAttribute('data-to'), String(nums[0])));
+  assert.equal(await page.locator('#kv-diff .diff-add').count(), 1);
+  assert.equal(await page.textContent('#kv-diff .diff-add'), '+ plain text now\n');
+  assert.equal(await page.locator('#kv-diff .diff-same').count(), 0);
+
+  // Binary versions: sizes and the first bytes in hex.
+  await page.evaluate(() => { location.hash = '#db=kvvdiff&view=kv&key=blob'; });
+  await eventually(async () => assert.equal(await items.count(), 2));
+  await items.nth(0).locator('.tl-pick').check();
+  await items.nth(1).locator('.tl-pick').check();
+  await page.click('#kv-compare');
+  await page.locator('#kv-diff-sizes').waitFor();
+  assert.match(await page.textContent('#kv-diff-sizes'), /^Binary: 3 bytes → 5 bytes/);
+  assert.match(await page.textContent('#kv-diff .diff-hex-old'), /^00000000 {2}00 ff 10/);
+  assert.match(await page.textContent('#kv-diff .diff-hex-new'), /^00000000 {2}de ad be ef 01/);
+  assertNoConsoleErrors(errors);
+
+  // The diff fits a phone.
+  const { page: phone, errors: phoneErrors } = await openPage(t, { viewport: PHONE, hash: '#db=kvvdiff&view=kv&key=cfg' });
+  const pitems = phone.locator('#kv-timeline .tl-item');
+  await eventually(async () => assert.equal(await pitems.count(), 3));
+  await pitems.nth(2).locator('.tl-pick').check();
+  await pitems.nth(1).locator('.tl-pick').check();
+  await phone.click('#kv-compare');
+  await phone.locator('#kv-diff .version-diff').waitFor();
+  const o = await noHorizontalOverflow(phone);
+  assert.ok(o.scrollWidth <= o.innerWidth, `version diff overflows on a phone: ${JSON.stringify(o)}`);
+  assertNoConsoleErrors(phoneErrors);
+});
+
+/** The whole store at a time, as the API gives it: [key, value, content_type] in key order. */
+async function storeAt(db, ms) {
+  const r = await call('GET', '/kv/snapshot', { query: { db, timestamp: ((ms + 0.5) / 1000).toFixed(4), limit: 1000 } });
+  assert.equal(r.status, 200, r.text);
+  return r.json.items.map((i) => [i.key, i.value, i.content_type]);
+}
+
+test('KV time travel: a slider over the store\'s history, the snapshot at a time (a link), the diff of two times, the table rollback (preview, confirm)', async (t) => {
+  await createDb('kvtravel');
+  await kvPut('kvtravel', 'a', '1');
+  await kvPut('kvtravel', 'b', JSON.stringify({ v: 2 }));
+  await sleep(40);
+  const mid = Date.now();
+  await sleep(40);
+  await kvPut('kvtravel', 'a', '10');
+  assert.equal((await call('DELETE', '/kv/b', { query: { db: 'kvtravel' } })).status, 200);
+  await kvPut('kvtravel', 'c', 'three', { contentType: 'text/plain' });
+  const hist = async (key, query) => (await call('GET', `/kv/${key}/history`, { query: { db: 'kvtravel', ...query } })).json.operations;
+  const first = (await hist('a', { before: 2 }))[0].timestamp_ms;
+  const last = (await hist('c', { limit: 1 }))[0].timestamp_ms;
+  const midState = await storeAt('kvtravel', mid);
+  assert.deepEqual(midState, [['a', 1, 'application/json'], ['b', { v: 2 }, 'application/json']]);
+
+  const { page, errors } = await openPage(t, { hash: '#db=kvtravel&view=kv' });
+  await page.click('#kv-travel');
+  await page.locator('#tt-slider').waitFor();
+  assert.match(await page.evaluate(() => location.hash), /view=travel/);
+  assert.equal(Number(await page.getAttribute('#tt-slider', 'min')), first);
+  assert.equal(Number(await page.getAttribute('#tt-slider', 'max')), last);
+  // At the end: the store now.
+  await eventually(async () => assert.match(await page.textContent('#tt-snapshot-count'), /^2 keys at /));
+  assert.deepEqual(await page.$$eval('#tt-snapshot tbody tr', (trs) => trs.map((tr) => tr.dataset.key)), ['a', 'c']);
+  // The datetime input moves the slider and the snapshot; the hash carries the time.
+  const local = await page.evaluate((ms) => new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().replace('Z', ''), mid);
+  await page.fill('#tt-at', local);
+  await eventually(async () => assert.equal(await page.getAttribute('#tt-snapshot-count', 'data-at'), String(mid)));
+  assert.equal(Number(await page.inputValue('#tt-slider')), mid);
+  assert.deepEqual(await page.$$eval('#tt-snapshot tbody tr', (trs) => trs.map((tr) => tr.dataset.key)), ['a', 'b']);
+  assert.match(await page.textContent('#tt-snapshot tbody'), /\{"v":2\}/);
+  const link = await page.evaluate(() => location.hash);
+  assert.match(link, new RegExp(`[#&]at=${mid}(&|$)`));
+  // The slider itself: to the first op, one key.
+  await page.$eval('#tt-slider', (el) => { el.value = el.min; el.dispatchEvent(new Event('input', { bubbles: true })); });
+  await eventually(async () => assert.equal(await page.getAttribute('#tt-snapshot-count', 'data-at'), String(first)));
+  assert.deepEqual(await page.$$eval('#tt-snapshot tbody tr', (trs) => trs.map((tr) => tr.dataset.key)), ['a']);
+
+  // The link opens the same time; the diff from it to the end.
+  const { page: p2, errors: errors2 } = await openPage(t, { hash: link });
+  await eventually(async () => assert.equal(await p2.getAttribute('#tt-snapshot-count', 'data-at'), String(mid)));
+  await p2.click('#tt-diff-btn');
+  await p2.locator('#tt-diff-stats').waitFor();
+  assert.match(await p2.textContent('#tt-diff-stats'), /^1 created, 1 modified, 1 deleted/);
+  assert.deepEqual(await p2.$$eval('#tt-diff tbody tr', (trs) => trs.map((tr) => [tr.dataset.key, tr.dataset.change])),
+    [['a', 'modified'], ['b', 'deleted'], ['c', 'created']]);
+
+  // Rollback to that time: the preview changes nothing; Cancel changes nothing; confirm applies.
+  await p2.click('#tt-rollback');
+  await p2.locator('#tt-preview-stats').waitFor();
+  assert.match(await p2.textContent('#tt-preview-stats'), /^3 keys would change: 1 restored, 1 modified, 1 deleted/);
+  assert.deepEqual(await p2.$$eval('#tt-preview tbody tr', (trs) => trs.map((tr) => [tr.dataset.key, tr.dataset.change])),
+    [['a', 'modified'], ['b', 'created'], ['c', 'deleted']]);
+  assert.equal((await kvGet('kvtravel', 'a')).json, 10, 'the preview changes nothing');
+  await p2.click('#tt-apply');
+  await p2.locator('#modal').waitFor({ state: 'visible' });
+  assert.match(await p2.textContent('#modal'), /3 keys/);
+  await p2.click('#modal-cancel');
+  assert.deepEqual((await storeAt('kvtravel', Date.now() + 1000)).map((r) => r[0]), ['a', 'c']);
+  await p2.click('#tt-apply');
+  await p2.locator('#modal').waitFor({ state: 'visible' });
+  await p2.click('#modal-ok');
+  await p2.locator('.toast', { hasText: 'Rolled back 3 keys' }).waitFor();
+  await eventually(async () => assert.deepEqual(await storeAt('kvtravel', Date.now() + 1000), midState));
+  // The list reloads: the KV view shows the restored keys.
+  await p2.click('#travel-back');
+  await eventually(async () => assert.deepEqual(await p2.$$eval('#kv-list .kv-row', (els) => els.map((e) => e.dataset.key)), ['a', 'b']));
+  assertNoConsoleErrors(errors);
+  assertNoConsoleErrors(errors2);
+
+  // Phone and tablet widths: the panel fits.
+  for (const viewport of [PHONE, TABLET]) {
+    const { page: small, errors: smallErrors } = await openPage(t, { viewport, hash: link });
+    await small.locator('#tt-snapshot tbody tr').first().waitFor();
+    await small.click('#tt-diff-btn');
+    await small.locator('#tt-diff-stats').waitFor();
+    const o = await noHorizontalOverflow(small);
+    assert.ok(o.scrollWidth <= o.innerWidth, `time travel overflows at ${viewport.width} px: ${JSON.stringify(o)}`);
+    assertNoConsoleErrors(smallErrors);
+  }
+});
+
 test('KV binary values: size, type, hex and image preview, download, replace from a file; Save keeps the bytes', async (t) => {
   await createDb('kvbin');
   await kvPut('kvbin', 'img:logo', PNG_1x1, { contentType: 'image/png', ttl: 3000 });
@@ -1612,7 +1772,7 @@ for (const [label, viewport] of [['phone', PHONE], ['tablet', TABLET]]) {
     await page.locator('#sql-results table').waitFor();
     let o = await noHorizontalOverflow(page);
     assert.ok(o.scrollWidth <= o.innerWidth, `sql view overflows: ${JSON.stringify(o)}`);
-    for (const hash of ['#db=library&view=schema&table=books', '#db=library&view=schema&table=authors&where=%7B%22id%22%3A1%7D', '#db=library&view=history', '#db=library&view=kv']) {
+    for (const hash of ['#db=library&view=schema&table=books', '#db=library&view=schema&table=authors&where=%7B%22id%22%3A1%7D', '#db=library&view=history', '#db=library&view=kv', '#db=library&view=travel']) {
       await page.evaluate((h) => { location.hash = h; }, hash);
       await page.waitForFunction(() => !document.querySelector('.loading'));
       await sleep(100);

@@ -1,11 +1,13 @@
 // A key's timeline (GET /kv/{key}/history, newest first, paged with `before`), its snapshots and
-// "Roll back to here" (POST /kv/{key}/rollback?steps=N, N counted from op_numbers, not positions).
+// "Roll back to here" (POST /kv/{key}/rollback?steps=N, N counted from op_numbers, not positions),
+// and the diff of two picked versions (the values each op wrote, from the history itself: a line
+// diff of text, JSON pretty-printed first; binary: sizes and the first bytes in hex).
 import { api } from './api.mjs';
 import { errorState } from './dbs.mjs';
 import { $, clear, confirmDialog, emptyState, h, infoDialog, loading, toast } from './dom.mjs';
 import { isTextType, kv, kvPath, loadKey, loadKvList } from './kv.mjs';
 import { state } from './router.mjs';
-import { b64ByteLength, errMessage, fmtTime, isJsonType, plural, preview, relTime, tryParseJson } from './util.mjs';
+import { b64ByteLength, bytesOfBase64, errMessage, fmtBytes, fmtTime, hexDump, isJsonType, lineDiff, plural, preview, relTime, tryParseJson } from './util.mjs';
 
 /** A history operation's new/old value for the timeline (the server's one shape, docs/time-travel.md). */
 function opValue(op, which) {
@@ -26,7 +28,7 @@ export async function loadKvHistory(key, older) {
   const box = $('#kv-timeline');
   if (!box) return;
   const token = kv.keyToken;
-  if (!older) { kv.ops = []; clear(box).append(loading('Loading history…')); }
+  if (!older) { kv.ops = []; kv.picks = []; clear(box).append(loading('Loading history…')); }
   const query = { db: state.db, limit: KV_HISTORY_PAGE };
   if (older && kv.ops.length) query.before = kv.ops[kv.ops.length - 1].op_number;
   let data;
@@ -56,7 +58,10 @@ export async function loadKvHistory(key, older) {
           h('span', { class: 'badge op op-' + kind.replace(/[^a-z]/gi, '') }, kind),
           h('span', { class: 'tl-num' }, '#' + opNum),
           h('time', { title: fmtTime(ts), datetime: new Date(ts).toISOString() }, relTime(ts)),
-          i === 0 ? h('span', { class: 'badge ok' }, 'current') : null),
+          i === 0 ? h('span', { class: 'badge ok' }, 'current') : null,
+          h('label', { class: 'tl-pick-label small' },
+            h('input', { type: 'checkbox', class: 'tl-pick', value: String(opNum), checked: kv.picks.includes(opNum) || undefined,
+              'aria-label': 'Compare op #' + opNum, onchange: (e) => pickVersion(opNum, e.target.checked) }), ' compare')),
         kind === 'delete' ? h('p', { class: 'tl-note muted small' }, 'Key deleted')
           : nv !== undefined ? h('code', { class: 'tl-value' }, nv === null ? 'null' : preview(nv, 120)) : null,
         op.new_expires_at ? h('p', { class: 'tl-note muted small' }, 'expires ' + fmtTime(op.new_expires_at)) : null,
@@ -65,7 +70,8 @@ export async function loadKvHistory(key, older) {
           i > 0 ? h('button', { type: 'button', class: 'btn small rollback-btn', onclick: () => rollback(key, opNum) }, 'Roll back to here') : null)));
     ol.append(li);
   });
-  box.append(ol);
+  box.append(compareBar(key), h('div', { id: 'kv-diff' }), ol);
+  updateCompareBar();
   if (data.operations.length === KV_HISTORY_PAGE) {
     box.append(h('button', { type: 'button', class: 'btn small kv-older', id: 'kv-older', onclick: () => loadKvHistory(key, true) },
       'Load older operations (' + ops.length + ' shown)'));
@@ -119,4 +125,81 @@ async function rollback(key, opNum) {
   } catch (e) {
     toast('Rollback failed: ' + errMessage(e), 'error');
   }
+}
+
+// ------------------------------------------------------------------ the diff of two versions
+function compareBar(key) {
+  return h('div', { class: 'tl-compare btn-row' },
+    h('span', { id: 'kv-compare-hint', class: 'muted small' }),
+    h('button', { type: 'button', class: 'btn small', id: 'kv-compare', onclick: () => showVersionDiff(key) }, 'Compare'));
+}
+
+/** Keeps at most two picked op numbers: a third pick replaces the older pick. */
+function pickVersion(opNum, on) {
+  kv.picks = kv.picks.filter((n) => n !== opNum);
+  if (on) kv.picks.push(opNum);
+  if (kv.picks.length > 2) kv.picks.shift();
+  for (const cb of document.querySelectorAll('#kv-timeline .tl-pick')) cb.checked = kv.picks.includes(Number(cb.value));
+  updateCompareBar();
+}
+
+function updateCompareBar() {
+  const btn = $('#kv-compare');
+  const hint = $('#kv-compare-hint');
+  if (!btn || !hint) return;
+  const [a, b] = [...kv.picks].sort((x, y) => x - y);
+  btn.disabled = kv.picks.length !== 2;
+  hint.textContent = kv.picks.length === 2 ? 'Compare op #' + a + ' with op #' + b
+    : kv.picks.length === 1 ? 'Pick one more version (op #' + kv.picks[0] + ' picked)' : 'Pick two versions to compare';
+}
+
+/** The value an op left, for the diff: { missing } (deleted), { bytes, ct } (binary) or { text, ct }. */
+function versionOf(op) {
+  const ct = op.new_content_type;
+  if (op.op === 'delete' || ct === null || ct === undefined) return { missing: true };
+  const raw = op.raw_new_value;
+  if (raw !== undefined && !isTextType(ct)) return { bytes: bytesOfBase64(raw), ct };
+  const v = op.new_value;
+  if (typeof v === 'string') {
+    const p = isJsonType(ct) ? tryParseJson(v) : { ok: false };
+    return { text: p.ok ? JSON.stringify(p.value, null, 2) : v, ct };
+  }
+  return { text: v === undefined ? '' : JSON.stringify(v, null, 2), ct };
+}
+
+function showVersionDiff(key) {
+  const out = $('#kv-diff');
+  if (!out || kv.picks.length !== 2) return;
+  const [a, b] = [...kv.picks].sort((x, y) => x - y);
+  const ea = kv.ops.find((o) => o.op_number === a);
+  const eb = kv.ops.find((o) => o.op_number === b);
+  if (!ea || !eb) return;
+  const va = versionOf(ea.operation);
+  const vb = versionOf(eb.operation);
+  const head = h('div', { class: 'diff-head' },
+    h('strong', null, 'op #' + a + ' → op #' + b),
+    h('button', { type: 'button', class: 'btn small', id: 'kv-diff-close', onclick: () => clear(out) }, 'Close'));
+  clear(out).append(h('div', { class: 'version-diff', dataset: { from: String(a), to: String(b) } }, head, diffBody(va, vb, a, b)));
+}
+
+function diffBody(va, vb, a, b) {
+  const side = (v, n) => (v.missing ? 'op #' + n + ': the key was deleted' : 'op #' + n + ': ' + (v.ct || ''));
+  if (va.bytes || vb.bytes) {
+    const bytes = (v) => (v.missing ? new Uint8Array(0) : v.bytes || new TextEncoder().encode(v.text));
+    const ba = bytes(va);
+    const bb = bytes(vb);
+    const same = ba.length === bb.length && ba.every((x, i) => x === bb[i]);
+    return h('div', { class: 'diff-binary' },
+      h('p', { class: 'small', id: 'kv-diff-sizes' }, 'Binary: ' + ba.length.toLocaleString('en') + ' bytes → ' + bb.length.toLocaleString('en') + ' bytes (' + fmtBytes(ba.length) + ' → ' + fmtBytes(bb.length) + ')' + (same ? ', identical' : '')),
+      h('p', { class: 'muted small' }, side(va, a)), h('pre', { class: 'code hex diff-hex-old' }, hexDump(ba, 64)),
+      h('p', { class: 'muted small' }, side(vb, b)), h('pre', { class: 'code hex diff-hex-new' }, hexDump(bb, 64)));
+  }
+  const lines = lineDiff(va.missing ? '' : va.text, vb.missing ? '' : vb.text);
+  const added = lines.filter((l) => l.kind === 'add').length;
+  const removed = lines.filter((l) => l.kind === 'del').length;
+  const mark = { same: '  ', add: '+ ', del: '- ' };
+  return h('div', null,
+    h('p', { class: 'small', id: 'kv-diff-summary' }, added || removed ? '+' + added + ' −' + removed + ' lines' : 'identical values'),
+    va.missing || vb.missing ? h('p', { class: 'muted small' }, side(va, a) + '; ' + side(vb, b)) : null,
+    h('pre', { class: 'code line-diff' }, ...lines.map((l) => h('span', { class: 'diff-line diff-' + l.kind }, mark[l.kind] + l.line + '\n'))));
 }

@@ -17,7 +17,7 @@ import { baseType, errMessage, fmtBytes, fmtDuration, globRegExp, hexDump, isGlo
 // stored bytes (`buf`), content type and expiry, so that Save can tell what was edited.
 // `tree`: the list shows the keys under `prefix` grouped by their next ":" segment (the toggle
 // is remembered in localStorage; the prefix is per page and database).
-export const kv = { items: [], loadedFor: null, filter: '', tree: false, prefix: '', bulkBusy: false, total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [] };
+export const kv = { items: [], loadedFor: null, filter: '', tree: false, prefix: '', bulkBusy: false, total: 0, more: false, listToken: 0, keyToken: 0, watchToken: 0, current: null, blobUrl: '', ops: [], picks: [] };
 
 const KV_LIMIT = 10000;
 

@@ -6,6 +6,7 @@ import { $ } from './dom.mjs';
 import { focusEditor, getText, richEditor, setText } from './editor.mjs';
 import { initHistory } from './history.mjs';
 import { initKv } from './kv.mjs';
+import { initTravel } from './kv-travel.mjs';
 import { closeMenu, onDbChange, openMenu, route, state } from './router.mjs';
 import { initSchema } from './schema.mjs';
 import { initSql } from './sql.mjs';
@@ -32,6 +33,7 @@ function init() {
   initSchema();
   initHistory();
   initKv();
+  initTravel();
 
   authHooks.signedIn = loadServerDbs;
   authHooks.signedOut = () => { serverDbs.items = []; renderServerDbs('Sign in to see the databases.'); };

@@ -1,11 +1,11 @@
-// The URL is the state: `#db=NAME&view=sql|schema|history|kv[&table=T[&where=JSON]][&key=K]`
+// The URL is the state: `#db=NAME&view=sql|schema|history|kv|travel[&table=T[&where=JSON]][&key=K]`
 // (`where`: a JSON object {column: value} the schema's row browser filters on, `=` each). route() reads
 // it and shows one view; each view module registers what it does when entered and when the
 // database changes (registerView), so the router knows no view's insides. Also the chrome: the
 // top bar's database pill, the nav links and the phone menu.
 import { $ } from './dom.mjs';
 
-const VIEWS = ['sql', 'schema', 'history', 'kv'];
+const VIEWS = ['sql', 'schema', 'history', 'kv', 'travel'];
 
 /** Where the console is: the database, the view, the schema's table and row filter, the KV key. */
 export const state = { db: '', view: 'sql', table: null, where: null, key: null };
@@ -92,7 +92,7 @@ export function route(force) {
     return;
   }
   $('#view-' + state.view).hidden = false;
-  const titles = { sql: 'SQL', schema: 'Schema', history: 'History', kv: 'Key-value' };
+  const titles = { sql: 'SQL', schema: 'Schema', history: 'History', kv: 'Key-value', travel: 'Time travel' };
   document.title = titles[state.view] + ' · ' + state.db + ' · hoody-sqlite';
   const view = views[state.view];
   if (view && view.enter) view.enter({ forced, dbChanged, viewChanged, tableChanged, whereChanged, keyChanged });

@@ -176,3 +176,44 @@ export function globRegExp(glob) {
   }
   return new RegExp('^' + re + '$', 'u');
 }
+
+/**
+ * A line diff of two texts: [{ kind: 'same' | 'add' | 'del', line }], in order (old lines before
+ * the new ones that replace them). Common prefix and suffix are matched first; the middle by a
+ * longest common subsequence, or, past 4 million cells, as all removed then all added.
+ */
+export function lineDiff(a, b) {
+  const x = String(a).split('\n');
+  const y = String(b).split('\n');
+  let pre = 0;
+  while (pre < x.length && pre < y.length && x[pre] === y[pre]) pre++;
+  let suf = 0;
+  while (suf < x.length - pre && suf < y.length - pre && x[x.length - 1 - suf] === y[y.length - 1 - suf]) suf++;
+  const out = x.slice(0, pre).map((line) => ({ kind: 'same', line }));
+  const xm = x.slice(pre, x.length - suf);
+  const ym = y.slice(pre, y.length - suf);
+  const n = xm.length;
+  const m = ym.length;
+  if (n * m > 4_000_000) {
+    for (const line of xm) out.push({ kind: 'del', line });
+    for (const line of ym) out.push({ kind: 'add', line });
+  } else {
+    // lcs[i][j]: the LCS length of xm[i..] and ym[j..], one flat array of (n+1)*(m+1).
+    const w = m + 1;
+    const lcs = new Uint32Array((n + 1) * w);
+    for (let i = n - 1; i >= 0; i--) {
+      for (let j = m - 1; j >= 0; j--) {
+        lcs[i * w + j] = xm[i] === ym[j] ? lcs[(i + 1) * w + j + 1] + 1 : Math.max(lcs[(i + 1) * w + j], lcs[i * w + j + 1]);
+      }
+    }
+    let i = 0;
+    let j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && xm[i] === ym[j]) { out.push({ kind: 'same', line: xm[i] }); i++; j++; }
+      else if (j >= m || (i < n && lcs[(i + 1) * w + j] >= lcs[i * w + j + 1])) out.push({ kind: 'del', line: xm[i++] });
+      else out.push({ kind: 'add', line: ym[j++] });
+    }
+  }
+  for (const line of x.slice(x.length - suf)) out.push({ kind: 'same', line });
+  return out;
+}
