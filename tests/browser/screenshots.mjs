@@ -174,6 +174,24 @@ async function main() {
       }
       await page.screenshot({ path: join(OUT, `kv-history${suffix}.png`), fullPage: false });
 
+      // The KV list as a tree by ':', the query history, the whole-store time travel panel.
+      await page.setViewportSize(viewport);
+      await page.goto(`${server.base}/#db=${db}&view=kv`);
+      await page.locator('#kv-list .kv-row').first().waitFor();
+      if (!(await page.isChecked('#kv-tree'))) await page.click('#kv-tree');
+      await page.locator('#kv-list .kv-group').first().waitFor();
+      await sleep(300);
+      await page.screenshot({ path: join(OUT, `kv-browser${suffix}.png`), fullPage: false });
+      await page.click('#kv-tree');  // flat again: the setting is kept in localStorage
+      await page.goto(`${server.base}/#db=${db}&view=history`);
+      await page.locator('#history-body .history-list').waitFor();
+      await sleep(300);
+      await page.screenshot({ path: join(OUT, `history${suffix}.png`), fullPage: false });
+      await page.goto(`${server.base}/#db=${db}&view=travel`);
+      await page.locator('#tt-slider').waitFor();
+      await sleep(500);
+      await page.screenshot({ path: join(OUT, `time-travel${suffix}.png`), fullPage: false });
+
       if (!suffix) {
         await page.setViewportSize(viewport);
         const sql = 'SELECT o.id, c.name AS customer, p.title, o.qty, o.qty * p.price AS total, o.note FROM orders o JOIN customers c ON c.id = o.customer_id JOIN products p ON p.id = o.product_id ORDER BY o.id';
