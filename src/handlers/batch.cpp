@@ -1,4 +1,4 @@
-// POST /kv/batch/get|set|delete — up to 100 keys, one transaction each, all or nothing
+// POST /kv/batch/get|set|delete|expire — up to 100 keys, one transaction each, all or nothing
 // (every item is validated before anything is written). Thin: parse → ops::kv_batch_* → render.
 #include "hoody/core/error.hpp"
 #include "hoody/handlers/kv_params.hpp"
@@ -31,6 +31,13 @@ http::response batch_delete(http::context& ctx) {
   return http::response::json({{"deleted", n}, {"success", true}});
 }
 
+http::response batch_expire(http::context& ctx) {
+  const std::string table = kv_table_param(ctx.req);
+  const auto req = ops::parse_batch_expire_body(ctx.req.json_body());
+  const auto n = ops::kv_batch_expire(*ctx.conn, kv_scope_of(ctx, table), req);
+  return http::response::json({{"updated", n}, {"success", true}});
+}
+
 }  // namespace
 
 void register_batch_routes(http::router& router) {
@@ -52,6 +59,10 @@ void register_batch_routes(http::router& router) {
   router.add(std::move(set));
   router.add({http::verb::post, base + "/delete", http::access::write, http::db_use::existing,
               "Delete up to 100 keys in one transaction: {\"keys\": [...]}", batch_delete});
+  router.add({http::verb::post, base + "/expire", http::access::write, http::db_use::existing,
+              "Set the TTL of up to 100 keys in one transaction, values untouched: {\"keys\": "
+              "[...], \"ttl\": seconds (0 removes the expiry)}",
+              batch_expire});
 }
 
 }  // namespace hoody::handlers

@@ -298,6 +298,12 @@ const std::map<std::string, route_doc>& route_docs() {
         json{{"200", ok("Deleted",
                         object_of({{"deleted", type("integer")}, {"success", type("boolean")}}))}},
         "kv"};
+    d["POST " + api("/kv/batch/expire")] = {
+        kv_common_params(),
+        json_body(object_of({{"keys", array_of(type("string"))}, {"ttl", type("integer")}})),
+        json{{"200", ok("Updated",
+                        object_of({{"updated", type("integer")}, {"success", type("boolean")}}))}},
+        "kv"};
     // ---- time travel -----------------------------------------------------------------------
     d["GET " + api("/kv/{key}/history")] = {
         json::array({param("limit", "integer", "Operations (0 → 50, max 1000)"),

@@ -800,6 +800,43 @@ std::int64_t kv_batch_delete(db::connection& conn, const kv_scope& scope,
   return deleted;
 }
 
+kv_expire_request parse_batch_expire_body(const nlohmann::json& body) {
+  kv_expire_request out;
+  out.keys = parse_batch_keys(body, true);
+  const auto ttl = body.find("ttl");
+  if (ttl == body.end() || !ttl->is_number_integer()) {
+    throw api_error(errc::bad_request,
+                    "ttl is required: a non-negative integer number of seconds (0 removes the "
+                    "expiry)");
+  }
+  out.ttl_s = parse_ttl(std::to_string(ttl->get<std::int64_t>()));
+  return out;
+}
+
+std::int64_t kv_batch_expire(db::connection& conn, const kv_scope& scope,
+                             const kv_expire_request& req) {
+  validate_kv_table_name(scope.table);
+  if (!kv_tables_exist(conn, scope.table)) {
+    return 0;
+  }
+  ensure_kv_tables(conn, scope.table);
+  const std::int64_t now = unix_now_ms();
+  db::savepoint sp(conn, "hoody_kv_batch_expire");
+  std::int64_t updated = 0;
+  for (const auto& key : req.keys) {
+    const auto before = load_live(conn, scope.table, key, now);
+    if (!before) {
+      continue;
+    }
+    kv_value after = before->value;  // the same bytes and content type
+    after.expires_at_ms = expiry_from_ttl(req.ttl_s, now);
+    write_value(conn, scope, key, "expire", before, after, now);
+    ++updated;
+  }
+  sp.release();
+  return updated;
+}
+
 std::int64_t sweep_expired(db::connection& conn) {
   std::vector<std::string> tables;
   {

@@ -264,6 +264,50 @@ TEST_F(kv_e2e, feature_flags_via_batch) {
   EXPECT_EQ(r.json(), json::parse(R"({"deleted":2,"success":true})"));
 }
 
+// POST /kv/batch/expire (an extension): a TTL change alone keeps every byte and the content
+// type, is one recorded op `expire` per key, skips missing keys, and 0 removes the expiry.
+TEST_F(kv_e2e, batch_expire_changes_only_the_ttl) {
+  const std::string bytes("\x00\x01\xff\xfe binary", 11);
+  ASSERT_EQ(c_->put(kv("bin"), bytes, {{"Content-Type", "image/x-test; q=1"}}).status, 200);
+  ASSERT_EQ(c_->put(kv("doc"), R"({"a":1})", {{"Content-Type", "application/json"}}).status, 200);
+  ASSERT_EQ(c_->put(kv("tmp", "ttl=3600"), "t", hoody::test::text_plain).status, 200);
+  auto r = c_->post(route("/kv/batch/expire"), {{"keys", {"bin", "doc", "none"}}, {"ttl", 2}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json(), json::parse(R"({"updated":2,"success":true})"));
+  r = c_->get(kv("bin"));
+  EXPECT_EQ(r.body, bytes);
+  EXPECT_EQ(r.header("content-type"), "image/x-test; q=1");
+  const auto expires = [&](const std::string& key) {
+    return sql("SELECT expires_at FROM kv_store WHERE key = '" + key + "'")[0]["expires_at"];
+  };
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  EXPECT_NEAR(expires("bin").get<double>(), static_cast<double>(now_ms + 2000), 1500.0);
+  // Recorded: op expire, the same value before and after, the new expiry.
+  r = c_->get(route("/kv/doc/history"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const auto newest = r.json()["operations"][0]["operation"];
+  EXPECT_EQ(newest["op"], "expire") << newest;
+  EXPECT_EQ(newest["old_value"], newest["new_value"]) << newest;
+  // 0 removes the expiry of tmp (it had one); the expired ones are skipped after 2 s.
+  r = c_->post(route("/kv/batch/expire"), {{"keys", {"tmp"}}, {"ttl", 0}});
+  EXPECT_EQ(r.json()["updated"], 1);
+  EXPECT_TRUE(expires("tmp").is_null());
+  std::this_thread::sleep_for(2500ms);
+  EXPECT_EQ(c_->get(kv("bin")).status, 404);
+  EXPECT_EQ(c_->post(route("/kv/batch/expire"), {{"keys", {"bin", "doc"}}, {"ttl", 60}}).json(),
+            json::parse(R"({"updated":0,"success":true})"));
+  EXPECT_EQ(c_->get(kv("tmp")).body, "t");
+  // Bad input: 400, nothing changed.
+  expect_error(c_->post(route("/kv/batch/expire"), {{"keys", {"tmp"}}}), 400);
+  expect_error(c_->post(route("/kv/batch/expire"), {{"keys", {"tmp"}}, {"ttl", -1}}), 400);
+  expect_error(c_->post(route("/kv/batch/expire"), {{"keys", {"tmp"}}, {"ttl", "60"}}), 400);
+  expect_error(c_->post(route("/kv/batch/expire"), {{"keys", {"tmp", "tmp"}}, {"ttl", 5}}), 400);
+  expect_error(c_->post(route("/kv/batch/expire"), {{"ttl", 5}}), 400, "No keys provided");
+  EXPECT_TRUE(expires("tmp").is_null());
+}
+
 TEST_F(kv_e2e, batch_bad_input_changes_nothing) {
   json items = json::array();
   for (int i = 0; i < 100; ++i) {

@@ -213,6 +213,20 @@ struct kv_batch_read {
 std::int64_t kv_batch_delete(db::connection& conn, const kv_scope& scope,
                              const std::vector<std::string>& keys);
 
+/// POST /kv/batch/expire `{"keys": [...], "ttl": seconds}`: the keys (parse_batch_keys, no
+/// duplicates) and the new TTL (0 removes the expiry; as PUT's `ttl`).
+struct kv_expire_request {
+  std::vector<std::string> keys;
+  std::int64_t ttl_s = 0;
+};
+[[nodiscard]] kv_expire_request parse_batch_expire_body(const nlohmann::json& body);
+
+/// Sets the expiry of the live keys among `keys` to now + ttl (none for 0), keeping each value's
+/// bytes and content type as stored (op `expire`, recorded like any change); missing or expired
+/// keys are skipped. Returns how many were updated.
+std::int64_t kv_batch_expire(db::connection& conn, const kv_scope& scope,
+                             const kv_expire_request& req);
+
 /// Deletes expired rows from every KV table of the database (tables T with a T__history
 /// companion). Writer only; runs in the caller's transaction. Returns rows deleted.
 std::int64_t sweep_expired(db::connection& conn);
