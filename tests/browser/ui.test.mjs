@@ -524,6 +524,50 @@ test('SQL editor: without CodeMirror the textarea #sql-editor is the editor (Ctr
   assertNoConsoleErrors(errors, [/Failed to load resource: net::ERR_FAILED/]);
 });
 
+test('SQL editor: Run statement (Ctrl+Shift+Enter) runs the selection, or the one statement at the cursor', async (t) => {
+  await createDb('stmtdb', { kv: false });
+  await sql('stmtdb', [{ statement: 'CREATE TABLE t (x INTEGER)' }]);
+  for (const block of [null, /^\/js\/codemirror/]) {
+    const { page, errors } = await openPage(t, { hash: '#db=stmtdb&view=sql', block });
+    await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+    const text = "INSERT INTO t VALUES (1);\n-- the count; not 'this;'\nSELECT count(*) AS n, 'a;b' AS s FROM t;\n\nSELECT 7 AS seven";
+    const cards = page.locator('#sql-results section.result');
+    const runStatement = async (from, to, how) => {
+      await setEditor(page, text);
+      await focusEditor(page);
+      await page.evaluate(([a, b]) => window.hoody.editor.select(a, b), [from, to]);
+      const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+      if (how === 'key') await page.keyboard.press('Control+Shift+Enter');
+      else await page.click('#run-stmt-btn');
+      await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+    };
+    // The cursor in the SELECT count(*) (inside its string): that statement alone, the INSERT not run.
+    const inCount = text.indexOf("'a;b'") + 2;
+    await runStatement(inCount, inCount, 'key');
+    assert.equal(await cards.count(), 1);
+    assert.match(await cards.first().locator('.result-sql').textContent(), /SELECT count\(\*\) AS n/);
+    assert.deepEqual((await readTable(page, '#sql-results table')).rows, [[block ? '2' : '0', 'a;b']]);  // each pass inserts 2 rows
+    // Right after a statement's `;`: still that statement; the button does the same as the keys.
+    await runStatement(text.indexOf(';') + 1, text.indexOf(';') + 1, 'button');
+    assert.equal(await cards.count(), 1);
+    assert.match(await cards.first().locator('.result-sql').textContent(), /^INSERT INTO t VALUES \(1\)$/);
+    // The cursor at the end: the last statement.
+    await runStatement(text.length, text.length, 'key');
+    assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['7']]);
+    // A selection runs what is selected (here two statements, as one transaction).
+    await runStatement(text.indexOf('SELECT count'), text.length, 'button');
+    assert.equal(await cards.count(), 2);
+    assert.deepEqual((await readTable(page, '#sql-results section.result:nth-child(1) table')).rows, [[block ? '3' : '1', 'a;b']]);
+    assert.deepEqual((await readTable(page, '#sql-results section.result:nth-child(2) table')).rows, [['7']]);
+    // Run still runs everything.
+    await setEditor(page, text);
+    await page.click('#run-btn');
+    await eventually(async () => assert.equal(await cards.count(), 3));
+    assert.equal(await editorText(page), text);
+    assertNoConsoleErrors(errors, block ? [/Failed to load resource: net::ERR_FAILED/] : []);
+  }
+});
+
 test('schema browser: tables, views, indexes, columns and paged rows', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=library&view=schema' });
   const list = page.locator('#schema-list');

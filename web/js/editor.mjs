@@ -30,6 +30,26 @@ export function setText(text) {
   saveEditor();
 }
 
+/** The selected text ('' when nothing is selected). */
+export function getSelectedText() {
+  if (ed.cm) return ed.cm.getSelection();
+  const el = area();
+  return el.value.slice(el.selectionStart, el.selectionEnd);
+}
+
+/** The cursor as a character offset into getText() (the head of the selection). */
+export function cursorOffset() {
+  if (ed.cm) return ed.cm.indexFromPos(ed.cm.getCursor('head'));
+  const el = area();
+  return el.selectionDirection === 'backward' ? el.selectionStart : el.selectionEnd;
+}
+
+/** Selects the characters [from, to) of getText() (from === to: puts the cursor there). */
+export function selectRange(from, to) {
+  if (ed.cm) { ed.cm.setSelection(ed.cm.posFromIndex(from), ed.cm.posFromIndex(to)); return; }
+  area().setSelectionRange(from, to);
+}
+
 export function focusEditor() {
   if (ed.cm) ed.cm.focus(); else area().focus();
 }
@@ -103,12 +123,16 @@ function sqlHint(cm, options) {
   return found.list.length ? found : null;
 }
 
-/** Wires the editor: Ctrl/⌘+Enter calls onRun; edits are saved shortly after typing stops. */
-export function initEditor({ onRun }) {
+/**
+ * Wires the editor: Ctrl/⌘+Enter calls onRun, Ctrl/⌘+Shift+Enter onRunStatement; edits are
+ * saved shortly after typing stops.
+ */
+export function initEditor({ onRun, onRunStatement }) {
   const el = area();
   const CM = window.CodeMirror;
   if (CM && CM.hint && CM.hint.sql && typeof CM.fromTextArea === 'function') {
     const run = () => { onRun(); };
+    const runStatement = () => { onRunStatement(); };
     ed.cm = CM.fromTextArea(el, {
       mode: 'text/x-sqlite',
       lineNumbers: true,
@@ -118,6 +142,8 @@ export function initEditor({ onRun }) {
       extraKeys: {
         'Ctrl-Enter': run,
         'Cmd-Enter': run,
+        'Shift-Ctrl-Enter': runStatement,
+        'Shift-Cmd-Enter': runStatement,
         'Ctrl-Space': 'autocomplete',
       },
       hintOptions: hintOptions(),
@@ -132,7 +158,7 @@ export function initEditor({ onRun }) {
     return;
   }
   el.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); onRun(); }
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (e.shiftKey) onRunStatement(); else onRun(); }
   });
   el.addEventListener('input', saveEditorSoon);
 }

@@ -4,11 +4,11 @@ import { saveResult } from './export.mjs';
 import { API, ApiError, api, auth, authToken, consoleTx, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
-import { focusEditor, getText, initEditor, loadEditorFor, refreshEditor, saveEditor, setText } from './editor.mjs';
+import { cursorOffset, focusEditor, getSelectedText, getText, initEditor, loadEditorFor, refreshEditor, saveEditor, setText } from './editor.mjs';
 import { resultTable } from './grid.mjs';
 import { registerView, state } from './router.mjs';
 import { markSchemaDirty, refreshSchemaHints } from './schema.mjs';
-import { firstKeyword, isQuery, splitSql } from './sqlsplit.mjs';
+import { firstKeyword, isQuery, splitSql, statementAt } from './sqlsplit.mjs';
 import { base64url, errMessage, plural, preview, tryParseJson } from './util.mjs';
 
 function hideSqlError() { const e = $('#sql-error'); e.hidden = true; clear(e); }
@@ -45,17 +45,29 @@ function parseParams() {
 /** The view's state: a run in flight, and completed runs (exposed as data-runs on #sql-results). */
 const sql = { running: false, runs: 0 };
 
-export async function runSql() {
+/** "Run": every statement of the editor, as one transaction. */
+export function runSql() { return runStatements(splitSql(getText()), 'Type some SQL above, then press Run.'); }
+
+/**
+ * "Run statement" (Ctrl/⌘+Shift+Enter): the statements of the selection, or without one the
+ * statement at the cursor (sqlsplit.mjs statementAt).
+ */
+export function runStatementAtCursor() {
+  const selected = getSelectedText();
+  const statements = selected.trim() ? splitSql(selected) : [statementAt(getText(), cursorOffset())].filter(Boolean);
+  return runStatements(statements, 'Put the cursor in a statement (or select some SQL), then press Run statement.');
+}
+
+async function runStatements(statements, emptyHint) {
   if (sql.running) return;
   if (!state.db) { toast('Open a database first', 'error'); return; }
-  const text = getText();
   saveEditor();
   $('#share-box').hidden = true;
-  const statements = splitSql(text);
   const results = $('#sql-results');
   hideSqlError();
   if (!statements.length) {
-    clear(results).append(emptyState('Nothing to run', 'Type some SQL above, then press Run.'));
+    clear(results).append(emptyState('Nothing to run', emptyHint));
+    results.dataset.runs = String(++sql.runs);
     return;
   }
   const params = parseParams();
@@ -63,8 +75,8 @@ export async function runSql() {
   const items = statements.map((sql) => (isQuery(sql) ? { query: sql } : { statement: sql }));
   if (params.value !== undefined) items[items.length - 1].values = params.value;
   sql.running = true;
-  const btn = $('#run-btn');
-  btn.disabled = true;
+  const btns = ['#run-btn', '#run-stmt-btn'].map((sel) => $(sel));
+  btns.forEach((b) => { b.disabled = true; });
   const status = $('#run-status');
   status.textContent = 'Running ' + plural(statements.length, 'statement') + '…';
   results.setAttribute('aria-busy', 'true');
@@ -81,7 +93,7 @@ export async function runSql() {
     clear(results);
   } finally {
     sql.running = false;
-    btn.disabled = false;
+    btns.forEach((b) => { b.disabled = false; });
     results.removeAttribute('aria-busy');
     results.dataset.runs = String(++sql.runs);
   }
@@ -172,11 +184,12 @@ async function copyText(text, quiet) {
 
 /** Wires the view's controls and registers it with the router. */
 export function initSql() {
-  initEditor({ onRun: runSql });
+  initEditor({ onRun: runSql, onRunStatement: runStatementAtCursor });
   $('#sql-params').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') { e.preventDefault(); runSql(); }
   });
   $('#run-btn').addEventListener('click', runSql);
+  $('#run-stmt-btn').addEventListener('click', runStatementAtCursor);
   $('#share-btn').addEventListener('click', share);
   $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
   $('#format-clear').addEventListener('click', () => {
