@@ -568,6 +568,61 @@ test('SQL editor: Run statement (Ctrl+Shift+Enter) runs the selection, or the on
   }
 });
 
+test('SQL editor: Explain shows EXPLAIN QUERY PLAN of the statement at the cursor as a tree (SCAN vs SEARCH), outside the history', async (t) => {
+  const { page, errors } = await openPage(t, { hash: '#db=library&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  const text = 'SELECT title FROM books WHERE author_id = 1;\nSELECT title FROM books WHERE price < 1 UNION ALL SELECT name FROM authors;\nDELETE FROM books';
+  const plan = page.locator('#sql-results section.plan');
+  const explainAt = async (offset) => {
+    await setEditor(page, text);
+    await page.evaluate((o) => window.hoody.editor.select(o, o), offset);
+    const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+    await page.click('#explain-btn');
+    await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+    await plan.waitFor();
+  };
+  const nodes = () => plan.locator('li.plan-node').evaluateAll((lis) => lis.map((li) => {
+    let depth = 0;
+    for (let p = li.parentElement; p && !p.classList.contains('plan-tree'); p = p.parentElement) if (p.tagName === 'UL') depth++;
+    return [depth, [...li.querySelector('.plan-line').children].map((c) => c.textContent).join(' '), li.className.replace('plan-node', '').trim()];
+  }));
+  // The first statement: an index search.
+  await explainAt(5);
+  assert.equal(await plan.locator('.result-sql').textContent(), 'SELECT title FROM books WHERE author_id = 1');
+  const first = await nodes();
+  assert.equal(first.length, 1, JSON.stringify(first));
+  assert.match(first[0][1], /^SEARCH books USING (COVERING )?INDEX books_by_author \(author_id=\?\)$/);
+  assert.equal(first[0][2], 'plan-search');
+  // The compound: nested under its parents, each table a SCAN.
+  await explainAt(text.indexOf('UNION'));
+  const tree = await nodes();
+  assert.deepEqual(tree.map(([d, line]) => [d, line]), [
+    [0, 'COMPOUND QUERY'], [1, 'LEFT-MOST SUBQUERY'], [2, 'SCAN books'], [1, 'UNION ALL'], [2, 'SCAN authors'],
+  ], JSON.stringify(tree));
+  assert.deepEqual(tree.filter(([, , c]) => c === 'plan-scan').length, 2);
+  assert.equal(await plan.locator('.plan-scan .badge').first().textContent(), 'SCAN');
+  // A DELETE is explained, not run.
+  await explainAt(text.length);
+  assert.match((await nodes())[0][1], /^SCAN books$/);
+  const count = await sql('library', [{ query: 'SELECT count(*) AS n FROM books' }]);
+  assert.equal(count.results[0].resultSet[0].n, 120);
+  // An error names the statement; the query history has none of it.
+  await explainAt(0);
+  await setEditor(page, 'SELECT * FROM no_such_table');
+  await page.click('#explain-btn');
+  await page.locator('#sql-error').waitFor();
+  assert.match(await page.textContent('#sql-error'), /no such table/);
+  const hist = await call('GET', '/history', { query: { db: 'library', limit: 100 } });
+  assert.deepEqual(hist.json.entries.filter((e) => /EXPLAIN/i.test(e.sql)), []);
+  for (const viewport of [PHONE, TABLET]) {
+    await page.setViewportSize(viewport);
+    await explainAt(text.indexOf('UNION'));
+    const { scrollWidth, innerWidth } = await noHorizontalOverflow(page);
+    assert.ok(scrollWidth <= innerWidth, `${viewport.width}px: ${scrollWidth} > ${innerWidth}`);
+  }
+  assertNoConsoleErrors(errors, [NETWORK_400]);
+});
+
 test('schema browser: tables, views, indexes, columns and paged rows', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=library&view=schema' });
   const list = page.locator('#schema-list');

@@ -1,7 +1,7 @@
 // The SQL editor view: runs the editor's statements as one POST /db transaction, shows a grid per
 // query (grid.mjs) or the failing statement, and builds share links (GET /query, POST /share).
 import { saveResult } from './export.mjs';
-import { API, ApiError, api, auth, authToken, consoleTx, resultRows, runTx } from './api.mjs';
+import { API, ApiError, api, auth, authToken, consoleTx, queryObjects, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
 import { cursorOffset, focusEditor, getSelectedText, getText, initEditor, loadEditorFor, refreshEditor, saveEditor, setText } from './editor.mjs';
@@ -99,6 +99,82 @@ async function runStatements(statements, emptyHint) {
   }
 }
 
+/** The statement "Run statement" and "Explain" use: the selection's first, or the one at the cursor. */
+function cursorStatement() {
+  const selected = getSelectedText();
+  return selected.trim() ? (splitSql(selected)[0] || '') : statementAt(getText(), cursorOffset());
+}
+
+/**
+ * "Explain": EXPLAIN QUERY PLAN of the statement at the cursor (or the selection's first), as
+ * a console query (consoleTx: not in the query history; nothing is executed), shown as a tree.
+ */
+export async function explainSql() {
+  if (sql.running) return;
+  if (!state.db) { toast('Open a database first', 'error'); return; }
+  saveEditor();
+  $('#share-box').hidden = true;
+  hideSqlError();
+  const results = $('#sql-results');
+  const stmt = cursorStatement();
+  if (!stmt) {
+    clear(results).append(emptyState('Nothing to explain', 'Put the cursor in a statement, then press Explain.'));
+    results.dataset.runs = String(++sql.runs);
+    return;
+  }
+  const params = parseParams();
+  if (!params.ok) { showSqlError(new ApiError(params.error, 0, null)); return; }
+  const plan = /^\s*EXPLAIN\s+QUERY\s+PLAN\b/i.test(stmt) ? stmt : 'EXPLAIN QUERY PLAN ' + stmt;
+  const item = { query: plan };
+  if (params.value !== undefined) item.values = params.value;
+  const status = $('#run-status');
+  status.textContent = 'Explaining…';
+  try {
+    const data = await consoleTx(state.db, [item]);
+    status.textContent = 'Query plan';
+    clear(results).append(planCard(stmt, queryObjects(data.results[0])));
+  } catch (e) {
+    status.textContent = 'Explain failed';
+    showSqlError(e, [plan]);
+    clear(results);
+  } finally {
+    results.dataset.runs = String(++sql.runs);
+  }
+}
+
+/**
+ * The rows of EXPLAIN QUERY PLAN ({id, parent, detail}) as a nested list: each row under the
+ * row its `parent` names (0: the top). SCAN (reads every row) and SEARCH (uses an index or the
+ * rowid) are marked.
+ */
+function planCard(stmt, rows) {
+  const card = h('section', { class: 'card result plan', 'aria-label': 'Query plan' },
+    h('div', { class: 'result-head' }, h('span', { class: 'badge' }, 'Plan'), h('code', { class: 'result-sql', title: stmt }, preview(stmt, 160))));
+  const kids = new Map();
+  const ids = new Set(rows.map((r) => Number(r.id)));
+  for (const r of rows) {
+    const parent = ids.has(Number(r.parent)) ? Number(r.parent) : 0;
+    if (!kids.has(parent)) kids.set(parent, []);
+    kids.get(parent).push(r);
+  }
+  const list = (parent, depth) => {
+    const ul = h('ul', { class: depth ? 'plan-children' : 'plan-tree' });
+    for (const r of kids.get(parent) || []) {
+      const detail = String(r.detail);
+      const op = /^(SCAN|SEARCH)\b/.exec(detail);
+      const li = h('li', { class: 'plan-node' + (op ? ' plan-' + op[1].toLowerCase() : ''), dataset: { id: String(r.id), parent: String(r.parent) } },
+        h('span', { class: 'plan-line' },
+          op ? h('span', { class: 'badge ' + (op[1] === 'SCAN' ? 'warn' : 'ok'), title: op[1] === 'SCAN' ? 'Reads every row' : 'Uses an index or the rowid' }, op[1]) : null,
+          h('span', { class: 'plan-detail' }, op ? detail.slice(op[1].length).trim() : detail)));
+      if (kids.has(Number(r.id)) && Number(r.id) !== parent) li.append(list(Number(r.id), depth + 1));
+      ul.append(li);
+    }
+    return ul;
+  };
+  card.append(rows.length ? list(0, 0) : h('p', { class: 'updated' }, 'No plan rows'));
+  return card;
+}
+
 function renderResults(data, statements, items) {
   const results = clear($('#sql-results'));
   const list = data.results;
@@ -190,6 +266,7 @@ export function initSql() {
   });
   $('#run-btn').addEventListener('click', runSql);
   $('#run-stmt-btn').addEventListener('click', runStatementAtCursor);
+  $('#explain-btn').addEventListener('click', explainSql);
   $('#share-btn').addEventListener('click', share);
   $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
   $('#format-clear').addEventListener('click', () => {
