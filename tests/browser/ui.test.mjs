@@ -623,6 +623,38 @@ test('SQL editor: Explain shows EXPLAIN QUERY PLAN of the statement at the curso
   assertNoConsoleErrors(errors, [NETWORK_400]);
 });
 
+test('SQL editor: Cancel aborts a running query and returns to idle', async (t) => {
+  await createDb('slowdb', { kv: false });
+  const { page, errors } = await openPage(t, { hash: '#db=slowdb&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  assert.equal(await page.isVisible('#cancel-btn'), false);
+  const failed = [];
+  page.on('requestfailed', (r) => { if (r.url().includes('/api/v1/sqlite/db')) failed.push(r.failure().errorText); });
+  // About 3 s of SQL (more on a busy machine).
+  await setEditor(page, 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 15000000) SELECT count(*) AS n FROM c');
+  const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+  await page.click('#run-btn');
+  await page.locator('#cancel-btn').waitFor({ state: 'visible' });
+  assert.equal(await page.isDisabled('#run-btn'), true);
+  assert.match(await page.textContent('#run-status'), /^Running 1 statement/);
+  await sleep(300);
+  await page.click('#cancel-btn');
+  await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+  // Idle again, saying so; the request itself was aborted (not answered).
+  assert.match(await page.textContent('#run-status'), /^Cancelled after \d+ ms$/);
+  assert.match(await page.textContent('#sql-results'), /Cancelled.*still finishes/s);
+  assert.equal(await page.isVisible('#cancel-btn'), false);
+  assert.equal(await page.isDisabled('#run-btn'), false);
+  assert.equal(await page.isVisible('#sql-error'), false);
+  assert.deepEqual(failed, ['net::ERR_ABORTED']);
+  assert.equal(await page.locator('#busy.on').count(), 0);
+  // The next query runs normally.
+  await runInEditor(page, 'SELECT 6 * 7 AS answer');
+  assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['42']]);
+  assert.equal(await page.isVisible('#cancel-btn'), false);
+  assertNoConsoleErrors(errors);
+});
+
 test('schema browser: tables, views, indexes, columns and paged rows', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=library&view=schema' });
   const list = page.locator('#schema-list');

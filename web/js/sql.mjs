@@ -43,7 +43,7 @@ function parseParams() {
 }
 
 /** The view's state: a run in flight, and completed runs (exposed as data-runs on #sql-results). */
-const sql = { running: false, runs: 0 };
+const sql = { running: false, runs: 0, abort: null };  // abort: the running request's AbortController
 
 /** "Run": every statement of the editor, as one transaction. */
 export function runSql() { return runStatements(splitSql(getText()), 'Type some SQL above, then press Run.'); }
@@ -81,18 +81,29 @@ async function runStatements(statements, emptyHint) {
   status.textContent = 'Running ' + plural(statements.length, 'statement') + '…';
   results.setAttribute('aria-busy', 'true');
   const t0 = performance.now();
+  sql.abort = new AbortController();
+  const cancel = $('#cancel-btn');
+  cancel.hidden = false;
   try {
-    const data = await runTx(state.db, items);
+    const data = await runTx(state.db, items, { signal: sql.abort.signal });
     const ms = Math.round(performance.now() - t0);
     status.textContent = plural(statements.length, 'statement') + ' · ' + ms + ' ms';
     renderResults(data, statements, items);
     if (items.some((it) => it.statement)) { markSchemaDirty(); refreshSchemaHints(); }
   } catch (e) {
-    status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
-    showSqlError(e, statements);
-    clear(results);
+    if (e && e.name === 'AbortError') {
+      status.textContent = 'Cancelled after ' + Math.round(performance.now() - t0) + ' ms';
+      clear(results).append(emptyState('Cancelled', 'The console stopped waiting. The server still finishes the statements'
+        + ' (bounded by its --query-timeout-ms): a write may still commit.'));
+    } else {
+      status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
+      showSqlError(e, statements);
+      clear(results);
+    }
   } finally {
     sql.running = false;
+    sql.abort = null;
+    cancel.hidden = true;
     btns.forEach((b) => { b.disabled = false; });
     results.removeAttribute('aria-busy');
     results.dataset.runs = String(++sql.runs);
@@ -267,6 +278,7 @@ export function initSql() {
   $('#run-btn').addEventListener('click', runSql);
   $('#run-stmt-btn').addEventListener('click', runStatementAtCursor);
   $('#explain-btn').addEventListener('click', explainSql);
+  $('#cancel-btn').addEventListener('click', () => { if (sql.abort) sql.abort.abort(); });
   $('#share-btn').addEventListener('click', share);
   $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
   $('#format-clear').addEventListener('click', () => {
