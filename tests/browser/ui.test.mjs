@@ -655,6 +655,87 @@ test('SQL editor: Cancel aborts a running query and returns to idle', async (t) 
   assertNoConsoleErrors(errors);
 });
 
+test('SQL editor: tabs per database (add, switch, rename, close) and saved queries, kept in localStorage', async (t) => {
+  await createDb('tabsdb', { kv: false });
+  const { page, errors } = await openPage(t, { hash: '#db=tabsdb&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  const tabNames = () => page.locator('#sql-tabs .sql-tab-btn').allTextContents();
+  const activeTab = () => page.locator('#sql-tabs .sql-tab.active .sql-tab-btn').textContent();
+  await eventually(async () => assert.deepEqual(await tabNames(), ['Query 1']));
+  assert.equal(await page.locator('#sql-tabs .sql-tab-close').count(), 0);  // the last tab stays
+  await setEditor(page, 'SELECT 1 AS one');
+  await page.click('#sql-tabs .sql-tab-add');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Query 2']);
+  assert.equal(await activeTab(), 'Query 2');
+  assert.equal(await editorText(page), '');
+  await setEditor(page, 'SELECT 2 AS two');
+  await page.click('#sql-tabs .sql-tab-btn >> text=Query 1');
+  assert.equal(await editorText(page), 'SELECT 1 AS one');
+  // Each tab runs its own text.
+  await runInEditor(page, 'SELECT 1 AS one');
+  assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['1']]);
+  // Rename (double-click): Enter keeps the name, Esc drops the edit.
+  await page.dblclick('#sql-tabs .sql-tab-btn >> text=Query 2');
+  await page.fill('#sql-tabs .sql-tab-name', 'Totals');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
+  await page.click('#sql-tabs .sql-tab-btn >> text=Totals');
+  await page.click('#sql-tabs .sql-tab.active .sql-tab-rename');
+  await page.fill('#sql-tabs .sql-tab-name', 'dropped');
+  await page.keyboard.press('Escape');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
+  assert.equal(await editorText(page), 'SELECT 2 AS two');
+
+  // Saved queries: save with a name, replace by name, open in a new tab, delete.
+  await page.click('#saved-queries summary');
+  assert.equal(await page.textContent('#saved-count'), '0');
+  await page.fill('#save-name', 'the answer');
+  await setEditor(page, 'SELECT 41 AS wrong');
+  await page.click('#save-btn');
+  await setEditor(page, 'SELECT 42 AS answer');
+  await page.fill('#save-name', 'the answer');
+  await page.click('#save-btn');
+  await page.fill('#save-name', '');
+  await page.click('#save-btn');  // without a name: the tab's
+  assert.deepEqual(await page.locator('#saved-list .saved-open').allTextContents(), ['the answer', 'Totals']);  // by name, ignoring case
+  assert.equal(await page.textContent('#saved-count'), '2');
+
+  // All of it survives a reload; another database has its own tabs and saved queries.
+  await page.reload();
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  await eventually(async () => assert.deepEqual(await tabNames(), ['Query 1', 'Totals']));
+  assert.equal(await activeTab(), 'Totals');
+  assert.equal(await editorText(page), 'SELECT 42 AS answer');
+  await page.click('#sql-tabs .sql-tab-btn >> text=Query 1');
+  assert.equal(await editorText(page), 'SELECT 1 AS one');
+  await page.click('#saved-queries summary');
+  await page.click('#saved-list .saved-open >> text=the answer');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals', 'the answer']);
+  assert.equal(await editorText(page), 'SELECT 42 AS answer');
+  await page.click('#run-btn');
+  await eventually(async () => assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['42']]));
+  await page.click('#saved-list .saved-item[data-name="Totals"] .saved-delete');
+  assert.deepEqual(await page.locator('#saved-list .saved-open').allTextContents(), ['the answer']);
+  const other = await openPage(t, { hash: '#db=people&view=sql' });
+  await eventually(async () => assert.deepEqual(await other.page.locator('#sql-tabs .sql-tab-btn').allTextContents(), ['Query 1']));
+  assert.equal(await other.page.textContent('#saved-count'), '0');
+
+  // Close: the current tab goes, its neighbour is shown.
+  await page.click('#sql-tabs .sql-tab.active .sql-tab-close');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
+  assert.equal(await activeTab(), 'Totals');
+  assert.equal(await editorText(page), 'SELECT 42 AS answer');
+  // Many tabs on a phone and a tablet: the bar scrolls, the page does not.
+  for (let i = 0; i < 6; i++) await page.click('#sql-tabs .sql-tab-add');
+  for (const viewport of [PHONE, TABLET]) {
+    await page.setViewportSize(viewport);
+    const { scrollWidth, innerWidth } = await noHorizontalOverflow(page);
+    assert.ok(scrollWidth <= innerWidth, `${viewport.width}px: ${scrollWidth} > ${innerWidth}`);
+  }
+  assertNoConsoleErrors(errors);
+  assertNoConsoleErrors(other.errors);
+});
+
 test('schema browser: tables, views, indexes, columns and paged rows', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=library&view=schema' });
   const list = page.locator('#schema-list');

@@ -4,11 +4,12 @@ import { saveResult } from './export.mjs';
 import { API, ApiError, api, auth, authToken, consoleTx, queryObjects, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
-import { cursorOffset, focusEditor, getSelectedText, getText, initEditor, loadEditorFor, refreshEditor, saveEditor, setText } from './editor.mjs';
+import { cursorOffset, focusEditor, getSelectedText, getText, initEditor, loadEditorFor, openTab, refreshEditor, saveEditor, setText, tabName } from './editor.mjs';
 import { resultTable } from './grid.mjs';
 import { registerView, state } from './router.mjs';
 import { markSchemaDirty, refreshSchemaHints } from './schema.mjs';
 import { firstKeyword, isQuery, splitSql, statementAt } from './sqlsplit.mjs';
+import { deleteSaved, loadSaved, saveQuery } from './sqltabs.mjs';
 import { base64url, errMessage, plural, preview, tryParseJson } from './util.mjs';
 
 function hideSqlError() { const e = $('#sql-error'); e.hidden = true; clear(e); }
@@ -269,6 +270,33 @@ async function copyText(text, quiet) {
   if (!quiet) toast(ok ? 'Copied to clipboard' : 'Select the link and copy it', ok ? 'ok' : 'info');
 }
 
+/** The saved queries of the current database (sqltabs.mjs): open one in a new tab, or delete it. */
+function renderSaved(list = loadSaved(state.db)) {
+  $('#saved-count').textContent = String(list.length);
+  const ul = clear($('#saved-list'));
+  if (!list.length) { ul.append(h('li', { class: 'muted small' }, 'None yet: name the editor\'s text above and press Save query.')); return; }
+  for (const q of list) {
+    ul.append(h('li', { class: 'saved-item', dataset: { name: q.name } },
+      h('button', { type: 'button', class: 'btn small ghost saved-open', title: 'Open in a new tab', onclick: () => openTab(q.sql, q.name) }, q.name),
+      h('code', { class: 'saved-sql', title: q.sql }, preview(q.sql, 80)),
+      h('button', { type: 'button', class: 'btn small danger saved-delete', 'aria-label': 'Delete saved query ' + q.name,
+        onclick: () => { renderSaved(deleteSaved(state.db, q.name)); toast('Deleted "' + q.name + '"', 'info'); } }, 'Delete')));
+  }
+}
+
+function saveCurrent(e) {
+  e.preventDefault();
+  if (!state.db) { toast('Open a database first', 'error'); return; }
+  const input = $('#save-name');
+  const name = input.value.trim() || tabName();
+  const text = getText();
+  if (!text.trim()) { toast('Nothing to save: the editor is empty', 'error'); return; }
+  const replaced = loadSaved(state.db).some((q) => q.name === name);
+  renderSaved(saveQuery(state.db, name, text));
+  input.value = '';
+  toast((replaced ? 'Replaced "' : 'Saved "') + name + '"', 'ok');
+}
+
 /** Wires the view's controls and registers it with the router. */
 export function initSql() {
   initEditor({ onRun: runSql, onRunStatement: runStatementAtCursor });
@@ -279,6 +307,7 @@ export function initSql() {
   $('#run-stmt-btn').addEventListener('click', runStatementAtCursor);
   $('#explain-btn').addEventListener('click', explainSql);
   $('#cancel-btn').addEventListener('click', () => { if (sql.abort) sql.abort.abort(); });
+  $('#save-form').addEventListener('submit', saveCurrent);
   $('#share-btn').addEventListener('click', share);
   $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
   $('#format-clear').addEventListener('click', () => {
@@ -290,6 +319,7 @@ export function initSql() {
     dbChanged(db) {
       clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true;
       loadEditorFor(db);
+      renderSaved();
     },
     invalidate() { hideSqlError(); },
     // "Open in console" links of the GET /query page: the query goes into the editor.
