@@ -753,8 +753,11 @@ test('schema browser: tables, views, indexes, columns and paged rows', async (t)
   await list.locator('.obj-btn[data-table="books"]').click();
   await page.waitForFunction(() => location.hash.includes('table=books'));
   assert.match(page.url(), /#db=library&view=schema&table=books$/);
-  const cols = await page.$$eval('#schema-detail table.columns tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
-  assert.deepEqual(cols, [['id', 'INTEGER'], ['author_id', 'INTEGER'], ['title', 'TEXT'], ['price', 'REAL']]);
+  // The table's detail renders once its schema loaded (after the hash changed).
+  await eventually(async () => {
+    const cols = await page.$$eval('#schema-detail table.columns tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+    assert.deepEqual(cols, [['id', 'INTEGER'], ['author_id', 'INTEGER'], ['title', 'TEXT'], ['price', 'REAL']]);
+  });
 
   const info = page.locator('#browse-info');
   await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–50 of 120'));
