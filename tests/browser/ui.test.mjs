@@ -725,7 +725,7 @@ test('SQL editor: tabs per database (add, switch, rename, close) and saved queri
   assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
   assert.equal(await activeTab(), 'Totals');
   assert.equal(await editorText(page), 'SELECT 42 AS answer');
-  // Many tabs on a phone and a tablet: the bar scrolls, the page does not.
+  // Many tabs on a phone and a tablet: the bar wraps, the page does not scroll sideways.
   for (let i = 0; i < 6; i++) await page.click('#sql-tabs .sql-tab-add');
   for (const viewport of [PHONE, TABLET]) {
     await page.setViewportSize(viewport);
