@@ -524,6 +524,218 @@ test('SQL editor: without CodeMirror the textarea #sql-editor is the editor (Ctr
   assertNoConsoleErrors(errors, [/Failed to load resource: net::ERR_FAILED/]);
 });
 
+test('SQL editor: Run statement (Ctrl+Shift+Enter) runs the selection, or the one statement at the cursor', async (t) => {
+  await createDb('stmtdb', { kv: false });
+  await sql('stmtdb', [{ statement: 'CREATE TABLE t (x INTEGER)' }]);
+  for (const block of [null, /^\/js\/codemirror/]) {
+    const { page, errors } = await openPage(t, { hash: '#db=stmtdb&view=sql', block });
+    await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+    const text = "INSERT INTO t VALUES (1);\n-- the count; not 'this;'\nSELECT count(*) AS n, 'a;b' AS s FROM t;\n\nSELECT 7 AS seven";
+    const cards = page.locator('#sql-results section.result');
+    const runStatement = async (from, to, how) => {
+      await setEditor(page, text);
+      await focusEditor(page);
+      await page.evaluate(([a, b]) => window.hoody.editor.select(a, b), [from, to]);
+      const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+      if (how === 'key') await page.keyboard.press('Control+Shift+Enter');
+      else await page.click('#run-stmt-btn');
+      await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+    };
+    // The cursor in the SELECT count(*) (inside its string): that statement alone, the INSERT not run.
+    const inCount = text.indexOf("'a;b'") + 2;
+    await runStatement(inCount, inCount, 'key');
+    assert.equal(await cards.count(), 1);
+    assert.match(await cards.first().locator('.result-sql').textContent(), /SELECT count\(\*\) AS n/);
+    assert.deepEqual((await readTable(page, '#sql-results table')).rows, [[block ? '2' : '0', 'a;b']]);  // each pass inserts 2 rows
+    // Right after a statement's `;`: still that statement; the button does the same as the keys.
+    await runStatement(text.indexOf(';') + 1, text.indexOf(';') + 1, 'button');
+    assert.equal(await cards.count(), 1);
+    assert.match(await cards.first().locator('.result-sql').textContent(), /^INSERT INTO t VALUES \(1\)$/);
+    // The cursor at the end: the last statement.
+    await runStatement(text.length, text.length, 'key');
+    assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['7']]);
+    // A selection runs what is selected (here two statements, as one transaction).
+    await runStatement(text.indexOf('SELECT count'), text.length, 'button');
+    assert.equal(await cards.count(), 2);
+    assert.deepEqual((await readTable(page, '#sql-results section.result:nth-child(1) table')).rows, [[block ? '3' : '1', 'a;b']]);
+    assert.deepEqual((await readTable(page, '#sql-results section.result:nth-child(2) table')).rows, [['7']]);
+    // Run still runs everything.
+    await setEditor(page, text);
+    await page.click('#run-btn');
+    await eventually(async () => assert.equal(await cards.count(), 3));
+    assert.equal(await editorText(page), text);
+    assertNoConsoleErrors(errors, block ? [/Failed to load resource: net::ERR_FAILED/] : []);
+  }
+});
+
+test('SQL editor: Explain shows EXPLAIN QUERY PLAN of the statement at the cursor as a tree (SCAN vs SEARCH), outside the history', async (t) => {
+  const { page, errors } = await openPage(t, { hash: '#db=library&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  const text = 'SELECT title FROM books WHERE author_id = 1;\nSELECT title FROM books WHERE price < 1 UNION ALL SELECT name FROM authors;\nDELETE FROM books';
+  const plan = page.locator('#sql-results section.plan');
+  const explainAt = async (offset) => {
+    await setEditor(page, text);
+    await page.evaluate((o) => window.hoody.editor.select(o, o), offset);
+    const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+    await page.click('#explain-btn');
+    await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+    await plan.waitFor();
+  };
+  const nodes = () => plan.locator('li.plan-node').evaluateAll((lis) => lis.map((li) => {
+    let depth = 0;
+    for (let p = li.parentElement; p && !p.classList.contains('plan-tree'); p = p.parentElement) if (p.tagName === 'UL') depth++;
+    return [depth, [...li.querySelector('.plan-line').children].map((c) => c.textContent).join(' '), li.className.replace('plan-node', '').trim()];
+  }));
+  // The first statement: an index search.
+  await explainAt(5);
+  assert.equal(await plan.locator('.result-sql').textContent(), 'SELECT title FROM books WHERE author_id = 1');
+  const first = await nodes();
+  assert.equal(first.length, 1, JSON.stringify(first));
+  assert.match(first[0][1], /^SEARCH books USING (COVERING )?INDEX books_by_author \(author_id=\?\)$/);
+  assert.equal(first[0][2], 'plan-search');
+  // The compound: nested under its parents, each table a SCAN.
+  await explainAt(text.indexOf('UNION'));
+  const tree = await nodes();
+  assert.deepEqual(tree.map(([d, line]) => [d, line]), [
+    [0, 'COMPOUND QUERY'], [1, 'LEFT-MOST SUBQUERY'], [2, 'SCAN books'], [1, 'UNION ALL'], [2, 'SCAN authors'],
+  ], JSON.stringify(tree));
+  assert.deepEqual(tree.filter(([, , c]) => c === 'plan-scan').length, 2);
+  assert.equal(await plan.locator('.plan-scan .badge').first().textContent(), 'SCAN');
+  // A DELETE is explained, not run.
+  await explainAt(text.length);
+  assert.match((await nodes())[0][1], /^SCAN books$/);
+  const count = await sql('library', [{ query: 'SELECT count(*) AS n FROM books' }]);
+  assert.equal(count.results[0].resultSet[0].n, 120);
+  // An error names the statement; the query history has none of it.
+  await explainAt(0);
+  await setEditor(page, 'SELECT * FROM no_such_table');
+  await page.click('#explain-btn');
+  await page.locator('#sql-error').waitFor();
+  assert.match(await page.textContent('#sql-error'), /no such table/);
+  const hist = await call('GET', '/history', { query: { db: 'library', limit: 100 } });
+  assert.deepEqual(hist.json.entries.filter((e) => /EXPLAIN/i.test(e.sql)), []);
+  for (const viewport of [PHONE, TABLET]) {
+    await page.setViewportSize(viewport);
+    await explainAt(text.indexOf('UNION'));
+    const { scrollWidth, innerWidth } = await noHorizontalOverflow(page);
+    assert.ok(scrollWidth <= innerWidth, `${viewport.width}px: ${scrollWidth} > ${innerWidth}`);
+  }
+  assertNoConsoleErrors(errors, [NETWORK_400]);
+});
+
+test('SQL editor: Cancel aborts a running query and returns to idle', async (t) => {
+  await createDb('slowdb', { kv: false });
+  const { page, errors } = await openPage(t, { hash: '#db=slowdb&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  assert.equal(await page.isVisible('#cancel-btn'), false);
+  const failed = [];
+  page.on('requestfailed', (r) => { if (r.url().includes('/api/v1/sqlite/db')) failed.push(r.failure().errorText); });
+  // About 3 s of SQL (more on a busy machine).
+  await setEditor(page, 'WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 15000000) SELECT count(*) AS n FROM c');
+  const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+  await page.click('#run-btn');
+  await page.locator('#cancel-btn').waitFor({ state: 'visible' });
+  assert.equal(await page.isDisabled('#run-btn'), true);
+  assert.match(await page.textContent('#run-status'), /^Running 1 statement/);
+  await sleep(300);
+  await page.click('#cancel-btn');
+  await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+  // Idle again, saying so; the request itself was aborted (not answered).
+  assert.match(await page.textContent('#run-status'), /^Cancelled after \d+ ms$/);
+  assert.match(await page.textContent('#sql-results'), /Cancelled.*still finishes/s);
+  assert.equal(await page.isVisible('#cancel-btn'), false);
+  assert.equal(await page.isDisabled('#run-btn'), false);
+  assert.equal(await page.isVisible('#sql-error'), false);
+  assert.deepEqual(failed, ['net::ERR_ABORTED']);
+  assert.equal(await page.locator('#busy.on').count(), 0);
+  // The next query runs normally.
+  await runInEditor(page, 'SELECT 6 * 7 AS answer');
+  assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['42']]);
+  assert.equal(await page.isVisible('#cancel-btn'), false);
+  assertNoConsoleErrors(errors);
+});
+
+test('SQL editor: tabs per database (add, switch, rename, close) and saved queries, kept in localStorage', async (t) => {
+  await createDb('tabsdb', { kv: false });
+  const { page, errors } = await openPage(t, { hash: '#db=tabsdb&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  const tabNames = () => page.locator('#sql-tabs .sql-tab-btn').allTextContents();
+  const activeTab = () => page.locator('#sql-tabs .sql-tab.active .sql-tab-btn').textContent();
+  await eventually(async () => assert.deepEqual(await tabNames(), ['Query 1']));
+  assert.equal(await page.locator('#sql-tabs .sql-tab-close').count(), 0);  // the last tab stays
+  await setEditor(page, 'SELECT 1 AS one');
+  await page.click('#sql-tabs .sql-tab-add');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Query 2']);
+  assert.equal(await activeTab(), 'Query 2');
+  assert.equal(await editorText(page), '');
+  await setEditor(page, 'SELECT 2 AS two');
+  await page.click('#sql-tabs .sql-tab-btn >> text=Query 1');
+  assert.equal(await editorText(page), 'SELECT 1 AS one');
+  // Each tab runs its own text.
+  await runInEditor(page, 'SELECT 1 AS one');
+  assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['1']]);
+  // Rename (double-click): Enter keeps the name, Esc drops the edit.
+  await page.dblclick('#sql-tabs .sql-tab-btn >> text=Query 2');
+  await page.fill('#sql-tabs .sql-tab-name', 'Totals');
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
+  await page.click('#sql-tabs .sql-tab-btn >> text=Totals');
+  await page.click('#sql-tabs .sql-tab.active .sql-tab-rename');
+  await page.fill('#sql-tabs .sql-tab-name', 'dropped');
+  await page.keyboard.press('Escape');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
+  assert.equal(await editorText(page), 'SELECT 2 AS two');
+
+  // Saved queries: save with a name, replace by name, open in a new tab, delete.
+  await page.click('#saved-queries summary');
+  assert.equal(await page.textContent('#saved-count'), '0');
+  await page.fill('#save-name', 'the answer');
+  await setEditor(page, 'SELECT 41 AS wrong');
+  await page.click('#save-btn');
+  await setEditor(page, 'SELECT 42 AS answer');
+  await page.fill('#save-name', 'the answer');
+  await page.click('#save-btn');
+  await page.fill('#save-name', '');
+  await page.click('#save-btn');  // without a name: the tab's
+  assert.deepEqual(await page.locator('#saved-list .saved-open').allTextContents(), ['the answer', 'Totals']);  // by name, ignoring case
+  assert.equal(await page.textContent('#saved-count'), '2');
+
+  // All of it survives a reload; another database has its own tabs and saved queries.
+  await page.reload();
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  await eventually(async () => assert.deepEqual(await tabNames(), ['Query 1', 'Totals']));
+  assert.equal(await activeTab(), 'Totals');
+  assert.equal(await editorText(page), 'SELECT 42 AS answer');
+  await page.click('#sql-tabs .sql-tab-btn >> text=Query 1');
+  assert.equal(await editorText(page), 'SELECT 1 AS one');
+  await page.click('#saved-queries summary');
+  await page.click('#saved-list .saved-open >> text=the answer');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals', 'the answer']);
+  assert.equal(await editorText(page), 'SELECT 42 AS answer');
+  await page.click('#run-btn');
+  await eventually(async () => assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['42']]));
+  await page.click('#saved-list .saved-item[data-name="Totals"] .saved-delete');
+  assert.deepEqual(await page.locator('#saved-list .saved-open').allTextContents(), ['the answer']);
+  const other = await openPage(t, { hash: '#db=people&view=sql' });
+  await eventually(async () => assert.deepEqual(await other.page.locator('#sql-tabs .sql-tab-btn').allTextContents(), ['Query 1']));
+  assert.equal(await other.page.textContent('#saved-count'), '0');
+
+  // Close: the current tab goes, its neighbour is shown.
+  await page.click('#sql-tabs .sql-tab.active .sql-tab-close');
+  assert.deepEqual(await tabNames(), ['Query 1', 'Totals']);
+  assert.equal(await activeTab(), 'Totals');
+  assert.equal(await editorText(page), 'SELECT 42 AS answer');
+  // Many tabs on a phone and a tablet: the bar wraps, the page does not scroll sideways.
+  for (let i = 0; i < 6; i++) await page.click('#sql-tabs .sql-tab-add');
+  for (const viewport of [PHONE, TABLET]) {
+    await page.setViewportSize(viewport);
+    const { scrollWidth, innerWidth } = await noHorizontalOverflow(page);
+    assert.ok(scrollWidth <= innerWidth, `${viewport.width}px: ${scrollWidth} > ${innerWidth}`);
+  }
+  assertNoConsoleErrors(errors);
+  assertNoConsoleErrors(other.errors);
+});
+
 test('schema browser: tables, views, indexes, columns and paged rows', async (t) => {
   const { page, errors } = await openPage(t, { hash: '#db=library&view=schema' });
   const list = page.locator('#schema-list');
@@ -541,8 +753,11 @@ test('schema browser: tables, views, indexes, columns and paged rows', async (t)
   await list.locator('.obj-btn[data-table="books"]').click();
   await page.waitForFunction(() => location.hash.includes('table=books'));
   assert.match(page.url(), /#db=library&view=schema&table=books$/);
-  const cols = await page.$$eval('#schema-detail table.columns tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
-  assert.deepEqual(cols, [['id', 'INTEGER'], ['author_id', 'INTEGER'], ['title', 'TEXT'], ['price', 'REAL']]);
+  // The table's detail renders once its schema loaded (after the hash changed).
+  await eventually(async () => {
+    const cols = await page.$$eval('#schema-detail table.columns tbody tr', (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+    assert.deepEqual(cols, [['id', 'INTEGER'], ['author_id', 'INTEGER'], ['title', 'TEXT'], ['price', 'REAL']]);
+  });
 
   const info = page.locator('#browse-info');
   await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–50 of 120'));

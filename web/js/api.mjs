@@ -191,9 +191,13 @@ export async function api(method, path, opts = {}) {
   }
 }
 
-/** One POST /db transaction on database `db` (rows as lists): SQL the user ran, recorded in the query history. */
-export function runTx(db, items) {
-  return api('POST', '/db', { query: { db }, body: { transaction: items, resultFormat: 'list' } });
+/**
+ * One POST /db transaction on database `db` (rows as lists): SQL the user ran, recorded in the
+ * query history. `signal` (an AbortSignal) cancels the request: the promise rejects with an
+ * AbortError (the server still finishes the SQL, docs/ui.md).
+ */
+export function runTx(db, items, { signal } = {}) {
+  return api('POST', '/db', { query: { db }, body: { transaction: items, resultFormat: 'list' }, signal });
 }
 
 /**

@@ -1,16 +1,17 @@
-// The SQL editor's text: one per database, kept in localStorage (`hoody.sql.<db>`). Views put SQL
-// into it (setText) and read it (getText) through this module only.
+// The SQL editor's text: per database, in tabs (add, close, rename; each tab's text kept in
+// localStorage by sqltabs.mjs). Views put SQL into the current tab (setText) and read it
+// (getText) through this module only; openTab puts SQL into a new tab.
 //
 // The editor is CodeMirror 5 (embedded in the binary from Debian's libjs-codemirror, loaded by
 // index.html as classic scripts before the modules): SQLite highlighting (text/x-sqlite), and
 // autocomplete of keywords, table and column names (sql-hint, fed by setSchemaHints with what
 // the schema view loads) while typing or on Ctrl+Space. Without CodeMirror (its scripts did not
 // load) the plain textarea #sql-editor is the editor; either way the textarea holds the text.
-import { $ } from './dom.mjs';
-import { state } from './router.mjs';
+import { $, clear, h } from './dom.mjs';
+import { loadTabs, nextTabName, storeTabs } from './sqltabs.mjs';
 
 /** saveTimer: the pending save; cm: the CodeMirror instance (null: the textarea is the editor). */
-const ed = { saveTimer: 0, cm: null, tables: {} };  // tables: setSchemaHints
+const ed = { saveTimer: 0, cm: null, tables: {}, db: '', tabs: null };  // tables: setSchemaHints; tabs: sqltabs.mjs's model of database db
 const area = () => $('#sql-editor');
 
 export function getText() { return ed.cm ? ed.cm.getValue() : area().value; }
@@ -30,6 +31,26 @@ export function setText(text) {
   saveEditor();
 }
 
+/** The selected text ('' when nothing is selected). */
+export function getSelectedText() {
+  if (ed.cm) return ed.cm.getSelection();
+  const el = area();
+  return el.value.slice(el.selectionStart, el.selectionEnd);
+}
+
+/** The cursor as a character offset into getText() (the head of the selection). */
+export function cursorOffset() {
+  if (ed.cm) return ed.cm.indexFromPos(ed.cm.getCursor('head'));
+  const el = area();
+  return el.selectionDirection === 'backward' ? el.selectionStart : el.selectionEnd;
+}
+
+/** Selects the characters [from, to) of getText() (from === to: puts the cursor there). */
+export function selectRange(from, to) {
+  if (ed.cm) { ed.cm.setSelection(ed.cm.posFromIndex(from), ed.cm.posFromIndex(to)); return; }
+  area().setSelectionRange(from, to);
+}
+
 export function focusEditor() {
   if (ed.cm) ed.cm.focus(); else area().focus();
 }
@@ -43,14 +64,91 @@ export function refreshEditor() {
 export function richEditor() { return ed.cm !== null; }
 
 export function loadEditorFor(db) {
-  let saved = '';
-  try { saved = localStorage.getItem('hoody.sql.' + db) || ''; } catch (_) { /* ignore */ }
-  putText(saved);
+  saveEditor();  // the previous database's edits not saved yet
+  ed.db = db;
+  ed.tabs = loadTabs(db);
+  putText(ed.tabs.tabs[ed.tabs.active].text);
+  renderTabs();
 }
 
+/** Keeps the editor's text as the current tab's (in localStorage). */
 export function saveEditor() {
-  if (!state.db) return;
-  try { localStorage.setItem('hoody.sql.' + state.db, getText()); } catch (_) { /* ignore */ }
+  clearTimeout(ed.saveTimer);
+  if (!ed.db || !ed.tabs) return;
+  ed.tabs.tabs[ed.tabs.active].text = getText();
+  storeTabs(ed.db, ed.tabs);
+}
+
+function switchTab(i) {
+  if (!ed.tabs || i === ed.tabs.active) return;
+  saveEditor();
+  ed.tabs.active = i;
+  putText(ed.tabs.tabs[i].text);
+  storeTabs(ed.db, ed.tabs);
+  renderTabs();
+  focusEditor();
+}
+
+/** The current tab's name. */
+export function tabName() { return ed.tabs ? ed.tabs.tabs[ed.tabs.active].name : ''; }
+
+/** Opens a new tab (named `name`, or "Query N") holding `text`, and makes it current. */
+export function openTab(text = '', name) {
+  if (!ed.tabs) return;
+  saveEditor();
+  ed.tabs.tabs.push({ name: name || nextTabName(ed.tabs.tabs), text });
+  ed.tabs.active = ed.tabs.tabs.length - 1;
+  putText(text);
+  storeTabs(ed.db, ed.tabs);
+  renderTabs();
+  focusEditor();
+}
+
+function closeTab(i) {
+  if (!ed.tabs || ed.tabs.tabs.length < 2) return;
+  saveEditor();
+  ed.tabs.tabs.splice(i, 1);
+  if (ed.tabs.active > i || ed.tabs.active === ed.tabs.tabs.length) ed.tabs.active--;
+  putText(ed.tabs.tabs[ed.tabs.active].text);
+  storeTabs(ed.db, ed.tabs);
+  renderTabs();
+}
+
+/** Rename: the tab's label becomes a text field; Enter or leaving it keeps the name, Esc does not. */
+function renameTab(i) {
+  const tab = $('#sql-tabs').querySelectorAll('.sql-tab')[i];
+  if (!tab) return;
+  const input = h('input', { class: 'sql-tab-name', value: ed.tabs.tabs[i].name, 'aria-label': 'Tab name', maxlength: 60 });
+  let done = false;
+  const finish = (keep) => {
+    if (done) return;
+    done = true;
+    const name = input.value.trim();
+    if (keep && name) { ed.tabs.tabs[i].name = name; storeTabs(ed.db, ed.tabs); }
+    renderTabs();
+  };
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') { e.preventDefault(); finish(true); } else if (e.key === 'Escape') { e.preventDefault(); finish(false); }
+  });
+  input.addEventListener('blur', () => finish(true));
+  tab.querySelector('.sql-tab-btn').replaceWith(input);
+  input.focus();
+  input.select();
+}
+
+/** The tab bar (#sql-tabs): a button per tab (double-click renames), rename and close, "+". */
+function renderTabs() {
+  const bar = clear($('#sql-tabs'));
+  const { tabs, active } = ed.tabs;
+  tabs.forEach((t, i) => {
+    const on = i === active;
+    bar.append(h('div', { class: 'sql-tab' + (on ? ' active' : ''), dataset: { index: String(i) } },
+      h('button', { type: 'button', class: 'sql-tab-btn', role: 'tab', 'aria-selected': on ? 'true' : 'false', title: t.name,
+        onclick: () => switchTab(i), ondblclick: () => renameTab(i) }, t.name),
+      on ? h('button', { type: 'button', class: 'sql-tab-rename', 'aria-label': 'Rename tab ' + t.name, title: 'Rename', onclick: () => renameTab(i) }, '\u270E') : null,
+      tabs.length > 1 ? h('button', { type: 'button', class: 'sql-tab-close', 'aria-label': 'Close tab ' + t.name, title: 'Close', onclick: () => closeTab(i) }, '\u00D7') : null));
+  });
+  bar.append(h('button', { type: 'button', class: 'sql-tab-add', 'aria-label': 'New tab', title: 'New tab', onclick: () => openTab('') }, '+'));
 }
 
 function saveEditorSoon() { clearTimeout(ed.saveTimer); ed.saveTimer = setTimeout(saveEditor, 400); }
@@ -103,12 +201,16 @@ function sqlHint(cm, options) {
   return found.list.length ? found : null;
 }
 
-/** Wires the editor: Ctrl/⌘+Enter calls onRun; edits are saved shortly after typing stops. */
-export function initEditor({ onRun }) {
+/**
+ * Wires the editor: Ctrl/⌘+Enter calls onRun, Ctrl/⌘+Shift+Enter onRunStatement; edits are
+ * saved shortly after typing stops.
+ */
+export function initEditor({ onRun, onRunStatement }) {
   const el = area();
   const CM = window.CodeMirror;
   if (CM && CM.hint && CM.hint.sql && typeof CM.fromTextArea === 'function') {
     const run = () => { onRun(); };
+    const runStatement = () => { onRunStatement(); };
     ed.cm = CM.fromTextArea(el, {
       mode: 'text/x-sqlite',
       lineNumbers: true,
@@ -118,6 +220,8 @@ export function initEditor({ onRun }) {
       extraKeys: {
         'Ctrl-Enter': run,
         'Cmd-Enter': run,
+        'Shift-Ctrl-Enter': runStatement,
+        'Shift-Cmd-Enter': runStatement,
         'Ctrl-Space': 'autocomplete',
       },
       hintOptions: hintOptions(),
@@ -132,7 +236,7 @@ export function initEditor({ onRun }) {
     return;
   }
   el.addEventListener('keydown', (e) => {
-    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); onRun(); }
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); if (e.shiftKey) onRunStatement(); else onRun(); }
   });
   el.addEventListener('input', saveEditorSoon);
 }

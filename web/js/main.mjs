@@ -3,7 +3,7 @@
 import { authHooks, renderAuth, signIn, signOut } from './api.mjs';
 import { createDb, loadServerDbs, openDb, rememberDb, renderRecent, renderServerDbs, serverDbs } from './dbs.mjs';
 import { $ } from './dom.mjs';
-import { focusEditor, getText, richEditor, setText } from './editor.mjs';
+import { focusEditor, getText, richEditor, selectRange, setText } from './editor.mjs';
 import { initHistory } from './history.mjs';
 import { initKv } from './kv.mjs';
 import { initTravel } from './kv-travel.mjs';
@@ -49,6 +49,6 @@ function init() {
 }
 
 // exposed for debugging and tests
-window.hoody = { splitSql, firstKeyword, isQuery, base64url, prettyJson, editor: { getText, setText, focus: focusEditor, rich: richEditor } };
+window.hoody = { splitSql, firstKeyword, isQuery, base64url, prettyJson, editor: { getText, setText, focus: focusEditor, rich: richEditor, select: selectRange } };
 
 init(); // a module script runs after the document is parsed

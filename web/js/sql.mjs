@@ -1,14 +1,15 @@
 // The SQL editor view: runs the editor's statements as one POST /db transaction, shows a grid per
 // query (grid.mjs) or the failing statement, and builds share links (GET /query, POST /share).
 import { saveResult } from './export.mjs';
-import { API, ApiError, api, auth, authToken, consoleTx, resultRows, runTx } from './api.mjs';
+import { API, ApiError, api, auth, authToken, consoleTx, queryObjects, resultRows, runTx } from './api.mjs';
 import { createDb, isDbMissing } from './dbs.mjs';
 import { $, clear, emptyState, h, toast } from './dom.mjs';
-import { focusEditor, getText, initEditor, loadEditorFor, refreshEditor, saveEditor, setText } from './editor.mjs';
+import { cursorOffset, focusEditor, getSelectedText, getText, initEditor, loadEditorFor, openTab, refreshEditor, saveEditor, setText, tabName } from './editor.mjs';
 import { resultTable } from './grid.mjs';
 import { registerView, state } from './router.mjs';
 import { markSchemaDirty, refreshSchemaHints } from './schema.mjs';
-import { firstKeyword, isQuery, splitSql } from './sqlsplit.mjs';
+import { firstKeyword, isQuery, splitSql, statementAt } from './sqlsplit.mjs';
+import { deleteSaved, loadSaved, saveQuery } from './sqltabs.mjs';
 import { base64url, errMessage, plural, preview, tryParseJson } from './util.mjs';
 
 function hideSqlError() { const e = $('#sql-error'); e.hidden = true; clear(e); }
@@ -43,19 +44,31 @@ function parseParams() {
 }
 
 /** The view's state: a run in flight, and completed runs (exposed as data-runs on #sql-results). */
-const sql = { running: false, runs: 0 };
+const sql = { running: false, runs: 0, abort: null };  // abort: the running request's AbortController
 
-export async function runSql() {
+/** "Run": every statement of the editor, as one transaction. */
+export function runSql() { return runStatements(splitSql(getText()), 'Type some SQL above, then press Run.'); }
+
+/**
+ * "Run statement" (Ctrl/⌘+Shift+Enter): the statements of the selection, or without one the
+ * statement at the cursor (sqlsplit.mjs statementAt).
+ */
+export function runStatementAtCursor() {
+  const selected = getSelectedText();
+  const statements = selected.trim() ? splitSql(selected) : [statementAt(getText(), cursorOffset())].filter(Boolean);
+  return runStatements(statements, 'Put the cursor in a statement (or select some SQL), then press Run statement.');
+}
+
+async function runStatements(statements, emptyHint) {
   if (sql.running) return;
   if (!state.db) { toast('Open a database first', 'error'); return; }
-  const text = getText();
   saveEditor();
   $('#share-box').hidden = true;
-  const statements = splitSql(text);
   const results = $('#sql-results');
   hideSqlError();
   if (!statements.length) {
-    clear(results).append(emptyState('Nothing to run', 'Type some SQL above, then press Run.'));
+    clear(results).append(emptyState('Nothing to run', emptyHint));
+    results.dataset.runs = String(++sql.runs);
     return;
   }
   const params = parseParams();
@@ -63,28 +76,115 @@ export async function runSql() {
   const items = statements.map((sql) => (isQuery(sql) ? { query: sql } : { statement: sql }));
   if (params.value !== undefined) items[items.length - 1].values = params.value;
   sql.running = true;
-  const btn = $('#run-btn');
-  btn.disabled = true;
+  const btns = ['#run-btn', '#run-stmt-btn'].map((sel) => $(sel));
+  btns.forEach((b) => { b.disabled = true; });
   const status = $('#run-status');
   status.textContent = 'Running ' + plural(statements.length, 'statement') + '…';
   results.setAttribute('aria-busy', 'true');
   const t0 = performance.now();
+  sql.abort = new AbortController();
+  const cancel = $('#cancel-btn');
+  cancel.hidden = false;
   try {
-    const data = await runTx(state.db, items);
+    const data = await runTx(state.db, items, { signal: sql.abort.signal });
     const ms = Math.round(performance.now() - t0);
     status.textContent = plural(statements.length, 'statement') + ' · ' + ms + ' ms';
     renderResults(data, statements, items);
     if (items.some((it) => it.statement)) { markSchemaDirty(); refreshSchemaHints(); }
   } catch (e) {
-    status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
-    showSqlError(e, statements);
-    clear(results);
+    if (e && e.name === 'AbortError') {
+      status.textContent = 'Cancelled after ' + Math.round(performance.now() - t0) + ' ms';
+      clear(results).append(emptyState('Cancelled', 'The console stopped waiting. The server still finishes the statements'
+        + ' (bounded by its --query-timeout-ms): a write may still commit.'));
+    } else {
+      status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
+      showSqlError(e, statements);
+      clear(results);
+    }
   } finally {
     sql.running = false;
-    btn.disabled = false;
+    sql.abort = null;
+    cancel.hidden = true;
+    btns.forEach((b) => { b.disabled = false; });
     results.removeAttribute('aria-busy');
     results.dataset.runs = String(++sql.runs);
   }
+}
+
+/** The statement "Run statement" and "Explain" use: the selection's first, or the one at the cursor. */
+function cursorStatement() {
+  const selected = getSelectedText();
+  return selected.trim() ? (splitSql(selected)[0] || '') : statementAt(getText(), cursorOffset());
+}
+
+/**
+ * "Explain": EXPLAIN QUERY PLAN of the statement at the cursor (or the selection's first), as
+ * a console query (consoleTx: not in the query history; nothing is executed), shown as a tree.
+ */
+export async function explainSql() {
+  if (sql.running) return;
+  if (!state.db) { toast('Open a database first', 'error'); return; }
+  saveEditor();
+  $('#share-box').hidden = true;
+  hideSqlError();
+  const results = $('#sql-results');
+  const stmt = cursorStatement();
+  if (!stmt) {
+    clear(results).append(emptyState('Nothing to explain', 'Put the cursor in a statement, then press Explain.'));
+    results.dataset.runs = String(++sql.runs);
+    return;
+  }
+  const params = parseParams();
+  if (!params.ok) { showSqlError(new ApiError(params.error, 0, null)); return; }
+  const plan = /^\s*EXPLAIN\s+QUERY\s+PLAN\b/i.test(stmt) ? stmt : 'EXPLAIN QUERY PLAN ' + stmt;
+  const item = { query: plan };
+  if (params.value !== undefined) item.values = params.value;
+  const status = $('#run-status');
+  status.textContent = 'Explaining…';
+  try {
+    const data = await consoleTx(state.db, [item]);
+    status.textContent = 'Query plan';
+    clear(results).append(planCard(stmt, queryObjects(data.results[0])));
+  } catch (e) {
+    status.textContent = 'Explain failed';
+    showSqlError(e, [plan]);
+    clear(results);
+  } finally {
+    results.dataset.runs = String(++sql.runs);
+  }
+}
+
+/**
+ * The rows of EXPLAIN QUERY PLAN ({id, parent, detail}) as a nested list: each row under the
+ * row its `parent` names (0: the top). SCAN (reads every row) and SEARCH (uses an index or the
+ * rowid) are marked.
+ */
+function planCard(stmt, rows) {
+  const card = h('section', { class: 'card result plan', 'aria-label': 'Query plan' },
+    h('div', { class: 'result-head' }, h('span', { class: 'badge' }, 'Plan'), h('code', { class: 'result-sql', title: stmt }, preview(stmt, 160))));
+  const kids = new Map();
+  const ids = new Set(rows.map((r) => Number(r.id)));
+  for (const r of rows) {
+    const parent = ids.has(Number(r.parent)) ? Number(r.parent) : 0;
+    if (!kids.has(parent)) kids.set(parent, []);
+    kids.get(parent).push(r);
+  }
+  const list = (parent, depth) => {
+    const ul = h('ul', { class: depth ? 'plan-children' : 'plan-tree' });
+    for (const r of kids.get(parent) || []) {
+      const detail = String(r.detail);
+      const op = /^(SCAN|SEARCH)\b/.exec(detail);
+      const li = h('li', { class: 'plan-node' + (op ? ' plan-' + op[1].toLowerCase() : ''), dataset: { id: String(r.id), parent: String(r.parent) } },
+        h('span', { class: 'plan-line' },
+          op ? h('span', { class: 'badge ' + (op[1] === 'SCAN' ? 'warn' : 'ok'), title: op[1] === 'SCAN' ? 'Reads every row' : 'Uses an index or the rowid' }, op[1]) : null,
+          h('span', { class: 'plan-detail' }, op ? detail.slice(op[1].length).trim() : detail)));
+      if (kids.has(Number(r.id)) && Number(r.id) !== parent) li.append(list(Number(r.id), depth + 1));
+      ul.append(li);
+    }
+    return ul;
+  };
+  card.append(rows.length ? list(0, 0) : h('p', { class: 'updated' }, 'No plan rows'));
+  return card;
 }
 
 function renderResults(data, statements, items) {
@@ -170,13 +270,44 @@ async function copyText(text, quiet) {
   if (!quiet) toast(ok ? 'Copied to clipboard' : 'Select the link and copy it', ok ? 'ok' : 'info');
 }
 
+/** The saved queries of the current database (sqltabs.mjs): open one in a new tab, or delete it. */
+function renderSaved(list = loadSaved(state.db)) {
+  $('#saved-count').textContent = String(list.length);
+  const ul = clear($('#saved-list'));
+  if (!list.length) { ul.append(h('li', { class: 'muted small' }, 'None yet: name the editor\'s text above and press Save query.')); return; }
+  for (const q of list) {
+    ul.append(h('li', { class: 'saved-item', dataset: { name: q.name } },
+      h('button', { type: 'button', class: 'btn small ghost saved-open', title: 'Open in a new tab', onclick: () => openTab(q.sql, q.name) }, q.name),
+      h('code', { class: 'saved-sql', title: q.sql }, preview(q.sql, 80)),
+      h('button', { type: 'button', class: 'btn small danger saved-delete', 'aria-label': 'Delete saved query ' + q.name,
+        onclick: () => { renderSaved(deleteSaved(state.db, q.name)); toast('Deleted "' + q.name + '"', 'info'); } }, 'Delete')));
+  }
+}
+
+function saveCurrent(e) {
+  e.preventDefault();
+  if (!state.db) { toast('Open a database first', 'error'); return; }
+  const input = $('#save-name');
+  const name = input.value.trim() || tabName();
+  const text = getText();
+  if (!text.trim()) { toast('Nothing to save: the editor is empty', 'error'); return; }
+  const replaced = loadSaved(state.db).some((q) => q.name === name);
+  renderSaved(saveQuery(state.db, name, text));
+  input.value = '';
+  toast((replaced ? 'Replaced "' : 'Saved "') + name + '"', 'ok');
+}
+
 /** Wires the view's controls and registers it with the router. */
 export function initSql() {
-  initEditor({ onRun: runSql });
+  initEditor({ onRun: runSql, onRunStatement: runStatementAtCursor });
   $('#sql-params').addEventListener('keydown', (e) => {
     if (e.key === 'Enter') { e.preventDefault(); runSql(); }
   });
   $('#run-btn').addEventListener('click', runSql);
+  $('#run-stmt-btn').addEventListener('click', runStatementAtCursor);
+  $('#explain-btn').addEventListener('click', explainSql);
+  $('#cancel-btn').addEventListener('click', () => { if (sql.abort) sql.abort.abort(); });
+  $('#save-form').addEventListener('submit', saveCurrent);
   $('#share-btn').addEventListener('click', share);
   $('#share-copy').addEventListener('click', () => copyText($('#share-url').value));
   $('#format-clear').addEventListener('click', () => {
@@ -188,6 +319,7 @@ export function initSql() {
     dbChanged(db) {
       clear($('#sql-results')); hideSqlError(); $('#share-box').hidden = true;
       loadEditorFor(db);
+      renderSaved();
     },
     invalidate() { hideSqlError(); },
     // "Open in console" links of the GET /query page: the query goes into the editor.

@@ -6,13 +6,35 @@ const READ_KEYWORDS = new Set(['SELECT', 'WITH', 'PRAGMA', 'EXPLAIN', 'VALUES'])
  * Splits SQL text into statements on `;`, ignoring semicolons inside string literals,
  * quoted identifiers, comments and CREATE TRIGGER ... BEGIN ... END bodies.
  */
-export function splitSql(text) {
+export function splitSql(text) { return sqlRanges(text).map((r) => r.sql); }
+
+/**
+ * The statement the cursor (a character offset into `text`) is in: the statement whose text,
+ * with its terminating `;`, the offset falls in or right after; past the last statement, the
+ * last one ('' when the text has none). Boundaries as splitSql.
+ */
+export function statementAt(text, offset) {
+  const ranges = sqlRanges(text);
+  if (!ranges.length) return '';
+  const hit = ranges.find((r) => offset <= r.end);
+  return (hit || ranges[ranges.length - 1]).sql;
+}
+
+/**
+ * The statements of `text` as {sql, start, end}: sql as splitSql gives it, start its offset,
+ * end the offset just past its `;` (or the end of the text for the last one).
+ */
+function sqlRanges(text) {
   const out = [];
   const n = text.length;
   let start = 0, i = 0;
   let words = [], beginDepth = 0, caseDepth = 0;
   const isTrigger = () => words[0] === 'CREATE' && (words[1] === 'TRIGGER' || ((words[1] === 'TEMP' || words[1] === 'TEMPORARY') && words[2] === 'TRIGGER'));
-  const push = (s) => { const t = s.trim(); if (stripComments(t).trim()) out.push(t); };
+  const push = (from, to, end) => {
+    const raw = text.slice(from, to);
+    const t = raw.trim();
+    if (stripComments(t).trim()) out.push({ sql: t, start: from + (raw.length - raw.trimStart().length), end });
+  };
   while (i < n) {
     const c = text[i];
     if (c === '-' && text[i + 1] === '-') { const e = text.indexOf('\n', i); i = e < 0 ? n : e + 1; continue; }
@@ -39,12 +61,12 @@ export function splitSql(text) {
       i = j; continue;
     }
     if (c === ';' && beginDepth === 0) {
-      push(text.slice(start, i));
+      push(start, i, i + 1);
       start = i + 1; words = []; caseDepth = 0;
     }
     i++;
   }
-  push(text.slice(start));
+  push(start, n, n);
   return out;
 }
 
