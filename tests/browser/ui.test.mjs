@@ -720,6 +720,108 @@ test('table browsing: row counts, keys, indexes, CHECKs, referenced by, FK links
   for (const e of [errors, errors2, errors3, errors4]) assertNoConsoleErrors(e);
 });
 
+test('row editing: inline edits, insert and delete rows staged, reviewed as SQL, confirmed as one transaction; a failure applies nothing', async (t) => {
+  await createDb('edits', { kv: false });
+  await sql('edits', [
+    { statement: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, note TEXT, data BLOB)' },
+    { statement: "INSERT INTO items VALUES (1, 'a', 1, 'x', X'00'), (2, 'b', 2, NULL, NULL), (3, 'c', 3, '', NULL), (4, 'e', 5, 'z', NULL)" },
+    { statement: 'CREATE VIEW small_items AS SELECT id, name FROM items WHERE qty < 3' },
+  ]);
+  assert.equal((await call('DELETE', '/history', { query: { db: 'edits' } })).status, 200);
+  const rowsOf = async () => (await sql('edits', [{ query: 'SELECT id, name, qty, typeof(qty) AS t, note, typeof(note) AS nt FROM items ORDER BY id' }])).results[0].resultSet;
+  const { page, errors } = await openPage(t, { hash: '#db=edits&view=schema&table=items' });
+  const info = page.locator('#browse-info');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–4 of 4'));
+  const cell = (r, c) => page.locator(`#browse-rows tbody tr[data-row="${r}"] td:nth-child(${c + 2})`);
+  const editCell = async (r, c, text) => {
+    await cell(r, c).dblclick();
+    const input = cell(r, c).locator('textarea.cell-input');
+    await input.fill(text);
+    await input.press('Enter');
+    await cell(r, c).locator('textarea').waitFor({ state: 'detached' });
+  };
+  // An edit is staged and marked; NULL and the empty string stay distinct.
+  await editCell(0, 1, 'A2');
+  assert.equal(await cell(0, 1).textContent(), 'A2');
+  assert.match(await cell(0, 1).getAttribute('class'), /staged-edit/);
+  await editCell(1, 3, '');                       // NULL → ''
+  assert.equal(await cell(1, 3).textContent(), '');
+  assert.doesNotMatch(await cell(1, 3).getAttribute('class'), /\bnull\b/);
+  await cell(2, 3).dblclick();                    // '' → NULL (the NULL button)
+  await cell(2, 3).locator('.cell-null').click();
+  assert.equal(await cell(2, 3).textContent(), 'NULL');
+  assert.match(await cell(2, 3).getAttribute('class'), /\bnull\b.*staged-edit|staged-edit.*\bnull\b/);
+  // A BLOB cell is not editable inline (Enter on the selected cell, as a double-click).
+  await cell(0, 4).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('.toast', { hasText: 'BLOB cells are not editable inline' }).waitFor();
+  assert.equal(await cell(0, 4).locator('textarea').count(), 0);
+  // A new row (its untouched cells are DEFAULT; it takes the rowid the deleted row 4 frees) and a
+  // deleted row (Delete in a selected cell).
+  await page.click('#edit-insert');
+  await cell(4, 1).waitFor();
+  assert.equal(await cell(4, 0).textContent(), 'DEFAULT');
+  await editCell(4, 1, 'd, "quoted"');
+  await editCell(4, 2, '7');
+  await cell(3, 2).click();
+  await page.keyboard.press('Delete');
+  await page.locator('#browse-rows tbody tr[data-row="3"].staged-del').waitFor();
+  assert.equal(await page.textContent('#edit-count'), '5 changes staged');
+  // Nothing ran yet.
+  assert.equal((await rowsOf()).length, 4);
+  // Review shows the exact SQL and values, in the order they run.
+  await page.click('#edit-review');
+  await page.locator('#review-sql').waitFor();
+  const review = await page.$$eval('#review-sql li', (lis) => lis.map((li) => li.textContent.replace(/\s+/g, ' ').trim()));
+  assert.deepEqual(review, [
+    'DELETE FROM "items" WHERE "id" = ?values: [4]',
+    'UPDATE "items" SET "name" = ? WHERE "id" = ?values: ["A2", 1]',
+    'UPDATE "items" SET "note" = ? WHERE "id" = ?values: ["", 2]',
+    'UPDATE "items" SET "note" = ? WHERE "id" = ?values: [NULL, 3]',
+    'INSERT INTO "items" ("name", "qty") VALUES (?, ?)values: ["d, \\"quoted\\"", "7"]',
+  ]);
+  await page.click('#modal-ok');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–4 of 4'));
+  assert.deepEqual(await rowsOf(), [
+    { id: 1, name: 'A2', qty: 1, t: 'integer', note: 'x', nt: 'text' },
+    { id: 2, name: 'b', qty: 2, t: 'integer', note: '', nt: 'text' },
+    { id: 3, name: 'c', qty: 3, t: 'integer', note: null, nt: 'null' },
+    { id: 4, name: 'd, "quoted"', qty: 7, t: 'integer', note: null, nt: 'null' },
+  ]);
+  assert.equal(await page.textContent('#edit-count'), 'No changes staged');
+  // It was the user's SQL: one transaction in the query history.
+  const hist = await call('GET', '/history', { query: { db: 'edits', limit: 100 } });
+  assert.equal(hist.status, 200, hist.text);
+  const ran = hist.json.entries.filter((e) => !e.sql.includes('typeof(qty)')); // not the test's own checks
+  assert.equal(ran.length, 1, JSON.stringify(ran));
+  assert.equal(ran[0].statements, 5);
+  assert.match(ran[0].sql, /^DELETE FROM "items" WHERE "id" = \?;\nUPDATE "items" SET "name" = \?/);
+
+  // A failing statement: the server's error names it, and nothing is applied (the DELETE before it rolled back).
+  await cell(2, 2).click();
+  await page.keyboard.press('Delete');
+  await cell(1, 1).dblclick();
+  await cell(1, 1).locator('.cell-null').click();
+  await page.click('#edit-review');
+  await page.locator('#review-sql').waitFor();
+  await page.click('#modal-ok');
+  await page.locator('#edit-error').waitFor();
+  const err = await page.textContent('#edit-error');
+  assert.match(err, /Statement 2 failed: .*NOT NULL/);
+  assert.match(err, /Nothing was applied: the transaction rolled back/);
+  assert.equal((await rowsOf()).length, 4);
+  assert.equal((await rowsOf())[1].name, 'b');
+  await page.click('#edit-discard');
+  assert.equal(await page.textContent('#edit-count'), 'No changes staged');
+  assert.equal(await cell(1, 1).textContent(), 'b');
+
+  // A view is not editable.
+  await page.evaluate(() => { location.hash = '#db=edits&view=schema&table=small_items'; });
+  await page.locator('#edit-none').waitFor();
+  assert.equal(await page.locator('#edit-bar').count(), 0);
+  assertNoConsoleErrors(errors);
+});
+
 test('export: a 200,000-row table downloads as CSV (streamed by GET /export) that matches the table; JSON; a result as CSV/JSON', async (t) => {
   await createDb('exportdb', { kv: false });
   await sql('exportdb', [
