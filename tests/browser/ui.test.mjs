@@ -781,7 +781,8 @@ test('row editing: inline edits, insert and delete rows staged, reviewed as SQL,
     'INSERT INTO "items" ("name", "qty") VALUES (?, ?)values: ["d, \\"quoted\\"", "7"]',
   ]);
   await page.click('#modal-ok');
-  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–4 of 4'));
+  await page.locator('.toast', { hasText: '5 statements applied' }).waitFor();
+  await eventually(async () => assert.equal(await page.textContent('#edit-count'), 'No changes staged'));
   assert.deepEqual(await rowsOf(), [
     { id: 1, name: 'A2', qty: 1, t: 'integer', note: 'x', nt: 'text' },
     { id: 2, name: 'b', qty: 2, t: 'integer', note: '', nt: 'text' },
