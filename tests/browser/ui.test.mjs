@@ -823,6 +823,94 @@ test('row editing: inline edits, insert and delete rows staged, reviewed as SQL,
   assertNoConsoleErrors(errors);
 });
 
+test('import: 5,000 CSV rows (quotes, commas, line breaks, empty fields) into a new table in one transaction; JSON into an existing one', async (t) => {
+  await createDb('imports', { kv: false });
+  const q = (s) => '"' + s.replace(/"/g, '""') + '"';
+  const lines = ['id,name,note,score'];
+  for (let i = 1; i <= 5000; i++) {
+    const note = i % 3 === 0 ? '' : i % 3 === 1 ? q(`line 1, of ${i}\nline 2`) : '""';
+    lines.push([i, q(`Name ${i}, "the ${i}th"`), note, i % 5 === 0 ? '' : String(i * 0.25)].join(','));
+  }
+  const csv = lines.join('\r\n') + '\r\n';
+  const { page, errors } = await openPage(t, { hash: '#db=imports&view=schema' });
+  await page.locator('#schema-list .empty-state').waitFor();
+  await page.click('#schema-import');
+  await page.setInputFiles('#import-file', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.locator('#import-sql').waitFor();
+  assert.equal(await page.inputValue('#import-name'), 'people');
+  assert.equal(await page.textContent('#import-sql'),
+    'CREATE TABLE "people" ("id" INTEGER, "name" TEXT, "note" TEXT, "score" REAL);\n' +
+    'INSERT INTO "people" ("id", "name", "note", "score") VALUES (?, ?, ?, ?);  -- 5,000 rows (valuesBatch)');
+  const preview = await readTable(page, '#import-preview table');
+  assert.deepEqual(preview.headers, ['id', 'name', 'note', 'score']);
+  assert.equal(preview.rows.length, 5);
+  assert.deepEqual(preview.rows[0], ['1', 'Name 1, "the 1th"', 'line 1, of 1\nline 2', '0.25']);
+  assert.deepEqual(preview.rows[2], ['3', 'Name 3, "the 3th"', 'NULL', '0.75']);
+  // Nothing ran before Import.
+  assert.equal((await sql('imports', [{ query: "SELECT count(*) AS n FROM sqlite_master WHERE name = 'people'" }])).results[0].resultSet[0].n, 0);
+  await page.click('#import-run');
+  await page.waitForFunction(() => location.hash.includes('table=people'));
+  await eventually(async () => assert.equal(await page.textContent('#browse-info'), 'Rows 1–50 of 5,000'));
+  const check = await sql('imports', [
+    { query: 'SELECT count(*) AS n, sum(note IS NULL) AS nulls, sum(note = \'\') AS empties, sum(score IS NULL) AS noscore FROM people' },
+    { query: 'SELECT id, name, note, score, typeof(id) AS ti, typeof(score) AS ts FROM people WHERE id IN (1, 2, 3, 5, 5000) ORDER BY id' },
+  ]);
+  assert.deepEqual(check.results[0].resultSet, [{ n: 5000, nulls: 1666, empties: 1667, noscore: 1000 }]);
+  assert.deepEqual(check.results[1].resultSet, [
+    { id: 1, name: 'Name 1, "the 1th"', note: 'line 1, of 1\nline 2', score: 0.25, ti: 'integer', ts: 'real' },
+    { id: 2, name: 'Name 2, "the 2th"', note: '', score: 0.5, ti: 'integer', ts: 'real' },
+    { id: 3, name: 'Name 3, "the 3th"', note: null, score: 0.75, ti: 'integer', ts: 'real' },
+    { id: 5, name: 'Name 5, "the 5th"', note: '', score: null, ti: 'integer', ts: 'null' },
+    { id: 5000, name: 'Name 5000, "the 5000th"', note: '', score: null, ti: 'integer', ts: 'null' },
+  ]);
+  const count = async () => (await sql('imports', [{ query: 'SELECT count(*) AS n FROM people' }])).results[0].resultSet[0].n;
+
+  // Into the existing table (preselected): a column it lacks is an error before anything runs.
+  await page.click('#schema-import');
+  assert.equal(await page.inputValue('#import-target'), 'people');
+  await page.setInputFiles('#import-file', { name: 'more.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ id: 6001, NAME: 'J', bogus: 1 }])) });
+  await page.locator('#import-error').waitFor();
+  assert.match(await page.textContent('#import-error'), /The table "people" has no column "bogus": nothing was imported/);
+  assert.equal(await page.isDisabled('#import-run'), true);
+  // A row the table refuses (a duplicate id) fails the whole import: nothing of it stays.
+  await sql('imports', [{ statement: 'CREATE UNIQUE INDEX people_id ON people(id)' }]);
+  await page.setInputFiles('#import-file', { name: 'more.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ id: 6001, NAME: 'J' }, { id: 1, NAME: 'dup' }])) });
+  await page.locator('#import-sql').waitFor();
+  assert.equal(await page.textContent('#import-sql'), 'INSERT INTO "people" ("id", "name") VALUES (?, ?);  -- 2 rows (valuesBatch)');
+  await page.click('#import-run');
+  await page.locator('#import-error').waitFor();
+  assert.match(await page.textContent('#import-error'), /Statement 1, row 2 failed: .*UNIQUE.*Nothing was imported: the transaction rolled back/);
+  assert.equal(await count(), 5000);
+  // Columns matched by name (any case), keys in any order, missing keys NULL.
+  await page.setInputFiles('#import-file', { name: 'more.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ NAME: 'J', id: 6001, score: 1.5 }, { id: 6002, NAME: 'K', note: 'n' }])) });
+  await page.locator('#import-sql').waitFor();
+  await page.click('#import-run');
+  await eventually(async () => assert.equal(await page.textContent('#browse-info'), 'Rows 1–50 of 5,002'));
+  assert.deepEqual((await sql('imports', [{ query: 'SELECT id, name, note, score FROM people WHERE id > 6000 ORDER BY id' }])).results[0].resultSet,
+    [{ id: 6001, name: 'J', note: null, score: 1.5 }, { id: 6002, name: 'K', note: 'n', score: null }]);
+  // The import was the user's SQL: in the query history.
+  const hist = await call('GET', '/history', { query: { db: 'imports', limit: 100 } });
+  assert.ok(hist.json.entries.some((e) => e.sql.startsWith('CREATE TABLE "people"')), JSON.stringify(hist.json.entries.map((e) => e.sql)));
+  assertNoConsoleErrors(errors);
+
+  // Phone and tablet widths: the import panel with its preview and the row editor stay inside the screen.
+  for (const viewport of [PHONE, TABLET]) {
+    const { page: small, errors: smallErrors } = await openPage(t, { viewport, hash: '#db=imports&view=schema&table=people' });
+    await small.locator('#edit-bar').waitFor();
+    await small.locator('#browse-rows tbody tr[data-row="0"] td:nth-child(3)').dblclick();
+    await small.locator('textarea.cell-input').waitFor();
+    let o = await noHorizontalOverflow(small);
+    assert.ok(o.scrollWidth <= o.innerWidth, `row editor overflows at ${viewport.width}px: ${JSON.stringify(o)}`);
+    await small.keyboard.press('Escape');
+    await small.click('#schema-import');
+    await small.setInputFiles('#import-file', { name: 'wide.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.split('\r\n').slice(0, 20).join('\r\n')) });
+    await small.locator('#import-sql').waitFor();
+    o = await noHorizontalOverflow(small);
+    assert.ok(o.scrollWidth <= o.innerWidth, `import panel overflows at ${viewport.width}px: ${JSON.stringify(o)}`);
+    assertNoConsoleErrors(smallErrors);
+  }
+});
+
 test('export: a 200,000-row table downloads as CSV (streamed by GET /export) that matches the table; JSON; a result as CSV/JSON', async (t) => {
   await createDb('exportdb', { kv: false });
   await sql('exportdb', [

@@ -5,9 +5,10 @@
 import { exportTable } from './export.mjs';
 import { consoleTx, queryObjects, resultRows } from './api.mjs';
 import { errorState } from './dbs.mjs';
-import { $, clear, confirmDialog, emptyState, h, loading } from './dom.mjs';
+import { $, clear, confirmDialog, emptyState, h, loading, toast } from './dom.mjs';
 import { focusEditor, setSchemaHints, setText } from './editor.mjs';
 import { rowEditor } from './edit.mjs';
+import { showImport } from './import.mjs';
 import { resultTable } from './grid.mjs';
 import { hashFor, navigate, registerView, state } from './router.mjs';
 import { checkConstraints } from './sqlsplit.mjs';
@@ -502,9 +503,30 @@ async function loadBrowsePage() {
   }
 }
 
+/** The import panel (import.mjs) in the detail pane, into `table` (a table's name) or a new table. */
+async function openImport(table) {
+  const db = state.db;
+  if (!db) { toast('Choose a database first', 'info'); return; }
+  if (!schema.objects || schema.db !== db) {
+    try { await loadSchema(); } catch (e) { toast(e.message || String(e), 'error'); return; }
+  }
+  markKvInternals(schema.objects);
+  schema.showToken++;
+  schema.browsing = null;
+  schema.editor = null;
+  const tables = {};
+  for (const o of schema.objects) if (o.type === 'table' && !o.kvInternal) tables[o.name] = o.columns.map((c) => c.name);
+  showImport($('#schema-detail'), { db, tables, table: table && tables[table] ? table : null, done(name) {
+    toast('Imported into ' + name, 'ok');
+    schema.dirty = true;
+    if (state.table === name) enterSchema(true, true); else navigate({ view: 'schema', table: name, where: null });
+  } });
+}
+
 /** Wires the view's controls and registers it with the router. */
 export function initSchema() {
   $('#schema-refresh').addEventListener('click', () => enterSchema(true, true));
+  $('#schema-import').addEventListener('click', () => openImport(state.table));
   registerView('schema', {
     enter(c) { enterSchema(c.dbChanged || c.viewChanged || c.forced, c.tableChanged || c.whereChanged || c.forced); },
     dbChanged() { schema.objects = null; schema.dirty = true; schema.counts = {}; schema.counting = new Set(); schema.countToken++; schema.info = {}; setSchemaHints({}); },
