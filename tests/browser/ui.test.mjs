@@ -767,6 +767,14 @@ test('row editing: inline edits, insert and delete rows staged, reviewed as SQL,
   await page.keyboard.press('Delete');
   await page.locator('#browse-rows tbody tr[data-row="3"].staged-del').waitFor();
   assert.equal(await page.textContent('#edit-count'), '5 changes staged');
+  // A row link would leave the page: with changes staged it asks first (Cancel stays).
+  const hashBefore = await page.evaluate(() => location.hash);
+  await page.click('#browse-rows tbody tr[data-row="0"] a.row-link');
+  await page.locator('#modal', { hasText: 'Discard staged changes?' }).waitFor();
+  await page.click('#modal-cancel');
+  await page.locator('#modal').waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => location.hash), hashBefore);
+  assert.equal(await page.textContent('#edit-count'), '5 changes staged');
   // Nothing ran yet.
   assert.equal((await rowsOf()).length, 4);
   // Review shows the exact SQL and values, in the order they run.

@@ -78,6 +78,14 @@ export function rowEditor(o) {
   const hint = h('p', { class: 'muted small edit-hint' }, 'Double-click a cell (or select it and press Enter) to edit it; Enter keeps the edit, Shift+Enter adds a line, Esc cancels, "NULL" sets NULL. BLOB cells are not editable inline. Changes are staged until you review and confirm them.');
   const gridBox = h('div', { class: 'edit-grid' });
   const node = h('div', { class: 'row-editor' }, bar, hint, msg, gridBox);
+  // A row permalink or foreign-key link leaves the page: with changes staged, ask first.
+  gridBox.addEventListener('click', async (e) => {
+    const a = e.target.closest('a[href]');
+    const p = pending();
+    if (!a || !p) return;
+    e.preventDefault();
+    if (await confirmDialog({ title: 'Discard staged changes?', body: p + (p === 1 ? ' change is' : ' changes are') + ' staged on this page and not applied.', okLabel: 'Discard', danger: true })) location.hash = new URL(a.href).hash;
+  });
 
   const valueAt = (r, c) => {
     if (r >= n) return st.inserted[r - n][c];
