@@ -935,6 +935,205 @@ test('table browsing: row counts, keys, indexes, CHECKs, referenced by, FK links
   for (const e of [errors, errors2, errors3, errors4]) assertNoConsoleErrors(e);
 });
 
+test('row editing: inline edits, insert and delete rows staged, reviewed as SQL, confirmed as one transaction; a failure applies nothing', async (t) => {
+  await createDb('edits', { kv: false });
+  await sql('edits', [
+    { statement: 'CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INTEGER, note TEXT, data BLOB)' },
+    { statement: "INSERT INTO items VALUES (1, 'a', 1, 'x', X'00'), (2, 'b', 2, NULL, NULL), (3, 'c', 3, '', NULL), (4, 'e', 5, 'z', NULL)" },
+    { statement: 'CREATE VIEW small_items AS SELECT id, name FROM items WHERE qty < 3' },
+  ]);
+  assert.equal((await call('DELETE', '/history', { query: { db: 'edits' } })).status, 200);
+  const rowsOf = async () => (await sql('edits', [{ query: 'SELECT id, name, qty, typeof(qty) AS t, note, typeof(note) AS nt FROM items ORDER BY id' }])).results[0].resultSet;
+  const { page, errors } = await openPage(t, { hash: '#db=edits&view=schema&table=items' });
+  const info = page.locator('#browse-info');
+  await eventually(async () => assert.equal(await info.textContent(), 'Rows 1–4 of 4'));
+  const cell = (r, c) => page.locator(`#browse-rows tbody tr[data-row="${r}"] td:nth-child(${c + 2})`);
+  const editCell = async (r, c, text) => {
+    await cell(r, c).dblclick();
+    const input = cell(r, c).locator('textarea.cell-input');
+    await input.fill(text);
+    await input.press('Enter');
+    await cell(r, c).locator('textarea').waitFor({ state: 'detached' });
+  };
+  // An edit is staged and marked; NULL and the empty string stay distinct.
+  await editCell(0, 1, 'A2');
+  assert.equal(await cell(0, 1).textContent(), 'A2');
+  assert.match(await cell(0, 1).getAttribute('class'), /staged-edit/);
+  await editCell(1, 3, '');                       // NULL → ''
+  assert.equal(await cell(1, 3).textContent(), '');
+  assert.doesNotMatch(await cell(1, 3).getAttribute('class'), /\bnull\b/);
+  await cell(2, 3).dblclick();                    // '' → NULL (the NULL button)
+  await cell(2, 3).locator('.cell-null').click();
+  assert.equal(await cell(2, 3).textContent(), 'NULL');
+  assert.match(await cell(2, 3).getAttribute('class'), /\bnull\b.*staged-edit|staged-edit.*\bnull\b/);
+  // A BLOB cell is not editable inline (Enter on the selected cell, as a double-click).
+  await cell(0, 4).focus();
+  await page.keyboard.press('Enter');
+  await page.locator('.toast', { hasText: 'BLOB cells are not editable inline' }).waitFor();
+  assert.equal(await cell(0, 4).locator('textarea').count(), 0);
+  // A new row (its untouched cells are DEFAULT; it takes the rowid the deleted row 4 frees) and a
+  // deleted row (Delete in a selected cell).
+  await page.click('#edit-insert');
+  await cell(4, 1).waitFor();
+  assert.equal(await cell(4, 0).textContent(), 'DEFAULT');
+  await editCell(4, 1, 'd, "quoted"');
+  await editCell(4, 2, '7');
+  await cell(3, 2).click();
+  await page.keyboard.press('Delete');
+  await page.locator('#browse-rows tbody tr[data-row="3"].staged-del').waitFor();
+  assert.equal(await page.textContent('#edit-count'), '5 changes staged');
+  // A row link would leave the page: with changes staged it asks first (Cancel stays).
+  const hashBefore = await page.evaluate(() => location.hash);
+  await page.click('#browse-rows tbody tr[data-row="0"] a.row-link');
+  await page.locator('#modal', { hasText: 'Discard staged changes?' }).waitFor();
+  await page.click('#modal-cancel');
+  await page.locator('#modal').waitFor({ state: 'hidden' });
+  assert.equal(await page.evaluate(() => location.hash), hashBefore);
+  assert.equal(await page.textContent('#edit-count'), '5 changes staged');
+  // Nothing ran yet.
+  assert.equal((await rowsOf()).length, 4);
+  // Review shows the exact SQL and values, in the order they run.
+  await page.click('#edit-review');
+  await page.locator('#review-sql').waitFor();
+  const review = await page.$$eval('#review-sql li', (lis) => lis.map((li) => li.textContent.replace(/\s+/g, ' ').trim()));
+  assert.deepEqual(review, [
+    'DELETE FROM "items" WHERE "id" = ?values: [4]',
+    'UPDATE "items" SET "name" = ? WHERE "id" = ?values: ["A2", 1]',
+    'UPDATE "items" SET "note" = ? WHERE "id" = ?values: ["", 2]',
+    'UPDATE "items" SET "note" = ? WHERE "id" = ?values: [NULL, 3]',
+    'INSERT INTO "items" ("name", "qty") VALUES (?, ?)values: ["d, \\"quoted\\"", "7"]',
+  ]);
+  await page.click('#modal-ok');
+  await page.locator('.toast', { hasText: '5 statements applied' }).waitFor();
+  await eventually(async () => assert.equal(await page.textContent('#edit-count'), 'No changes staged'));
+  assert.deepEqual(await rowsOf(), [
+    { id: 1, name: 'A2', qty: 1, t: 'integer', note: 'x', nt: 'text' },
+    { id: 2, name: 'b', qty: 2, t: 'integer', note: '', nt: 'text' },
+    { id: 3, name: 'c', qty: 3, t: 'integer', note: null, nt: 'null' },
+    { id: 4, name: 'd, "quoted"', qty: 7, t: 'integer', note: null, nt: 'null' },
+  ]);
+  assert.equal(await page.textContent('#edit-count'), 'No changes staged');
+  // It was the user's SQL: one transaction in the query history.
+  const hist = await call('GET', '/history', { query: { db: 'edits', limit: 100 } });
+  assert.equal(hist.status, 200, hist.text);
+  const ran = hist.json.entries.filter((e) => !e.sql.includes('typeof(qty)')); // not the test's own checks
+  assert.equal(ran.length, 1, JSON.stringify(ran));
+  assert.equal(ran[0].statements, 5);
+  assert.match(ran[0].sql, /^DELETE FROM "items" WHERE "id" = \?;\nUPDATE "items" SET "name" = \?/);
+
+  // A failing statement: the server's error names it, and nothing is applied (the DELETE before it rolled back).
+  await cell(2, 2).click();
+  await page.keyboard.press('Delete');
+  await cell(1, 1).dblclick();
+  await cell(1, 1).locator('.cell-null').click();
+  await page.click('#edit-review');
+  await page.locator('#review-sql').waitFor();
+  await page.click('#modal-ok');
+  await page.locator('#edit-error').waitFor();
+  const err = await page.textContent('#edit-error');
+  assert.match(err, /Statement 2 failed: .*NOT NULL/);
+  assert.match(err, /Nothing was applied: the transaction rolled back/);
+  assert.equal((await rowsOf()).length, 4);
+  assert.equal((await rowsOf())[1].name, 'b');
+  await page.click('#edit-discard');
+  assert.equal(await page.textContent('#edit-count'), 'No changes staged');
+  assert.equal(await cell(1, 1).textContent(), 'b');
+
+  // A view is not editable.
+  await page.evaluate(() => { location.hash = '#db=edits&view=schema&table=small_items'; });
+  await page.locator('#edit-none').waitFor();
+  assert.equal(await page.locator('#edit-bar').count(), 0);
+  assertNoConsoleErrors(errors);
+});
+
+test('import: 5,000 CSV rows (quotes, commas, line breaks, empty fields) into a new table in one transaction; JSON into an existing one', async (t) => {
+  await createDb('imports', { kv: false });
+  const q = (s) => '"' + s.replace(/"/g, '""') + '"';
+  const lines = ['id,name,note,score'];
+  for (let i = 1; i <= 5000; i++) {
+    const note = i % 3 === 0 ? '' : i % 3 === 1 ? q(`line 1, of ${i}\nline 2`) : '""';
+    lines.push([i, q(`Name ${i}, "the ${i}th"`), note, i % 5 === 0 ? '' : String(i * 0.25)].join(','));
+  }
+  const csv = lines.join('\r\n') + '\r\n';
+  const { page, errors } = await openPage(t, { hash: '#db=imports&view=schema' });
+  await page.locator('#schema-list .empty-state').waitFor();
+  await page.click('#schema-import');
+  await page.setInputFiles('#import-file', { name: 'people.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await page.locator('#import-sql').waitFor();
+  assert.equal(await page.inputValue('#import-name'), 'people');
+  assert.equal(await page.textContent('#import-sql'),
+    'CREATE TABLE "people" ("id" INTEGER, "name" TEXT, "note" TEXT, "score" REAL);\n' +
+    'INSERT INTO "people" ("id", "name", "note", "score") VALUES (?, ?, ?, ?);  -- 5,000 rows (valuesBatch)');
+  const preview = await readTable(page, '#import-preview table');
+  assert.deepEqual(preview.headers, ['id', 'name', 'note', 'score']);
+  assert.equal(preview.rows.length, 5);
+  assert.deepEqual(preview.rows[0], ['1', 'Name 1, "the 1th"', 'line 1, of 1\nline 2', '0.25']);
+  assert.deepEqual(preview.rows[2], ['3', 'Name 3, "the 3th"', 'NULL', '0.75']);
+  // Nothing ran before Import.
+  assert.equal((await sql('imports', [{ query: "SELECT count(*) AS n FROM sqlite_master WHERE name = 'people'" }])).results[0].resultSet[0].n, 0);
+  await page.click('#import-run');
+  await page.waitForFunction(() => location.hash.includes('table=people'));
+  await eventually(async () => assert.equal(await page.textContent('#browse-info'), 'Rows 1–50 of 5,000'));
+  const check = await sql('imports', [
+    { query: 'SELECT count(*) AS n, sum(note IS NULL) AS nulls, sum(note = \'\') AS empties, sum(score IS NULL) AS noscore FROM people' },
+    { query: 'SELECT id, name, note, score, typeof(id) AS ti, typeof(score) AS ts FROM people WHERE id IN (1, 2, 3, 5, 5000) ORDER BY id' },
+  ]);
+  assert.deepEqual(check.results[0].resultSet, [{ n: 5000, nulls: 1666, empties: 1667, noscore: 1000 }]);
+  assert.deepEqual(check.results[1].resultSet, [
+    { id: 1, name: 'Name 1, "the 1th"', note: 'line 1, of 1\nline 2', score: 0.25, ti: 'integer', ts: 'real' },
+    { id: 2, name: 'Name 2, "the 2th"', note: '', score: 0.5, ti: 'integer', ts: 'real' },
+    { id: 3, name: 'Name 3, "the 3th"', note: null, score: 0.75, ti: 'integer', ts: 'real' },
+    { id: 5, name: 'Name 5, "the 5th"', note: '', score: null, ti: 'integer', ts: 'null' },
+    { id: 5000, name: 'Name 5000, "the 5000th"', note: '', score: null, ti: 'integer', ts: 'null' },
+  ]);
+  const count = async () => (await sql('imports', [{ query: 'SELECT count(*) AS n FROM people' }])).results[0].resultSet[0].n;
+
+  // Into the existing table (preselected): a column it lacks is an error before anything runs.
+  await page.click('#schema-import');
+  assert.equal(await page.inputValue('#import-target'), 'people');
+  await page.setInputFiles('#import-file', { name: 'more.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ id: 6001, NAME: 'J', bogus: 1 }])) });
+  await page.locator('#import-error').waitFor();
+  assert.match(await page.textContent('#import-error'), /The table "people" has no column "bogus": nothing was imported/);
+  assert.equal(await page.isDisabled('#import-run'), true);
+  // A row the table refuses (a duplicate id) fails the whole import: nothing of it stays.
+  await sql('imports', [{ statement: 'CREATE UNIQUE INDEX people_id ON people(id)' }]);
+  await page.setInputFiles('#import-file', { name: 'more.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ id: 6001, NAME: 'J' }, { id: 1, NAME: 'dup' }])) });
+  await page.locator('#import-sql').waitFor();
+  assert.equal(await page.textContent('#import-sql'), 'INSERT INTO "people" ("id", "name") VALUES (?, ?);  -- 2 rows (valuesBatch)');
+  await page.click('#import-run');
+  await page.locator('#import-error').waitFor();
+  assert.match(await page.textContent('#import-error'), /Statement 1, row 2 failed: .*UNIQUE.*Nothing was imported: the transaction rolled back/);
+  assert.equal(await count(), 5000);
+  // Columns matched by name (any case), keys in any order, missing keys NULL.
+  await page.setInputFiles('#import-file', { name: 'more.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify([{ NAME: 'J', id: 6001, score: 1.5 }, { id: 6002, NAME: 'K', note: 'n' }])) });
+  await page.locator('#import-sql').waitFor();
+  await page.click('#import-run');
+  await eventually(async () => assert.equal(await page.textContent('#browse-info'), 'Rows 1–50 of 5,002'));
+  assert.deepEqual((await sql('imports', [{ query: 'SELECT id, name, note, score FROM people WHERE id > 6000 ORDER BY id' }])).results[0].resultSet,
+    [{ id: 6001, name: 'J', note: null, score: 1.5 }, { id: 6002, name: 'K', note: 'n', score: null }]);
+  // The import was the user's SQL: in the query history.
+  const hist = await call('GET', '/history', { query: { db: 'imports', limit: 100 } });
+  assert.ok(hist.json.entries.some((e) => e.sql.startsWith('CREATE TABLE "people"')), JSON.stringify(hist.json.entries.map((e) => e.sql)));
+  assertNoConsoleErrors(errors);
+
+  // Phone and tablet widths: the import panel with its preview and the row editor stay inside the screen.
+  for (const viewport of [PHONE, TABLET]) {
+    const { page: small, errors: smallErrors } = await openPage(t, { viewport, hash: '#db=imports&view=schema&table=people' });
+    await small.locator('#edit-bar').waitFor();
+    await small.locator('#browse-rows tbody tr[data-row="0"] td:nth-child(3)').dblclick();
+    await small.locator('textarea.cell-input').waitFor();
+    let o = await noHorizontalOverflow(small);
+    assert.ok(o.scrollWidth <= o.innerWidth, `row editor overflows at ${viewport.width}px: ${JSON.stringify(o)}`);
+    await small.keyboard.press('Escape');
+    await small.click('#schema-import');
+    await small.setInputFiles('#import-file', { name: 'wide.csv', mimeType: 'text/csv', buffer: Buffer.from(csv.split('\r\n').slice(0, 20).join('\r\n')) });
+    await small.locator('#import-sql').waitFor();
+    o = await noHorizontalOverflow(small);
+    assert.ok(o.scrollWidth <= o.innerWidth, `import panel overflows at ${viewport.width}px: ${JSON.stringify(o)}`);
+    assertNoConsoleErrors(smallErrors);
+  }
+});
+
 test('export: a 200,000-row table downloads as CSV (streamed by GET /export) that matches the table; JSON; a result as CSV/JSON', async (t) => {
   await createDb('exportdb', { kv: false });
   await sql('exportdb', [

@@ -72,7 +72,9 @@ const GRID_HEIGHT = 480;  // px, at most, of the scrolling area
  * A result grid of any size. opts: label, startIndex (row number offset), noCount (no row-count
  * line), truncated + countTotal (async () => total rows, for the "N of M rows" notice),
  * rowHref (row index → a URL or null: the row number becomes a link), cellHref (row index,
- * column index → a URL or null: the cell's value becomes a link).
+ * column index → a URL or null: the cell's value becomes a link), edit (the row editor's hooks,
+ * edit.mjs: decorateRow(tr, r), decorateCell(td, r, c), activate(r, c, td) on a double-click or
+ * Enter, remove(r) on Delete; its cells take focus, and a click opens the viewer only for a BLOB).
  */
 export function resultTable(headers, rows, opts = {}) {
   const wrap = h('div', { class: 'table-block' });
@@ -145,6 +147,7 @@ export function resultTable(headers, rows, opts = {}) {
       if (href) num.append(h('a', { class: 'row-link', href, title: 'Link to this row' }, String(startIndex + r + 1)));
       else num.textContent = String(startIndex + r + 1);
       tr.append(num);
+      if (opts.edit) opts.edit.decorateRow(tr, r);
       for (let c = 0; c < headers.length; c++) {
         const td = renderCell(row[c]);
         const cellHref = opts.cellHref ? opts.cellHref(r, c) : null;
@@ -153,6 +156,7 @@ export function resultTable(headers, rows, opts = {}) {
           td.classList.remove('openable');
           clear(td).append(a);
         }
+        if (opts.edit) { td.tabIndex = -1; opts.edit.decorateCell(td, r, c); }
         tr.append(td);
       }
       frag.append(tr);
@@ -190,11 +194,31 @@ export function resultTable(headers, rows, opts = {}) {
   tbody.addEventListener('click', (e) => {
     const td = e.target.closest('td.openable');
     if (!td || e.target.closest('a')) return;
+    if (opts.edit && !td.classList.contains('blob')) return;
     const tr = td.parentElement;
     const c = Array.prototype.indexOf.call(tr.children, td) - 1;
     const r = Number(tr.dataset.row);
     openCellViewer(String(headers[c]), startIndex + r + 1, rows[r][c]);
   });
+  if (opts.edit) {
+    const cellOf = (td) => {
+      const tr = td.parentElement;
+      return { r: Number(tr.dataset.row), c: Array.prototype.indexOf.call(tr.children, td) - 1 };
+    };
+    tbody.addEventListener('dblclick', (e) => {
+      const td = e.target.closest('td');
+      if (!td || td.classList.contains('rownum') || !td.parentElement.dataset.row || e.target.closest('.cell-editor')) return;
+      const { r, c } = cellOf(td);
+      opts.edit.activate(r, c, td);
+    });
+    tbody.addEventListener('keydown', (e) => {
+      const td = e.target;
+      if (!(td instanceof HTMLTableCellElement) || td.classList.contains('rownum') || !td.parentElement.dataset.row) return;
+      const { r, c } = cellOf(td);
+      if (e.key === 'Enter') { e.preventDefault(); opts.edit.activate(r, c, td); }
+      else if (e.key === 'Delete') { e.preventDefault(); opts.edit.remove(r); }
+    });
+  }
   paint(true);
   // Attached later (the caller appends it): paint again once the real height is known.
   requestAnimationFrame(() => paint(true));

@@ -5,8 +5,10 @@
 import { exportTable } from './export.mjs';
 import { consoleTx, queryObjects, resultRows } from './api.mjs';
 import { errorState } from './dbs.mjs';
-import { $, clear, emptyState, h, loading } from './dom.mjs';
+import { $, clear, confirmDialog, emptyState, h, loading, toast } from './dom.mjs';
 import { focusEditor, setSchemaHints, setText } from './editor.mjs';
+import { rowEditor } from './edit.mjs';
+import { showImport } from './import.mjs';
 import { resultTable } from './grid.mjs';
 import { hashFor, navigate, registerView, state } from './router.mjs';
 import { checkConstraints } from './sqlsplit.mjs';
@@ -18,7 +20,7 @@ const BROWSE_ROWS = 50; // rows per page of the row browser
  * The view's state: the loaded schema objects (of database `db`; `dirty` after a write), and the
  * row browser's table, offset and race token.
  */
-const schema = { objects: null, db: null, dirty: true, browsing: null, offset: 0, token: 0, counts: {}, counting: new Set(), countToken: 0, info: {}, showToken: 0 };
+const schema = { objects: null, db: null, dirty: true, browsing: null, offset: 0, token: 0, counts: {}, counting: new Set(), countToken: 0, info: {}, showToken: 0, editor: null };
 
 const COUNT_WORKERS = 2; // row counts asked at once (each is one request of its own)
 
@@ -158,6 +160,14 @@ function loadCounts() {
     }
   };
   for (let i = 0; i < COUNT_WORKERS; i++) worker();
+}
+
+/** The rows of `name` changed (the row editor applied its changes): count them again. */
+function recount(name) {
+  delete schema.counts[name];
+  schema.counting.delete(name);
+  for (const span of document.querySelectorAll('#schema-list .obj-count')) if (span.dataset.table === name) paintCount(span, name);
+  loadCounts();
 }
 
 function renderSchemaList() {
@@ -423,10 +433,17 @@ async function loadBrowsePage() {
     }
     const first = rows.length ? offset + 1 : 0;
     const to = offset + rows.length;
+    // Leaving the page drops the editor's staged changes: ask first.
+    const turn = async (to) => {
+      const p = schema.editor ? schema.editor.pending() : 0;
+      if (p && !await confirmDialog({ title: 'Discard staged changes?', body: p + (p === 1 ? ' change is' : ' changes are') + ' staged on this page and not applied.', okLabel: 'Discard', danger: true })) return;
+      schema.offset = to;
+      loadBrowsePage();
+    };
     const pager = h('div', { class: 'pager', role: 'navigation', 'aria-label': 'Row pages' },
-      h('button', { type: 'button', class: 'btn small', id: 'browse-prev', disabled: offset <= 0, onclick: () => { schema.offset = Math.max(0, offset - BROWSE_ROWS); loadBrowsePage(); } }, '‹ Prev'),
+      h('button', { type: 'button', class: 'btn small', id: 'browse-prev', disabled: offset <= 0, onclick: () => turn(Math.max(0, offset - BROWSE_ROWS)) }, '‹ Prev'),
       h('span', { class: 'pager-info', id: 'browse-info' }, total ? ('Rows ' + first.toLocaleString() + '–' + to.toLocaleString() + ' of ' + total.toLocaleString()) : filter ? 'No row matches' : 'No rows'),
-      h('button', { type: 'button', class: 'btn small', id: 'browse-next', disabled: to >= total, onclick: () => { schema.offset = offset + BROWSE_ROWS; loadBrowsePage(); } }, 'Next ›'));
+      h('button', { type: 'button', class: 'btn small', id: 'browse-next', disabled: to >= total, onclick: () => turn(offset + BROWSE_ROWS) }, 'Next ›'));
     box.append(pager);
     const cols = headers.length ? headers : obj.columns.map((c) => c.name);
     const link = (table, whereObj) => hashFor({ db, view: 'schema', table, where: JSON.stringify(whereObj) });
@@ -451,7 +468,21 @@ async function loadBrowsePage() {
       }
       return link(fk.table, w);
     } : null;
-    box.append(resultTable(cols, rows, { startIndex: offset, noCount: true, label: 'Rows of ' + name, rowHref, cellHref }));
+    const gridOpts = { startIndex: offset, noCount: true, label: 'Rows of ' + name, rowHref, cellHref };
+    schema.editor = null;
+    if (key && headers.length) {
+      // A table's rows are editable (edit.mjs): each row is named by its key values.
+      const keyOf = (i) => {
+        const vals = key.rowid ? [rowids[i]] : key.cols.map((c) => rows[i][cols.indexOf(c)]);
+        return vals.every((v) => v !== null && v !== undefined) ? vals : null;
+      };
+      schema.editor = rowEditor({ db, table: name, cols, rows, keyCols: key.cols, keyOf, startIndex: offset, gridOpts,
+        onApplied: () => { recount(name); loadBrowsePage(); } });
+      box.append(schema.editor.node);
+    } else {
+      if (obj.type === 'view') box.append(h('p', { class: 'muted small', id: 'edit-none' }, 'A view is read-only here: edit the rows of its tables.'));
+      box.append(resultTable(cols, rows, gridOpts));
+    }
     // One row opened: the rows of other tables that reference it, each a link.
     if (filter && rows.length === 1 && total === 1 && info.refs.length) {
       const refs = [];
@@ -472,9 +503,30 @@ async function loadBrowsePage() {
   }
 }
 
+/** The import panel (import.mjs) in the detail pane, into `table` (a table's name) or a new table. */
+async function openImport(table) {
+  const db = state.db;
+  if (!db) { toast('Choose a database first', 'info'); return; }
+  if (!schema.objects || schema.db !== db) {
+    try { await loadSchema(); } catch (e) { toast(e.message || String(e), 'error'); return; }
+  }
+  markKvInternals(schema.objects);
+  schema.showToken++;
+  schema.browsing = null;
+  schema.editor = null;
+  const tables = {};
+  for (const o of schema.objects) if (o.type === 'table' && !o.kvInternal) tables[o.name] = o.columns.map((c) => c.name);
+  showImport($('#schema-detail'), { db, tables, table: table && tables[table] ? table : null, done(name) {
+    toast('Imported into ' + name, 'ok');
+    schema.dirty = true;
+    if (state.table === name) enterSchema(true, true); else navigate({ view: 'schema', table: name, where: null });
+  } });
+}
+
 /** Wires the view's controls and registers it with the router. */
 export function initSchema() {
   $('#schema-refresh').addEventListener('click', () => enterSchema(true, true));
+  $('#schema-import').addEventListener('click', () => openImport(state.table));
   registerView('schema', {
     enter(c) { enterSchema(c.dbChanged || c.viewChanged || c.forced, c.tableChanged || c.whereChanged || c.forced); },
     dbChanged() { schema.objects = null; schema.dirty = true; schema.counts = {}; schema.counting = new Set(); schema.countToken++; schema.info = {}; setSchemaHints({}); },
