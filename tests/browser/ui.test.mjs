@@ -2082,6 +2082,55 @@ test('KV bulk delete: "Delete N keys…" deletes what the filter matches, 100 ke
   assertNoConsoleErrors(errors);
 });
 
+test('KV bulk TTL: "Set TTL of N keys…" sets the expiry of what the filter matches (batch/expire), bytes and types untouched, 0 removes it', async (t) => {
+  await createDb('kvttl');
+  const keys = [...Array(130).keys()].map((i) => `cache:${String(i).padStart(3, '0')}`);
+  const items = keys.map((key, i) => ({ key, value: i % 2 ? '{"n":' + i + '}' : 'v' + i, content_type: i % 2 ? 'application/json' : 'text/plain; charset=utf-8' }));
+  for (let at = 0; at < items.length; at += 100) {
+    assert.equal((await call('POST', '/kv/batch/set', { query: { db: 'kvttl' }, body: { items: items.slice(at, at + 100) } })).status, 200);
+  }
+  await kvPut('kvttl', 'keep', 'forever', { contentType: 'text/plain' });
+  const { page, errors } = await openPage(t, { hash: '#db=kvttl&view=kv' });
+  await page.waitForFunction(() => /^131 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
+  const batches = [];
+  page.on('request', (req) => {
+    if (req.method() === 'POST' && new URL(req.url()).pathname.endsWith('/kv/batch/expire')) batches.push(JSON.parse(req.postData()));
+  });
+  await kvFilterTimed(page, 'cache:', /^130 of 131 keys match \(substring/);
+  assert.equal(await page.textContent('#kv-bulk-ttl'), 'Set TTL of 130 keys…');
+  await page.click('#kv-bulk-ttl');
+  await page.locator('#kv-bulk-ttl-confirm').waitFor();
+  assert.match(await page.textContent('#kv-bulk-ttl-confirm'), /130 keys containing "cache:" in "kvttl"/);
+  await page.fill('#kv-bulk-ttl-input', '600');
+  const before = Date.now();
+  await page.click('#modal-ok');
+  await page.waitForFunction(() => /^Set a TTL of .* on 130 keys\./.test(document.querySelector('#kv-bulk-msg').textContent));
+  assert.deepEqual(batches.map((b) => [b.keys.length, b.ttl]), [[100, 600], [30, 600]]);
+  const list = (await call('GET', '/kv', { query: { db: 'kvttl', limit: 1000 } })).json.items;
+  for (const it of list) {
+    if (it.key === 'keep') { assert.equal(it.expires_at, null); continue; }
+    assert.ok(it.expires_at >= before + 599_000 && it.expires_at <= Date.now() + 601_000, it.key + ' ' + it.expires_at);
+  }
+  // The bytes and content types are as stored.
+  for (const i of [0, 1, 128, 129]) {
+    const r = await kvGet('kvttl', keys[i]);
+    assert.equal(r.text, items[i].value);
+    assert.equal(r.headers.get('content-type'), items[i].content_type);
+  }
+  // The list shows the live TTLs; 0 removes them again.
+  await page.waitForFunction(() => /expires in/.test(document.querySelector('#kv-list .kv-ttl')?.textContent || ''));
+  await page.click('#kv-bulk-ttl');
+  await page.fill('#kv-bulk-ttl-input', '0');
+  await page.click('#modal-ok');
+  await page.waitForFunction(() => /^Removed the expiry of 130 keys\./.test(document.querySelector('#kv-bulk-msg').textContent));
+  const after = (await call('GET', '/kv', { query: { db: 'kvttl', limit: 1000 } })).json.items;
+  assert.ok(after.every((it) => it.expires_at === null));
+  // Recorded in each key's history as op expire.
+  const hist = (await call('GET', '/kv/' + encodeURIComponent(keys[5]) + '/history', { query: { db: 'kvttl' } })).json;
+  assert.deepEqual(hist.operations.slice(0, 2).map((o) => o.operation.op), ['expire', 'expire']);
+  assertNoConsoleErrors(errors);
+});
+
 test('KV atomic: Increment / Decrement by a step on an integer, Push / Pop on a JSON array; the value and timeline follow', async (t) => {
   await createDb('kvatomic');
   await kvPut('kvatomic', 'hits', '5', { contentType: 'text/plain' });

@@ -1,5 +1,5 @@
 // The key-value view: the key list (one GET /kv, filtered in the page by glob or substring,
-// flat or as a tree by ":", virtual), bulk delete of the filtered keys, a key's value and expiry
+// flat or as a tree by ":", virtual), bulk delete and TTL of the filtered keys, a key's value and expiry
 // (Save never rewrites what was not edited, docs/ui.md), binary values, new/delete. The change
 // feed (kv-watch.mjs) keeps the list live; the timeline is kv-timeline.mjs; incr/decr/push/pop
 // are kv-atomic.mjs.
@@ -190,8 +190,12 @@ export function renderKvList() {
   // Bulk delete: the keys the list shows (the filter's matches, under the tree's prefix).
   const scope = kv.tree && kv.prefix ? items.filter((it) => it.key.startsWith(kv.prefix)) : items;
   if ((kv.filter || (kv.tree && kv.prefix)) && scope.length) {
-    list.append(h('div', { class: 'kv-bulk' }, h('button', { type: 'button', class: 'btn small danger', id: 'kv-bulk-delete', disabled: kv.bulkBusy,
-      onclick: () => bulkDelete(scope.map((it) => it.key)) }, 'Delete ' + plural(scope.length, 'key').replace(String(scope.length), scope.length.toLocaleString()) + '…')));
+    const count = plural(scope.length, 'key').replace(String(scope.length), scope.length.toLocaleString());
+    list.append(h('div', { class: 'kv-bulk btn-row' },
+      h('button', { type: 'button', class: 'btn small danger', id: 'kv-bulk-delete', disabled: kv.bulkBusy,
+        onclick: () => bulkDelete(scope.map((it) => it.key)) }, 'Delete ' + count + '…'),
+      h('button', { type: 'button', class: 'btn small', id: 'kv-bulk-ttl', disabled: kv.bulkBusy,
+        onclick: () => bulkTtl(scope.map((it) => it.key)) }, 'Set TTL of ' + count + '…')));
   }
   let rows;
   if (kv.tree) {
@@ -522,7 +526,7 @@ async function deleteKey(key) {
   }
 }
 
-const BATCH_MAX = 100; // keys per POST /kv/batch/delete (docs/kv.md)
+const BATCH_MAX = 100; // keys per POST /kv/batch/delete and /kv/batch/expire (docs/kv.md)
 
 /** What the list's filter (and tree prefix) select, in words, for the bulk dialog. */
 function scopeWords() {
@@ -568,6 +572,48 @@ async function bulkDelete(keys) {
   if (state.db !== db) return;
   await loadKvList();
   if (state.view === 'kv' && state.key !== null && keys.slice(0, done).includes(state.key)) navigate({ view: 'kv', key: null });
+}
+
+/** Sets the TTL of `keys` (POST /kv/batch/expire, 100 per request: values untouched) after a
+ *  dialog asking for the seconds (0 = no expiry) and naming their number and a few of them. */
+async function bulkTtl(keys) {
+  const n = keys.length;
+  const db = state.db;
+  const few = keys.slice(0, 5);
+  const input = h('input', { id: 'kv-bulk-ttl-input', type: 'number', min: '0', step: '1', inputmode: 'numeric', required: true, value: '3600', 'aria-label': 'TTL in seconds' });
+  const ok = await confirmDialog({ title: 'Set the TTL of ' + plural(n, 'key').replace(String(n), n.toLocaleString()) + '?', okLabel: 'Set TTL',
+    body: h('div', { id: 'kv-bulk-ttl-confirm' },
+      h('p', null, 'Give ', h('strong', null, n.toLocaleString()), ' key' + (n === 1 ? '' : 's') + ' ' + scopeWords() + ' in "' + db + '" a new expiry. Their values stay as they are; each change is recorded in the key\'s history.'),
+      h('label', { class: 'inline-fields' }, 'TTL (seconds, 0 = no expiry) ', input),
+      h('ul', { class: 'kv-bulk-keys' }, few.map((k) => h('li', null, h('code', null, k)))),
+      n > few.length ? h('p', { class: 'muted small' }, '… and ' + (n - few.length).toLocaleString() + ' more.') : null,
+      kv.more ? h('p', { class: 'muted small' }, 'Only the first ' + kv.items.length.toLocaleString() + ' keys of the store are loaded: keys beyond them keep their expiry.') : null) });
+  if (!ok) return;
+  const msg = $('#kv-bulk-msg');
+  const ttl = parseTtl(input.value);
+  if (ttl === null || ttl === undefined) { setMsg(msg, 'Not changed: the TTL must be a whole number of seconds (0 = no expiry).', 'err'); return; }
+  kv.bulkBusy = true;
+  renderKvList();
+  let done = 0, updated = 0;
+  try {
+    for (let at = 0; at < n; at += BATCH_MAX) {
+      setMsg(msg, 'Setting TTLs… ' + done.toLocaleString() + ' of ' + n.toLocaleString());
+      const chunk = keys.slice(at, at + BATCH_MAX);
+      const r = await api('POST', '/kv/batch/expire', { query: { db }, body: { keys: chunk, ttl } });
+      done += chunk.length;
+      updated += r.updated;
+    }
+    const words = (ttl === 0 ? 'Removed the expiry of ' : 'Set a TTL of ' + fmtDuration(ttl) + ' on ') + plural(updated, 'key').replace(String(updated), updated.toLocaleString());
+    setMsg(msg, words + (updated < n ? ' (' + (n - updated).toLocaleString() + ' no longer existed).' : '.'), 'ok');
+    toast(words, 'ok');
+  } catch (e) {
+    setMsg(msg, 'Stopped after ' + done.toLocaleString() + ' of ' + n.toLocaleString() + ' keys: ' + errMessage(e), 'err');
+  } finally {
+    kv.bulkBusy = false;
+  }
+  if (state.db !== db) return;
+  await loadKvList();
+  if (state.view === 'kv' && state.key !== null && keys.slice(0, done).includes(state.key)) loadKey(state.key);
 }
 
 /** Wires the view's controls and registers it with the router. */
