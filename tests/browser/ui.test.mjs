@@ -481,6 +481,7 @@ test('SQL editor: CodeMirror highlights SQLite, completes table and column names
   assert.equal(await editorText(page), 'SELECT * FROM books');
   await focusEditor(page);
   await page.keyboard.type(' WHERE books.ti');
+  await sleep(250);
   await eventually(async () => assert.ok((await hintTexts()).some((h) => /title$/.test(h)), JSON.stringify(await hintTexts())));
   // The list is refreshed as the hints for the typed text arrive: press Enter once the active
   // entry is the column (a busy machine can still be showing the list for an earlier prefix).
@@ -512,9 +513,12 @@ test('SQL editor: CodeMirror highlights SQLite, completes table and column names
   await setEditor(page, 'SELECT  FROM books AS b');
   await page.evaluate(() => { const cm = document.querySelector('#view-sql .CodeMirror').CodeMirror; cm.focus(); cm.setCursor(0, 7); });
   await page.keyboard.type('b.pr');
+  await sleep(250);  // the hints of the last keystroke, not of an earlier one still showing
   await eventually(async () => assert.deepEqual(await hintTexts(), ['price']));
+  // As for Enter above: Tab picks the hint once the list for the typed text is the active one.
+  await page.locator('.CodeMirror-hint-active', { hasText: /^price$/ }).waitFor();
   await page.keyboard.press('Tab');
-  assert.equal(await editorText(page), 'SELECT b.price FROM books AS b');
+  await eventually(async () => assert.equal(await editorText(page), 'SELECT b.price FROM books AS b'));
   // None of this went into the query history but what the user ran.
   const hist = await call('GET', '/history', { query: { db: 'cmdb', limit: 100 } });
   assert.deepEqual(hist.json.entries.map((e) => e.sql).filter((q) => !/^(CREATE TABLE (books|authors)|INSERT)/.test(q)).reverse(),
@@ -2083,14 +2087,14 @@ test('KV bulk delete: "Delete N keys…" deletes what the filter matches, 100 ke
 });
 
 test('KV bulk TTL: "Set TTL of N keys…" sets the expiry of what the filter matches (batch/expire), bytes and types untouched, 0 removes it', async (t) => {
-  await createDb('kvttl');
+  await createDb('kvbulkttl');
   const keys = [...Array(130).keys()].map((i) => `cache:${String(i).padStart(3, '0')}`);
   const items = keys.map((key, i) => ({ key, value: i % 2 ? '{"n":' + i + '}' : 'v' + i, content_type: i % 2 ? 'application/json' : 'text/plain; charset=utf-8' }));
   for (let at = 0; at < items.length; at += 100) {
-    assert.equal((await call('POST', '/kv/batch/set', { query: { db: 'kvttl' }, body: { items: items.slice(at, at + 100) } })).status, 200);
+    assert.equal((await call('POST', '/kv/batch/set', { query: { db: 'kvbulkttl' }, body: { items: items.slice(at, at + 100) } })).status, 200);
   }
-  await kvPut('kvttl', 'keep', 'forever', { contentType: 'text/plain' });
-  const { page, errors } = await openPage(t, { hash: '#db=kvttl&view=kv' });
+  await kvPut('kvbulkttl', 'keep', 'forever', { contentType: 'text/plain' });
+  const { page, errors } = await openPage(t, { hash: '#db=kvbulkttl&view=kv' });
   await page.waitForFunction(() => /^131 keys/.test(document.querySelector('#kv-count')?.textContent || ''));
   const batches = [];
   page.on('request', (req) => {
@@ -2100,20 +2104,20 @@ test('KV bulk TTL: "Set TTL of N keys…" sets the expiry of what the filter mat
   assert.equal(await page.textContent('#kv-bulk-ttl'), 'Set TTL of 130 keys…');
   await page.click('#kv-bulk-ttl');
   await page.locator('#kv-bulk-ttl-confirm').waitFor();
-  assert.match(await page.textContent('#kv-bulk-ttl-confirm'), /130 keys containing "cache:" in "kvttl"/);
+  assert.match(await page.textContent('#kv-bulk-ttl-confirm'), /130 keys containing "cache:" in "kvbulkttl"/);
   await page.fill('#kv-bulk-ttl-input', '600');
   const before = Date.now();
   await page.click('#modal-ok');
   await page.waitForFunction(() => /^Set a TTL of .* on 130 keys\./.test(document.querySelector('#kv-bulk-msg').textContent));
   assert.deepEqual(batches.map((b) => [b.keys.length, b.ttl]), [[100, 600], [30, 600]]);
-  const list = (await call('GET', '/kv', { query: { db: 'kvttl', limit: 1000 } })).json.items;
+  const list = (await call('GET', '/kv', { query: { db: 'kvbulkttl', limit: 1000 } })).json.items;
   for (const it of list) {
     if (it.key === 'keep') { assert.equal(it.expires_at, null); continue; }
     assert.ok(it.expires_at >= before + 599_000 && it.expires_at <= Date.now() + 601_000, it.key + ' ' + it.expires_at);
   }
   // The bytes and content types are as stored.
   for (const i of [0, 1, 128, 129]) {
-    const r = await kvGet('kvttl', keys[i]);
+    const r = await kvGet('kvbulkttl', keys[i]);
     assert.equal(r.text, items[i].value);
     assert.equal(r.headers.get('content-type'), items[i].content_type);
   }
@@ -2123,10 +2127,10 @@ test('KV bulk TTL: "Set TTL of N keys…" sets the expiry of what the filter mat
   await page.fill('#kv-bulk-ttl-input', '0');
   await page.click('#modal-ok');
   await page.waitForFunction(() => /^Removed the expiry of 130 keys\./.test(document.querySelector('#kv-bulk-msg').textContent));
-  const after = (await call('GET', '/kv', { query: { db: 'kvttl', limit: 1000 } })).json.items;
+  const after = (await call('GET', '/kv', { query: { db: 'kvbulkttl', limit: 1000 } })).json.items;
   assert.ok(after.every((it) => it.expires_at === null));
   // Recorded in each key's history as op expire.
-  const hist = (await call('GET', '/kv/' + encodeURIComponent(keys[5]) + '/history', { query: { db: 'kvttl' } })).json;
+  const hist = (await call('GET', '/kv/' + encodeURIComponent(keys[5]) + '/history', { query: { db: 'kvbulkttl' } })).json;
   assert.deepEqual(hist.operations.slice(0, 2).map((o) => o.operation.op), ['expire', 'expire']);
   assertNoConsoleErrors(errors);
 });
