@@ -1,5 +1,6 @@
 // The result grid: a virtual table of any size (only the rows in view are in the DOM), one line
-// per cell, sticky header, click-to-sort, and the cell viewer for long text, JSON and BLOBs.
+// per cell, sticky header, click-to-sort, resizable columns, per-column filters and "Go to row"
+// (for a whole result), and the cell viewer for long text, JSON and BLOBs.
 import { clear, h, infoDialog } from './dom.mjs';
 import { b64ByteLength, bytesOfBase64, decodeBase64Text, hexDump, plural, tryParseJson } from './util.mjs';
 
@@ -74,7 +75,10 @@ const GRID_HEIGHT = 480;  // px, at most, of the scrolling area
  * rowHref (row index → a URL or null: the row number becomes a link), cellHref (row index,
  * column index → a URL or null: the cell's value becomes a link), edit (the row editor's hooks,
  * edit.mjs: decorateRow(tr, r), decorateCell(td, r, c), activate(r, c, td) on a double-click or
- * Enter, remove(r) on Delete; its cells take focus, and a click opens the viewer only for a BLOB).
+ * Enter, remove(r) on Delete; its cells take focus, and a click opens the viewer only for a BLOB),
+ * filters (a grid holding a whole result: a filter box per column, case-insensitive substring of
+ * the cell as shown, and "Go to row"). Every grid's columns can be resized by dragging the right
+ * edge of their header.
  */
 export function resultTable(headers, rows, opts = {}) {
   const wrap = h('div', { class: 'table-block' });
@@ -107,17 +111,26 @@ export function resultTable(headers, rows, opts = {}) {
     for (let r = 0; r < n && r < 200; r++) len = Math.max(len, Math.min(48, cellText(rows[r][c]).length));
     return Math.max(64, Math.min(380, Math.round(len * 7.6) + 26));
   });
-  const numW = Math.max(40, String(startIndex + n).length * 8 + 22);
+  let numW = Math.max(40, String(startIndex + n).length * 8 + 22);
   const colgroup = h('colgroup', null, h('col', { style: 'width:' + numW + 'px' }), widths.map((w) => h('col', { style: 'width:' + w + 'px' })));
   const table = h('table', { class: 'grid vgrid', 'aria-rowcount': String(n + 1) });
   table.style.width = (numW + widths.reduce((a, b) => a + b, 0)) + 'px';
   const thr = h('tr', null, h('th', { class: 'rownum', scope: 'col' }, h('span', { class: 'sr-only' }, 'Row')));
-  let order = null, sortCol = -1, sortDir = 0; // order: row indices when sorted
-  const ths = headers.map((name, c) => h('th', { scope: 'col', class: (numericCol[c] ? 'num ' : '') + 'sortable', tabindex: '0', title: 'Sort by ' + name, dataset: { col: String(c) } }, String(name)));
+  // order: the row indices shown (filtered, then sorted), or null for all rows as they came.
+  let order = null, sortCol = -1, sortDir = 0;
+  const ths = headers.map((name, c) => h('th', { scope: 'col', class: (numericCol[c] ? 'num ' : '') + 'sortable', tabindex: '0', title: 'Sort by ' + name, dataset: { col: String(c) } },
+    String(name), h('span', { class: 'col-resize', 'aria-hidden': 'true', title: 'Drag to resize', dataset: { resize: String(c) } })));
   thr.append(...ths);
+  const thead = h('thead', null, thr);
+  const filterInputs = opts.filters && n > 1 ? headers.map((name, c) => h('input', { type: 'search', class: 'col-filter', dataset: { filter: String(c) }, placeholder: 'filter', 'aria-label': 'Filter ' + name, spellcheck: 'false', autocapitalize: 'off' })) : null;
+  const filterRow = filterInputs ? h('tr', { class: 'filter-row' }, h('th', { class: 'rownum' }), filterInputs.map((input) => h('th', null, input))) : null;
+  if (filterRow) thead.append(filterRow);
   const tbody = h('tbody');
-  table.append(colgroup, h('thead', null, thr), tbody);
+  table.append(colgroup, thead, tbody);
   const scroller = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': opts.label || 'Result rows' }, table);
+  const matchInfo = h('span', { class: 'muted small grid-match', 'aria-live': 'polite' });
+  const jumpInput = opts.filters && n > 1 ? h('input', { type: 'number', class: 'grid-jump', min: '1', max: String(n), step: '1', inputmode: 'numeric', placeholder: 'row', 'aria-label': 'Go to row' }) : null;
+  if (jumpInput) wrap.append(h('div', { class: 'grid-tools' }, matchInfo, h('label', { class: 'muted small' }, 'Go to row ', jumpInput)));
   wrap.append(scroller);
   if (!n) {
     tbody.append(h('tr', { class: 'empty-row' }, h('td', { colspan: String(headers.length + 1) }, 'No rows')));
@@ -128,10 +141,12 @@ export function resultTable(headers, rows, opts = {}) {
   const topPad = h('tr', { class: 'spacer', 'aria-hidden': 'true' }, h('td', { colspan: String(headers.length + 1) }));
   const bottomPad = h('tr', { class: 'spacer', 'aria-hidden': 'true' }, h('td', { colspan: String(headers.length + 1) }));
   scroller.style.maxHeight = GRID_HEIGHT + 'px';
+  const shownCount = () => (order ? order.length : n);
   const paint = (force) => {
     const view = scroller.clientHeight || GRID_HEIGHT;
+    const total = shownCount();
     const from = Math.max(0, Math.floor(scroller.scrollTop / rowH) - 10);
-    const to = Math.min(n, Math.ceil((scroller.scrollTop + view) / rowH) + 10);
+    const to = Math.min(total, Math.ceil((scroller.scrollTop + view) / rowH) + 10);
     if (!force && from === first && to === last) return;
     first = from; last = to;
     const frag = document.createDocumentFragment();
@@ -163,9 +178,9 @@ export function resultTable(headers, rows, opts = {}) {
     }
     frag.append(bottomPad);
     topPad.firstChild.style.height = from * rowH + 'px';
-    bottomPad.firstChild.style.height = (n - to) * rowH + 'px';
+    bottomPad.firstChild.style.height = (total - to) * rowH + 'px';
     topPad.hidden = from === 0;
-    bottomPad.hidden = to === n;
+    bottomPad.hidden = to === total;
     clear(tbody).append(frag);
     if (!measured && topPad.nextSibling && topPad.nextSibling.offsetHeight) {
       measured = true;
@@ -175,18 +190,87 @@ export function resultTable(headers, rows, opts = {}) {
   };
   let queued = false;
   scroller.addEventListener('scroll', () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; paint(); }); } }, { passive: true });
+  // The rows shown: those matching every column filter, in the sort order.
+  let filters = [];  // [column, lower-case text]
+  const refresh = () => {
+    let shown = null;
+    if (filters.length) {
+      shown = [];
+      for (let r = 0; r < n; r++) {
+        if (filters.every(([c, text]) => cellText(rows[r][c]).toLowerCase().includes(text))) shown.push(r);
+      }
+    }
+    if (sortDir) {
+      const c = sortCol;
+      shown = shown || Array.from({ length: n }, (_, i) => i);
+      shown.sort((a, b) => compareValues(rows[a][c], rows[b][c]) * sortDir || a - b);
+    }
+    order = shown;
+    matchInfo.textContent = filters.length ? fmtN(shownCount()) + ' of ' + fmtN(n) + ' rows match the column filters' : '';
+    table.setAttribute('aria-rowcount', String(shownCount() + 1));
+    if (scroller.scrollTop > shownCount() * rowH) scroller.scrollTop = 0;
+    paint(true);
+  };
   const sortBy = (c) => {
     sortDir = sortCol === c ? (sortDir === 1 ? -1 : sortDir === -1 ? 0 : 1) : 1;
     sortCol = sortDir ? c : -1;
-    if (!sortDir) order = null;
-    else {
-      order = Array.from({ length: n }, (_, i) => i);
-      order.sort((a, b) => compareValues(rows[a][c], rows[b][c]) * sortDir || a - b);
-    }
     ths.forEach((th, i) => { if (i === sortCol) th.setAttribute('aria-sort', sortDir === 1 ? 'ascending' : 'descending'); else th.removeAttribute('aria-sort'); });
-    paint(true);
+    refresh();
   };
-  thr.addEventListener('click', (e) => { const th = e.target.closest('th[data-col]'); if (th) sortBy(Number(th.dataset.col)); });
+  if (filterInputs) {
+    let timer = 0;
+    const apply = () => {
+      filters = filterInputs.map((input, c) => [c, input.value.trim().toLowerCase()]).filter(([, text]) => text !== '');
+      refresh();
+    };
+    filterRow.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(apply, 120); });
+    filterRow.addEventListener('keydown', (e) => { if (e.key === 'Enter') { clearTimeout(timer); apply(); } });
+  }
+  if (jumpInput) {
+    // Row numbers are the result's (as in the first column): the row is scrolled to and marked.
+    jumpInput.addEventListener('keydown', (e) => {
+      if (e.key !== 'Enter') return;
+      e.preventDefault();
+      const want = Number(jumpInput.value) - 1 - startIndex;
+      if (!Number.isInteger(want) || want < 0 || want >= n) { matchInfo.textContent = 'No row ' + jumpInput.value + ' in this result'; return; }
+      const at = order ? order.indexOf(want) : want;
+      if (at < 0) { matchInfo.textContent = 'Row ' + (want + 1 + startIndex) + ' is hidden by the column filters'; return; }
+      scroller.scrollTop = Math.max(0, at * rowH - rowH * 2);
+      paint(true);
+      const tr = tbody.querySelector('tr[data-row="' + want + '"]');
+      if (tr) { tr.classList.add('jumped'); setTimeout(() => tr.classList.remove('jumped'), 1500); }
+    });
+  }
+  // Column resizing: drag a header's right edge (pointer events; the click that ends it sorts nothing).
+  let resizedAt = 0;
+  thr.addEventListener('pointerdown', (e) => {
+    const handle = e.target.closest('[data-resize]');
+    if (!handle) return;
+    e.preventDefault();
+    const c = Number(handle.dataset.resize);
+    const col = colgroup.children[c + 1];
+    // From the widths as rendered (a table narrower than its box was stretched to fill it), so
+    // the edge follows the pointer.
+    ths.forEach((cell, i) => { widths[i] = cell.getBoundingClientRect().width; colgroup.children[i + 1].style.width = widths[i] + 'px'; });
+    numW = thr.firstChild.getBoundingClientRect().width;
+    colgroup.firstChild.style.width = numW + 'px';
+    const startX = e.clientX, startW = widths[c];
+    handle.setPointerCapture(e.pointerId);
+    const move = (ev) => {
+      widths[c] = Math.max(40, Math.round(startW + ev.clientX - startX));
+      col.style.width = widths[c] + 'px';
+      table.style.width = (numW + widths.reduce((a, b) => a + b, 0)) + 'px';
+    };
+    const up = () => { handle.removeEventListener('pointermove', move); resizedAt = Date.now(); };
+    handle.addEventListener('pointermove', move);
+    handle.addEventListener('pointerup', up, { once: true });
+    handle.addEventListener('pointercancel', up, { once: true });
+  });
+  thr.addEventListener('click', (e) => {
+    if (e.target.closest('[data-resize]') || Date.now() - resizedAt < 300) return;
+    const th = e.target.closest('th[data-col]');
+    if (th) sortBy(Number(th.dataset.col));
+  });
   thr.addEventListener('keydown', (e) => {
     const th = e.target.closest('th[data-col]');
     if (th && (e.key === 'Enter' || e.key === ' ')) { e.preventDefault(); sortBy(Number(th.dataset.col)); }
@@ -220,7 +304,11 @@ export function resultTable(headers, rows, opts = {}) {
     });
   }
   paint(true);
-  // Attached later (the caller appends it): paint again once the real height is known.
-  requestAnimationFrame(() => paint(true));
+  // Attached later (the caller appends it): paint again once the real height is known; the
+  // filter row sticks below the header row.
+  requestAnimationFrame(() => {
+    if (filterRow) for (const th of filterRow.children) th.style.top = thr.offsetHeight + 'px';
+    paint(true);
+  });
   return wrap;
 }

@@ -208,7 +208,7 @@ function renderResults(data, statements, items) {
       head.append(h('span', { class: 'result-export' },
         h('button', { type: 'button', class: 'btn small ghost', dataset: { export: 'csv' }, title: 'The rows shown, as a CSV file', onclick: () => saveResult(headers, rows, 'csv', 'result-' + (i + 1)) }, 'CSV'),
         h('button', { type: 'button', class: 'btn small ghost', dataset: { export: 'json' }, title: 'The rows shown, as a JSON file', onclick: () => saveResult(headers, rows, 'json', 'result-' + (i + 1)) }, 'JSON')));
-      card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal }));
+      card.append(resultTable(headers, rows, { label: 'Rows of statement ' + (i + 1), truncated: r.truncated === true, countTotal, filters: true }));
     } else if (Array.isArray(r.rowsUpdatedBatch)) {
       const total = r.rowsUpdatedBatch.reduce((a, b) => a + (Number(b) || 0), 0);
       card.append(h('p', { class: 'updated' }, plural(total, 'row') + ' updated (' + plural(r.rowsUpdatedBatch.length, 'batch item') + ')'));
