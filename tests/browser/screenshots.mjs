@@ -192,6 +192,25 @@ async function main() {
       await sleep(500);
       await page.screenshot({ path: join(OUT, `time-travel${suffix}.png`), fullPage: false });
 
+      // The query plan of a statement (Explain), the import panel, the welcome screen.
+      await page.goto(`${server.base}/#db=${db}&view=sql`);
+      await page.waitForFunction(() => window.hoody !== undefined);
+      await page.evaluate((t) => window.hoody.editor.setText(t), 'SELECT c.name, count(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.customer_id = 2 GROUP BY c.name;');
+      await page.click('#explain-btn');
+      await page.locator('#sql-results .plan-tree').waitFor();
+      await sleep(300);
+      await page.screenshot({ path: join(OUT, `explain${suffix}.png`), fullPage: false });
+      await page.goto(`${server.base}/#db=${db}&view=schema&table=customers`);
+      await page.locator('#browse-rows table').waitFor();
+      await page.click('#schema-import');
+      await page.locator('#import-panel').waitFor();
+      await sleep(300);
+      await page.screenshot({ path: join(OUT, `import${suffix}.png`), fullPage: false });
+      await page.goto(`${server.base}/#`);
+      await page.waitForFunction(() => !document.querySelector('#view-welcome')?.hidden);
+      await sleep(500);
+      await page.screenshot({ path: join(OUT, `welcome${suffix}.png`), fullPage: false });
+
       if (!suffix) {
         await page.setViewportSize(viewport);
         const sql = 'SELECT o.id, c.name AS customer, p.title, o.qty, o.qty * p.price AS total, o.note FROM orders o JOIN customers c ON c.id = o.customer_id JOIN products p ON p.id = o.product_id ORDER BY o.id';
