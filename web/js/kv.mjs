@@ -536,6 +536,35 @@ function scopeWords() {
   return parts.join(' and ');
 }
 
+/**
+ * Sends `keys` to a batch route (`path`, body `{keys, ...extra}`) BATCH_MAX at a time, one
+ * request after another, with progress in #kv-bulk-msg; the list is disabled meanwhile.
+ * Returns the keys sent, the sum of each answer's `field`, and whether a request failed (then
+ * the message says after how many keys it stopped).
+ */
+async function inBatches(db, path, keys, extra, field, progress) {
+  const n = keys.length;
+  const msg = $('#kv-bulk-msg');
+  kv.bulkBusy = true;
+  renderKvList();
+  let done = 0, count = 0, failed = false;
+  try {
+    for (let at = 0; at < n; at += BATCH_MAX) {
+      setMsg(msg, progress + ' ' + done.toLocaleString() + ' of ' + n.toLocaleString());
+      const chunk = keys.slice(at, at + BATCH_MAX);
+      const r = await api('POST', path, { query: { db }, body: { keys: chunk, ...extra } });
+      done += chunk.length;
+      count += r[field];
+    }
+  } catch (e) {
+    failed = true;
+    setMsg(msg, 'Stopped after ' + done.toLocaleString() + ' of ' + n.toLocaleString() + ' keys: ' + errMessage(e), 'err');
+  } finally {
+    kv.bulkBusy = false;
+  }
+  return { done, count, failed };
+}
+
 /** Deletes `keys` after a confirmation naming their number and a few of them, 100 per request. */
 async function bulkDelete(keys) {
   const n = keys.length;
@@ -548,26 +577,12 @@ async function bulkDelete(keys) {
       n > few.length ? h('p', { class: 'muted small' }, '… and ' + (n - few.length).toLocaleString() + ' more.') : null,
       kv.more ? h('p', { class: 'muted small' }, 'Only the first ' + kv.items.length.toLocaleString() + ' keys of the store are loaded: keys beyond them are not deleted.') : null) });
   if (!ok) return;
-  const msg = $('#kv-bulk-msg');
-  kv.bulkBusy = true;
-  renderKvList();
-  let done = 0, deleted = 0;
-  try {
-    for (let at = 0; at < n; at += BATCH_MAX) {
-      setMsg(msg, 'Deleting… ' + done.toLocaleString() + ' of ' + n.toLocaleString());
-      const chunk = keys.slice(at, at + BATCH_MAX);
-      const r = await api('POST', '/kv/batch/delete', { query: { db }, body: { keys: chunk } });
-      done += chunk.length;
-      deleted += r.deleted;
-    }
+  const { done, count: deleted, failed } = await inBatches(db, '/kv/batch/delete', keys, {}, 'deleted', 'Deleting…');
+  if (!failed) {
     // `deleted` counts the keys that existed: one deleted or expired meanwhile is not an error.
     const words = 'Deleted ' + plural(deleted, 'key').replace(String(deleted), deleted.toLocaleString());
-    setMsg(msg, words + (deleted < n ? ' (' + (n - deleted).toLocaleString() + ' no longer existed).' : '.'), 'ok');
+    setMsg($('#kv-bulk-msg'), words + (deleted < n ? ' (' + (n - deleted).toLocaleString() + ' no longer existed).' : '.'), 'ok');
     toast(words, 'ok');
-  } catch (e) {
-    setMsg(msg, 'Stopped after ' + done.toLocaleString() + ' of ' + n.toLocaleString() + ' keys: ' + errMessage(e), 'err');
-  } finally {
-    kv.bulkBusy = false;
   }
   if (state.db !== db) return;
   await loadKvList();
@@ -592,24 +607,11 @@ async function bulkTtl(keys) {
   const msg = $('#kv-bulk-msg');
   const ttl = parseTtl(input.value);
   if (ttl === null || ttl === undefined) { setMsg(msg, 'Not changed: the TTL must be a whole number of seconds (0 = no expiry).', 'err'); return; }
-  kv.bulkBusy = true;
-  renderKvList();
-  let done = 0, updated = 0;
-  try {
-    for (let at = 0; at < n; at += BATCH_MAX) {
-      setMsg(msg, 'Setting TTLs… ' + done.toLocaleString() + ' of ' + n.toLocaleString());
-      const chunk = keys.slice(at, at + BATCH_MAX);
-      const r = await api('POST', '/kv/batch/expire', { query: { db }, body: { keys: chunk, ttl } });
-      done += chunk.length;
-      updated += r.updated;
-    }
+  const { done, count: updated, failed } = await inBatches(db, '/kv/batch/expire', keys, { ttl }, 'updated', 'Setting TTLs…');
+  if (!failed) {
     const words = (ttl === 0 ? 'Removed the expiry of ' : 'Set a TTL of ' + fmtDuration(ttl) + ' on ') + plural(updated, 'key').replace(String(updated), updated.toLocaleString());
     setMsg(msg, words + (updated < n ? ' (' + (n - updated).toLocaleString() + ' no longer existed).' : '.'), 'ok');
     toast(words, 'ok');
-  } catch (e) {
-    setMsg(msg, 'Stopped after ' + done.toLocaleString() + ' of ' + n.toLocaleString() + ' keys: ' + errMessage(e), 'err');
-  } finally {
-    kv.bulkBusy = false;
   }
   if (state.db !== db) return;
   await loadKvList();
