@@ -7,6 +7,7 @@
 // bad input → 400/404.
 #include "fault_support.hpp"
 #include "support/e2e_fixture.hpp"
+#include "support/raw_socket.hpp"
 
 #include <gtest/gtest.h>
 
@@ -95,22 +96,6 @@ hoody::test::http_response get_stream(http_client& c, const std::string& target)
   }
   r.body = raw.substr(head_end + 4);
   return r;
-}
-
-int connect_raw(std::uint16_t port, int rcvbuf) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (rcvbuf > 0) {
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 class export_e2e : public hoody::test::per_test_database {};
@@ -210,7 +195,7 @@ TEST_F(export_e2e, bad_input) {
 // exactly once, in order (the keyset never shifts), and the writes are not held up.
 TEST_F(export_e2e, writes_during_an_export_are_served_and_never_shift_it) {
   fill_wide(*c_, db_, 100'000, 500);  // 50 MB of CSV
-  const int fd = connect_raw(srv_->port(), 4096);
+  const int fd = hoody::test::connect_loopback(srv_->port(), 4096);
   ASSERT_GE(fd, 0);
   const std::string req =
       "GET " + api + "/export?db=" + db_ + "&table=t HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -271,7 +256,7 @@ TEST(export_e2e_process, a_client_that_stops_reading_holds_little_memory_and_blo
   const std::size_t baseline = hoody::test::rss_kib(srv.pid());
   std::vector<int> fds;
   for (int i = 0; i < 4; ++i) {
-    const int fd = connect_raw(srv.port(), 4096);
+    const int fd = hoody::test::connect_loopback(srv.port(), 4096);
     ASSERT_GE(fd, 0);
     const std::string req = "GET " + api + "/export?db=big&table=t HTTP/1.1\r\nHost: x\r\n\r\n";
     (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
@@ -296,7 +281,7 @@ TEST(export_e2e_process, a_client_that_stops_reading_holds_little_memory_and_blo
 
 TEST_F(export_e2e, a_table_dropped_mid_export_resets_the_connection) {
   fill_wide(*c_, db_, 100'000, 500);
-  const int fd = connect_raw(srv_->port(), 4096);
+  const int fd = hoody::test::connect_loopback(srv_->port(), 4096);
   ASSERT_GE(fd, 0);
   const std::string req =
       "GET " + api + "/export?db=" + db_ + "&table=t HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -6,6 +6,7 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/metrics_text.hpp"
+#include "support/raw_socket.hpp"
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -48,15 +49,8 @@ void make_big(const fs::path& file) {
 
 // A connection that sends one request for the big result and never reads.
 int stuck_client(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int small = 4096;
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
+  const int fd = hoody::test::connect_loopback(port, 4096);
+  if (fd < 0) {
     return -1;
   }
   const std::string req =

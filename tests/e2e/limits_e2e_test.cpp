@@ -4,6 +4,7 @@
 // result rows and items per batch in sql_e2e_test.cpp and kv_e2e_test.cpp.)
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
+#include "support/raw_socket.hpp"
 #include "support/server_process.hpp"
 
 #include <gtest/gtest.h>
@@ -22,6 +23,7 @@
 
 namespace {
 using hoody::test::http_client;
+using hoody::test::raw_socket;
 using hoody::test::server_process;
 using hoody::test::url_encode;
 using json = nlohmann::json;
@@ -30,63 +32,6 @@ using clock_type = std::chrono::steady_clock;
 using hoody::test::api;
 const std::string endless_cte =
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
-
-// A plain connected TCP socket (closed on destruction).
-class raw_socket {
- public:
-  explicit raw_socket(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
-      return;
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  raw_socket(const raw_socket&) = delete;
-  raw_socket& operator=(const raw_socket&) = delete;
-  raw_socket(raw_socket&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
-  ~raw_socket() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  [[nodiscard]] bool ok() const { return fd_ >= 0; }
-  bool send(std::string_view bytes) {
-    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-           static_cast<ssize_t>(bytes.size());
-  }
-  // True when the peer closed (EOF or reset) within `timeout_ms`; data read is appended to `got`.
-  bool closed_within(int timeout_ms, std::string* got = nullptr) {
-    const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
-    while (clock_type::now() < deadline) {
-      pollfd pfd{fd_, POLLIN, 0};
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_type::now())
-              .count();
-      if (::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(left, 1))) <= 0) {
-        continue;
-      }
-      char buf[4096];
-      const auto n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
-        return true;
-      }
-      if (got != nullptr) {
-        got->append(buf, static_cast<std::size_t>(n));
-      }
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 void raise_fd_limit(rlim_t wanted) {
   rlimit limit{};

@@ -3,6 +3,8 @@
 // they arrive. Header-only; one object = one connection; not thread-safe.
 #pragma once
 
+#include "support/raw_socket.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -30,18 +32,8 @@ class sse_client {
   /// buffer (a client that stops reading fills it sooner).
   sse_client(std::uint16_t port, const std::string& target,
              const std::map<std::string, std::string>& headers = {}, int rcvbuf = 0) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    fd_ = connect_loopback(port, rcvbuf);
     if (fd_ < 0) {
-      throw std::runtime_error("socket() failed");
-    }
-    if (rcvbuf > 0) {
-      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
-    }
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       throw std::runtime_error("connect() failed");
     }
     std::string req =
