@@ -13,7 +13,7 @@ struct errc_row {
 };
 
 // The one mapping table from error code to HTTP status and wire name. Keep in enum order.
-constexpr std::array<errc_row, 26> table{{
+constexpr std::array<errc_row, 27> table{{
     {errc::bad_request, 400, "BAD_REQUEST"},
     {errc::invalid_json, 400, "INVALID_JSON"},
     {errc::invalid_db_path, 400, "INVALID_DB_PATH"},
@@ -34,6 +34,7 @@ constexpr std::array<errc_row, 26> table{{
     {errc::payload_too_large, 413, "PAYLOAD_TOO_LARGE"},
     {errc::unsupported_media, 415, "UNSUPPORTED_MEDIA_TYPE"},
     {errc::too_many_requests, 429, "TOO_MANY_REQUESTS"},
+    {errc::client_closed, 499, "CLIENT_CLOSED_REQUEST"},
     {errc::internal, 500, "INTERNAL_ERROR"},
     {errc::busy, 503, "BUSY"},
     {errc::query_timeout, 503, "QUERY_TIMEOUT"},

@@ -442,6 +442,9 @@ void connection::set_deadline(std::int64_t deadline_ms) noexcept {
 
 int connection::progress_callback(void* self) noexcept {
   const auto* conn = static_cast<connection*>(self);
+  if (conn->cancelled()) {
+    return 1;
+  }
   return (conn->deadline_ms_ != 0 && steady_now_ms() > conn->deadline_ms_) ? 1 : 0;
 }
 

@@ -139,9 +139,42 @@ bool is_file_replaced(const std::exception_ptr& error) {
   }
 }
 
+bool abandoned(const request& req) noexcept {
+  return req.abandoned && req.abandoned->load(std::memory_order_relaxed);
+}
+
+[[noreturn]] void throw_abandoned() {
+  throw api_error(errc::client_closed,
+                  "the client closed its connection before the answer: the request was "
+                  "cancelled and nothing it wrote was committed");
+}
+
+// Runs the route's handler on `conn`. A request whose client has gone away (request::abandoned)
+// does not start, SQL running for it is interrupted (connection::set_cancel_flag), and once the
+// client is gone its work fails as a whole: a write job's savepoint is rolled back, so a
+// cancelled write never commits, also when its SQL finished or an error was caught (noFail).
 void run_handler(pending& p, db::connection* conn) {
-  context ctx{*p.req, *p.svc, conn, p.file, p.database.get(), &p.carry};
-  p.result = p.r->handler(ctx);
+  const request& req = *p.req;
+  if (abandoned(req)) {
+    throw_abandoned();
+  }
+  struct cancel_scope {
+    db::connection& conn;
+    ~cancel_scope() { conn.set_cancel_flag(nullptr); }
+  } scope{*conn};
+  conn->set_cancel_flag(req.abandoned.get());
+  context ctx{req, *p.svc, conn, p.file, p.database.get(), &p.carry};
+  try {
+    p.result = p.r->handler(ctx);
+  } catch (...) {
+    if (abandoned(req)) {
+      throw_abandoned();
+    }
+    throw;
+  }
+  if (abandoned(req)) {
+    throw_abandoned();
+  }
 }
 
 // A read route with a cache key: answers from the database's read cache when the entry is

@@ -16,6 +16,8 @@
 #include "hoody/ops/maintenance.hpp"  // ops::prune_all_kv_history
 #include "hoody/ops/query_history.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -25,8 +27,11 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -383,15 +388,59 @@ class session : public std::enable_shared_from_this<session> {
       req.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     req.body = std::move(message.body());
+    if (!hung_up_) {
+      hung_up_ = std::make_shared<std::atomic<bool>>(false);
+    }
+    hung_up_->store(false);
+    req.abandoned = hung_up_;
+    answered_ = false;
+    ++request_number_;
     stream_.expires_never();  // the handler's own limits apply while it runs
     // Answers computed on this thread (cache hits, routes without a database) are sent at
     // once; answers from a database thread hop back to this connection's thread.
     srv_.dispatch.dispatch(std::move(req), [self = shared_from_this()](response res) {
       net::dispatch(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
+        self->answered_ = true;
+        if (self->watching_) {
+          self->watching_ = false;
+          self->stop_watch_.emit(net::cancellation_type::all);
+        }
         self->charged_ = res.body.size();
         self->send(std::move(res));
       });
     });
+    if (!answered_) {
+      watch_for_hang_up();
+    }
+  }
+
+  // While a request runs on a database thread, a wait for the socket to turn readable notices a
+  // client that hangs up (EOF or reset: a browser's aborted fetch, a killed curl); its request
+  // is then cancelled (request::abandoned: queued work is skipped, running SQL interrupted,
+  // nothing committed). A shutdown of the client's sending side counts as hanging up, as in Go's
+  // net/http. The first bytes of a pipelined next request end the watch (they stay unread).
+  void watch_for_hang_up() {
+    watching_ = true;
+    stream_.socket().async_wait(
+        tcp::socket::wait_read,
+        net::bind_cancellation_slot(
+            stop_watch_.slot(),
+            [self = shared_from_this(), number = request_number_](beast::error_code ec) {
+              if (ec || self->answered_ || number != self->request_number_) {
+                return;  // stopped, or a late wake-up for an answered request
+              }
+              char byte = 0;
+              const ssize_t n =
+                  ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+              if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                self->watch_for_hang_up();  // woken without data: keep watching
+                return;
+              }
+              self->watching_ = false;
+              if (n <= 0) {
+                self->hung_up_->store(true);
+              }
+            }));
   }
 
   void send(response res) {
@@ -579,6 +628,13 @@ class session : public std::enable_shared_from_this<session> {
   std::string body_;  // the body being written (moved from the response, released after)
   std::size_t charged_ = 0;  // bytes of body_ counted in srv_.buffered_bytes
   bool idle_ = false;
+  // The client's hang-up while a request runs (watch_for_hang_up); one flag per connection,
+  // cleared for each request.
+  std::shared_ptr<std::atomic<bool>> hung_up_;
+  net::cancellation_signal stop_watch_;
+  bool watching_ = false;
+  bool answered_ = true;
+  std::uint64_t request_number_ = 0;  // requests read on this connection
   bool counted_ = false;  // this request is in srv_.active_requests until its response is out
   bool keep_alive_ = true;
   bhttp::verb method_ = bhttp::verb::unknown;

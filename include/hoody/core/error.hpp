@@ -35,6 +35,8 @@ enum class errc {
   payload_too_large,    // 413 PAYLOAD_TOO_LARGE
   unsupported_media,    // 415 UNSUPPORTED_MEDIA_TYPE
   too_many_requests,    // 429 TOO_MANY_REQUESTS: a bounded queue is full
+  client_closed,        // 499 CLIENT_CLOSED_REQUEST: the client went away, its request was
+                        //     cancelled (seen only in logs and metrics, as nginx's 499)
   internal,             // 500 INTERNAL_ERROR
   busy,                 // 503 BUSY: database locked by another process beyond busy_timeout
   query_timeout,        // 503 QUERY_TIMEOUT: --query-timeout-ms exceeded

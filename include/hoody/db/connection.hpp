@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -189,6 +190,12 @@ class connection {
 
   /// Aborts running statements once `deadline_ms` (steady clock, ms) passes; 0 disables.
   void set_deadline(std::int64_t deadline_ms) noexcept;
+  /// Aborts running statements (SQLITE_INTERRUPT, checked with the deadline every 1,000 VM
+  /// steps) while `*flag` is true; null disables. The flag must outlive its setting here.
+  void set_cancel_flag(const std::atomic<bool>* flag) noexcept { cancel_ = flag; }
+  [[nodiscard]] bool cancelled() const noexcept {
+    return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed);
+  }
 
   /// Schema facts the server has verified on this connection (e.g. "kv:kv_store" = the KV tables
   /// exist), so hot paths skip `CREATE TABLE IF NOT EXISTS`. Forgotten after any user SQL write.
@@ -208,6 +215,7 @@ class connection {
   bool guard_enabled_ = false;
   bool allow_attach_ = false;
   std::int64_t deadline_ms_ = 0;
+  const std::atomic<bool>* cancel_ = nullptr;
   fault_plan faults_;
   int busy_timeout_ms_ = 0;
   std::unordered_map<std::string, statement> cache_;

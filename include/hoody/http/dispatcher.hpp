@@ -11,6 +11,8 @@
 // Work that would write (a write or exclusive route, a new database file, a read_then_write
 // hand-over) is refused in one place: 403 for a token without write access, 503 NOT_PRIMARY on a
 // standby (--primary-file missing; services::is_primary, a cached stat at most every 100 ms).
+// A request whose client hangs up (request::abandoned, set by the session) is not started, or its
+// SQL is interrupted, and it fails 499 CLIENT_CLOSED_REQUEST; a write of it is rolled back.
 // `complete` is called exactly once, on a database or I/O thread; the caller hops back to its own
 // executor. Every exception becomes a JSON error response here (through response_render), never
 // a crash.

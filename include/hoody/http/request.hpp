@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,6 +37,10 @@ class request {
   string_pairs headers;  ///< header names lower-cased
   std::string body;
   string_pairs path_params;  ///< decoded `{name}` captures of the matched route
+  /// Set by the HTTP session once the client has closed its connection while the request is
+  /// still unanswered: the dispatcher then skips work still queued, and SQL running for it is
+  /// interrupted (db::connection::set_cancel_flag). Null when nothing watches the client.
+  std::shared_ptr<const std::atomic<bool>> abandoned;
 
   /// Builds a request from a raw target ("/a/b?x=1"); throws bad_request on bad encoding.
   static request from_target(verb method, std::string_view target);
