@@ -705,7 +705,7 @@ test('SQL editor: Cancel aborts a running query and returns to idle', async (t) 
   await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
   // Idle again, saying so; the request itself was aborted (not answered).
   assert.match(await page.textContent('#run-status'), /^Cancelled after \d+ ms$/);
-  assert.match(await page.textContent('#sql-results'), /Cancelled.*still finishes/s);
+  assert.match(await page.textContent('#sql-results'), /Cancelled.*server stopped the statements/s);
   assert.equal(await page.isVisible('#cancel-btn'), false);
   assert.equal(await page.isDisabled('#run-btn'), false);
   assert.equal(await page.isVisible('#sql-error'), false);
@@ -715,6 +715,31 @@ test('SQL editor: Cancel aborts a running query and returns to idle', async (t) 
   await runInEditor(page, 'SELECT 6 * 7 AS answer');
   assert.deepEqual((await readTable(page, '#sql-results table')).rows, [['42']]);
   assert.equal(await page.isVisible('#cancel-btn'), false);
+  assertNoConsoleErrors(errors);
+});
+
+test('SQL editor: Cancel stops the server: a cancelled write commits nothing and frees the writer', async (t) => {
+  await createDb('cancelwrite', { kv: false });
+  await sql('cancelwrite', [{ statement: 'CREATE TABLE t (x INTEGER)' }]);
+  const { page, errors } = await openPage(t, { hash: '#db=cancelwrite&view=sql' });
+  await page.waitForFunction(() => window.hoody.editor.rich() !== undefined);
+  // Endless: without the cancel reaching the server it would hold the writer for the whole
+  // --query-timeout-ms (30 s).
+  await setEditor(page, 'INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT x FROM c');
+  const before = await page.evaluate(() => document.querySelector('#sql-results').dataset.runs || '0');
+  await page.click('#run-btn');
+  await page.locator('#cancel-btn').waitFor({ state: 'visible' });
+  await sleep(500);
+  await page.click('#cancel-btn');
+  await page.waitForFunction((prev) => (document.querySelector('#sql-results').dataset.runs || '0') !== prev, before);
+  assert.match(await page.textContent('#run-status'), /^Cancelled after \d+ ms$/);
+  // The writer is free at once and the cancelled insert left no row behind.
+  const t0 = Date.now();
+  await runInEditor(page, 'INSERT INTO t VALUES (42)');
+  assert.ok(Date.now() - t0 < 5000, `the next write waited ${Date.now() - t0} ms for the writer`);
+  assert.match(await page.textContent('#run-status'), /^1 statement · \d+ ms$/);
+  const r = await sql('cancelwrite', [{ query: 'SELECT count(*) AS n, max(x) AS m FROM t' }]);
+  assert.deepEqual(r.results[0].resultSet, [{ n: 1, m: 42 }]);
   assertNoConsoleErrors(errors);
 });
 

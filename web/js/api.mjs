@@ -194,7 +194,8 @@ export async function api(method, path, opts = {}) {
 /**
  * One POST /db transaction on database `db` (rows as lists): SQL the user ran, recorded in the
  * query history. `signal` (an AbortSignal) cancels the request: the promise rejects with an
- * AbortError (the server still finishes the SQL, docs/ui.md).
+ * AbortError, and the server, seeing the connection close, interrupts the SQL and commits
+ * nothing of it (docs/api.md, "Cancelling a request").
  */
 export function runTx(db, items, { signal } = {}) {
   return api('POST', '/db', { query: { db }, body: { transaction: items, resultFormat: 'list' }, signal });

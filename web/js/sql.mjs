@@ -94,8 +94,8 @@ async function runStatements(statements, emptyHint) {
   } catch (e) {
     if (e && e.name === 'AbortError') {
       status.textContent = 'Cancelled after ' + Math.round(performance.now() - t0) + ' ms';
-      clear(results).append(emptyState('Cancelled', 'The console stopped waiting. The server still finishes the statements'
-        + ' (bounded by its --query-timeout-ms): a write may still commit.'));
+      clear(results).append(emptyState('Cancelled', 'The server stopped the statements and committed nothing of them'
+        + ' (unless they had already finished when you cancelled).'));
     } else {
       status.textContent = 'Failed after ' + Math.round(performance.now() - t0) + ' ms';
       showSqlError(e, statements);
