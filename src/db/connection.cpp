@@ -395,6 +395,15 @@ void connection::give_back_user_statement(std::string_view sql, statement stmt) 
   if (!stmt) {
     return;
   }
+  // Kept only for a text seen before (a direct-mapped table of recent texts' hashes): a client
+  // that sends a new literal every time (GET /query links) pays no schema-version read and no
+  // map churn for statements that would never be taken again.
+  const std::size_t hash = std::hash<std::string_view>{}(sql);
+  std::size_t& seen = seen_user_texts_[hash % seen_user_texts_.size()];
+  if (seen != hash) {
+    seen = hash;
+    return;  // finalized here
+  }
   try {
     stmt.reset();
     stmt.clear_bindings();

@@ -642,9 +642,27 @@ TEST_F(sql_statement_reuse, get_query_reuses_and_still_refuses_writes) {
   EXPECT_EQ(json::parse(handlers::render_query_outcome(std::move(out)))["resultSet"][0]["n"], 2);
 }
 
+TEST_F(sql_statement_reuse, a_text_is_kept_from_its_second_run_on) {
+  db::connection& w = *writer_;
+  const std::string text = "SELECT v FROM t WHERE id = ?";
+  w.give_back_user_statement(text, w.prepare(text));
+  EXPECT_FALSE(w.take_user_statement(text)) << "kept after one run: a one-off text costs memory";
+  w.give_back_user_statement(text, w.prepare(text));
+  auto kept = w.take_user_statement(text);
+  ASSERT_TRUE(kept);
+  kept.bind_int64(1, 2);
+  ASSERT_TRUE(kept.step());
+  EXPECT_EQ(kept.column_text(0), "b");
+  kept.reset();
+  EXPECT_FALSE(w.take_user_statement(text)) << "taken out: not there twice";
+  w.give_back_user_statement(text, std::move(kept));
+  EXPECT_TRUE(w.take_user_statement(text));
+}
+
 TEST_F(sql_statement_reuse, schema_change_between_runs_is_seen) {
   const json body = {{"transaction", {{{"query", "SELECT * FROM t WHERE id = 1"}}}}};
   EXPECT_EQ(run(body)["results"][0]["resultHeaders"].size(), 2U);
+  EXPECT_EQ(run(body)["results"][0]["resultHeaders"].size(), 2U);  // now kept for reuse
   run(json::parse(
       R"json({"transaction":[{"statement":"ALTER TABLE t ADD COLUMN w INTEGER"}]})json"));
   EXPECT_EQ(run(body)["results"][0]["resultHeaders"].size(), 3U);

@@ -9,6 +9,7 @@
 
 #include <sqlite3.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -159,6 +160,7 @@ class connection {
   /// statement that an earlier `give_back_user_statement` stored for exactly this text, or
   /// returns a null statement. Only text that passed the user-SQL guard and the one-statement
   /// rule may be given back (ops::prepare_user does both); it is reset with bindings cleared.
+  /// A text is kept from its second give-back on (the first is only remembered, by hash).
   /// A schema change since it was given back (PRAGMA schema_version) drops it: its column list
   /// (e.g. `SELECT *`) would be stale until its next step.
   statement take_user_statement(std::string_view sql);
@@ -224,6 +226,7 @@ class connection {
     std::int64_t schema_version = 0;  ///< reused only while the schema is unchanged
   };
   std::unordered_map<std::string, idle_user_statement> user_cache_;  ///< ≤ 64, reset
+  std::array<std::size_t, 256> seen_user_texts_{};  ///< hashes of texts given back (once)
   [[nodiscard]] std::int64_t schema_version();
   std::unordered_set<std::string> known_;
 };
