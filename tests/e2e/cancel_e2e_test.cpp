@@ -48,8 +48,7 @@ class cancel_e2e : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(c_.post(api + "/db/create?path=c", json::object()).status, 201);
-    ASSERT_EQ(c_.post(api + "/db?db=c", tx("statement", "CREATE TABLE t (x INTEGER)")).status,
-              200);
+    ASSERT_EQ(c_.post(api + "/db?db=c", tx("statement", "CREATE TABLE t (x INTEGER)")).status, 200);
   }
   std::int64_t rows(const std::string& where = "1") {
     const auto r = c_.post(api + "/db?db=c&history=false",
@@ -57,9 +56,7 @@ class cancel_e2e : public ::testing::Test {
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json()["results"][0]["resultSet"][0]["n"].get<std::int64_t>();
   }
-  double metric(const std::string& series) {
-    return metric_value(c_.get("/metrics").body, series);
-  }
+  double metric(const std::string& series) { return metric_value(c_.get("/metrics").body, series); }
   // Waits until no request is in flight but the /metrics request itself.
   bool drained_within(std::chrono::milliseconds limit) {
     const auto start = std::chrono::steady_clock::now();
@@ -110,17 +107,19 @@ TEST_F(cancel_e2e, a_queued_write_whose_client_hangs_up_never_runs) {
   // its client hangs up meanwhile.
   http_client long_client(srv_.port());
   std::thread long_write([&] {
-    const auto r = long_client.post(
-        api + "/db?db=c",
-        tx("statement", "INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
-                        "FROM c WHERE x < 3000000) SELECT x FROM c"));
+    const auto r =
+        long_client.post(api + "/db?db=c",
+                         tx("statement",
+                            "INSERT INTO t WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
+                            "FROM c WHERE x < 3000000) SELECT x FROM c"));
     EXPECT_EQ(r.status, 200) << r.body;
   });
   std::this_thread::sleep_for(200ms);
   {
     raw_socket s(srv_.port());
     ASSERT_TRUE(s.ok());
-    ASSERT_TRUE(s.send(post_request(api + "/db?db=c", tx("statement", "INSERT INTO t VALUES (-2)"))));
+    ASSERT_TRUE(
+        s.send(post_request(api + "/db?db=c", tx("statement", "INSERT INTO t VALUES (-2)"))));
     std::this_thread::sleep_for(100ms);
   }  // hung up while queued
   long_write.join();
