@@ -15,10 +15,13 @@
 // checkpoint, and its fsyncs, inside its commit), which is what the server does today.
 //
 // Schemas (--schema):
-//   today    ensure_kv_tables of src/ops/kv_schema.cpp: KV table (key TEXT PRIMARY KEY) with the
-//            partial expires_at index; history with seq INTEGER PRIMARY KEY AUTOINCREMENT (a
-//            sqlite_sequence row updated per insert) and three indexes: UNIQUE (key, op_number),
-//            (key, ts), (ts). Five B-tree writes per history row.
+//   today    the layout at issue 15's start (ensure_kv_tables before 2026-12-03): KV table
+//            (key TEXT PRIMARY KEY) with the partial expires_at index; history with seq INTEGER
+//            PRIMARY KEY AUTOINCREMENT (a sqlite_sequence row updated per insert) and three
+//            indexes: UNIQUE (key, op_number), (key, ts), (ts). Five B-tree writes per history row.
+//   slim     the layout the server writes since 2026-12-03 (src/ops/kv_schema.cpp): today's
+//            without the (key, ts) index (reads by time binary-search (key, op_number), ts kept
+//            non-decreasing per key). Four B-tree writes per history row, one of them by key.
 //   lean     a candidate layout: the same KV table; history with seq INTEGER PRIMARY KEY (the
 //            rowid, still the ordered global sequence the change feed reads by `seq > cursor
 //            ORDER BY seq`), no AUTOINCREMENT: the writer keeps the next seq in memory (read
@@ -131,7 +134,7 @@ struct options {
 
 void usage() {
   std::fprintf(stderr,
-               "usage: floor [--schema today|lean|lean-wr|kvonly] [--keys N] [--batch 100]\n"
+               "usage: floor [--schema today|slim|lean|lean-wr|kvonly] [--keys N] [--batch 100]\n"
                "             [--distinct 100] [--checkpoint passive|off|writer] [--checkpoint-ms "
                "100]\n"
                "             [--restart-mb 0] [--op-from-kv] [--db PATH] [--keep]\n");
@@ -172,8 +175,8 @@ options parse(int argc, char** argv) {
       usage();
     }
   }
-  const bool schema_ok =
-      o.schema == "today" || o.schema == "lean" || o.schema == "lean-wr" || o.schema == "kvonly";
+  const bool schema_ok = o.schema == "today" || o.schema == "slim" || o.schema == "lean" ||
+                         o.schema == "lean-wr" || o.schema == "kvonly";
   const bool ckpt_ok =
       o.checkpoint == "passive" || o.checkpoint == "off" || o.checkpoint == "writer";
   if (!schema_ok || !ckpt_ok || o.keys < 1 || o.batch < 1 || o.distinct < 1 ||
@@ -199,6 +202,11 @@ void create_schema(sqlite3* db, const std::string& schema) {
          "CREATE TABLE kv_store__history (seq INTEGER PRIMARY KEY AUTOINCREMENT," + columns + ")");
     exec(db, "CREATE UNIQUE INDEX kv_store__history_key_op ON kv_store__history (key, op_number)");
     exec(db, "CREATE INDEX kv_store__history_key_ts ON kv_store__history (key, ts)");
+    exec(db, "CREATE INDEX kv_store__history_ts ON kv_store__history (ts)");
+  } else if (schema == "slim") {
+    exec(db,
+         "CREATE TABLE kv_store__history (seq INTEGER PRIMARY KEY AUTOINCREMENT," + columns + ")");
+    exec(db, "CREATE UNIQUE INDEX kv_store__history_key_op ON kv_store__history (key, op_number)");
     exec(db, "CREATE INDEX kv_store__history_ts ON kv_store__history (ts)");
   } else if (schema == "lean") {
     exec(db, "CREATE TABLE kv_store__history (seq INTEGER PRIMARY KEY," + columns + ")");

@@ -8,7 +8,8 @@
 #   BENCH_SKIP_SQLD=1  do not install/start sqld
 #   BENCH_ROUNDS       repeat every workload this many times, interleaved (default 1); the
 #                      table shows the median run of each workload (robust on a busy machine)
-#   BENCH_FLOOR_SCHEMAS  schemas of bench/floor.cpp measured once per round (default "today lean";
+#   BENCH_FLOOR_SCHEMAS  schemas of bench/floor.cpp measured once per round (default "today slim":
+#                      the starting layout and the shipped one;
 #                      "" = none); BENCH_FLOOR_KEYS keys per floor run (default 100000);
 #                      BENCH_FLOOR_ARGS more floor flags (e.g. "--restart-mb 64")
 #   BENCH_WATCHERS     idle change-feed streams open during incr_watch (default 100)
@@ -27,7 +28,7 @@ rounds="${BENCH_ROUNDS:-1}"
 cache="$here/.cache"
 results_dir="$here/results"
 rows=10000
-floor_schemas="${BENCH_FLOOR_SCHEMAS-today lean}"
+floor_schemas="${BENCH_FLOOR_SCHEMAS-today slim}"
 floor_keys="${BENCH_FLOOR_KEYS:-100000}"
 floor_args="${BENCH_FLOOR_ARGS:-}"
 watchers="${BENCH_WATCHERS:-100}"

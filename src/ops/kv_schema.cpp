@@ -75,8 +75,10 @@ void ensure_kv_tables(db::connection& conn, std::string_view table) {
             " ts INTEGER NOT NULL)");
   conn.exec("CREATE UNIQUE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_op") +
             " ON " + h + " (key, op_number)");
-  conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_key_ts") + " ON " + h +
-            " (key, ts)");
+  // Logs written before 2026-12-03 have a (key, ts) index: reads by time search (key,
+  // op_number) now (time_travel.cpp, latest_op_at), and the index cost about half of each
+  // write's pages (docs/performance.md). Dropping it loses no history.
+  conn.exec("DROP INDEX IF EXISTS " + db::quote_identifier(h_name + "_key_ts"));
   conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(h_name + "_ts") + " ON " + h +
             " (ts)");
   conn.exec("CREATE INDEX IF NOT EXISTS " + db::quote_identifier(std::string(table) + "__expires") +
@@ -114,6 +116,9 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
     }
   }
 
+  // A key's ops never go back in time, also when the wall clock does: reads at a timestamp
+  // rely on it (they binary-search the key's ops by op_number, time_travel.cpp).
+  const std::int64_t op_ts = std::max(ts, last_ts);
   if (!history) {
     std::int64_t op_number = last_op_number + 1;
     if (last_untracked) {
@@ -132,7 +137,7 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
     db::statement_reset_guard guard(stmt);
     stmt.bind_text(1, change.key);
     stmt.bind_int64(2, op_number);
-    stmt.bind_int64(3, last_untracked ? std::max(last_ts, ts) : ts);
+    stmt.bind_int64(3, op_ts);
     stmt.run();
     return op_number;
   }
@@ -161,7 +166,7 @@ std::int64_t record_change(db::connection& conn, std::string_view table, const k
     stmt.bind_null(8);
     stmt.bind_null(9);
   }
-  stmt.bind_int64(10, ts);
+  stmt.bind_int64(10, op_ts);
   stmt.run();
   return last_op_number + 1;
 }

@@ -99,6 +99,62 @@ std::optional<op_head> edge_op(db::connection& conn, const names& n, std::string
   return op_head{stmt.column_int64(0), std::string(stmt.column_text(1)), stmt.column_int64(2)};
 }
 
+/// The key's latest op at `cutoff_ms` (ts <= cutoff_ms); absent when the key has no op or its
+/// oldest retained op (then in `oldest`) is later. A key's ops never go back in time along
+/// op_number (record_change keeps ts non-decreasing), so this is a binary search on the (key,
+/// op_number) index: one statement when the newest op is old enough (the common case: reads of the
+/// present and the recent past), about log2(ops) index seeks otherwise, with no (key, ts) index to
+/// write on every op. Gaps in the op numbers (a middle op deleted by retention in an older log) are
+/// skipped by each probe; in a log an older server wrote across a wall-clock step back, the op
+/// found still has ts <= cutoff.
+struct op_at {
+  std::optional<history_entry> op;
+  std::optional<op_head> oldest;  ///< the key's oldest op, when `op` is absent but ops exist
+};
+
+op_at latest_op_at(db::connection& conn, const names& n, std::string_view key,
+                   std::int64_t cutoff_ms) {
+  std::optional<history_entry> newest;
+  {
+    auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
+                             " WHERE key = ?1 ORDER BY op_number DESC LIMIT 1");
+    db::statement_reset_guard guard(stmt);
+    stmt.bind_text(1, key);
+    if (!stmt.step()) {
+      return {};
+    }
+    newest = read_op(stmt);
+  }
+  if (newest->ts_ms <= cutoff_ms) {
+    return {std::move(newest), std::nullopt};
+  }
+  auto oldest = edge_op(conn, n, key, false);
+  if (!oldest || oldest->ts > cutoff_ms) {
+    return {std::nullopt, std::move(oldest)};
+  }
+  // lo: an op with ts <= cutoff; every op from hi on has ts > cutoff.
+  std::int64_t lo = oldest->op_number;
+  std::int64_t hi = newest->op_number;
+  auto& probe = conn.cached("SELECT op_number, ts FROM " + n.history +
+                            " WHERE key = ?1 AND op_number >= ?2 AND op_number < ?3"
+                            " ORDER BY op_number LIMIT 1");
+  while (hi - lo > 1) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    db::statement_reset_guard guard(probe);
+    probe.bind_text(1, key);
+    probe.bind_int64(2, mid);
+    probe.bind_int64(3, hi);
+    if (!probe.step()) {
+      hi = mid;  // no op in [mid, hi)
+    } else if (probe.column_int64(1) <= cutoff_ms) {
+      lo = probe.column_int64(0);
+    } else {
+      hi = probe.column_int64(0);
+    }
+  }
+  return {op_by_number(conn, n, key, lo), std::nullopt};
+}
+
 /// A JSON value as a document: parsed, or its text as a JSON string when it does not parse (or
 /// nests too deep), as handlers/time_travel_render.hpp shows it.
 nlohmann::json json_document(const kv_value& value) {
@@ -302,19 +358,10 @@ key_state state_at(db::connection& conn, std::string_view table, std::string_vie
                    std::int64_t cutoff_ms) {
   const names n = names_of(table);
   key_state s;
-  std::optional<history_entry> found;
-  {
-    auto& stmt = conn.cached(std::string("SELECT ") + op_columns + " FROM " + n.history +
-                             " WHERE key = ?1 AND ts <= ?2 ORDER BY ts DESC, seq DESC LIMIT 1");
-    db::statement_reset_guard guard(stmt);
-    stmt.bind_text(1, key);
-    stmt.bind_int64(2, cutoff_ms);
-    if (stmt.step()) {
-      found = read_op(stmt);
-    }
-  }
+  const op_at at = latest_op_at(conn, n, key, cutoff_ms);
+  const std::optional<history_entry>& found = at.op;
   if (!found) {
-    const auto oldest = edge_op(conn, n, key, false);
+    const std::optional<op_head>& oldest = at.oldest;
     if (oldest && oldest->op_number > 1) {
       s.status = key_state::kind::before_horizon;
       s.horizon_ms = oldest->ts;

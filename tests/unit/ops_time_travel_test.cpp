@@ -528,16 +528,83 @@ TEST_F(time_travel_test, retention_keeps_the_newest_op_and_reports_the_horizon) 
   EXPECT_EQ(value_at("k", sec(t0 + 99)), "10");
 }
 
-TEST_F(time_travel_test, reads_use_the_key_ts_index) {
+TEST_F(time_travel_test, reads_by_time_search_the_key_op_index) {
+  // The probe of latest_op_at (time_travel.cpp): an index range on (key, op_number), no scan.
   auto stmt = conn().prepare(
-      "EXPLAIN QUERY PLAN SELECT seq FROM kv_store__history WHERE key = ?1 AND ts <= ?2 "
-      "ORDER BY ts DESC, seq DESC LIMIT 1");
+      "EXPLAIN QUERY PLAN SELECT op_number, ts FROM kv_store__history WHERE key = ?1 AND "
+      "op_number >= ?2 AND op_number < ?3 ORDER BY op_number LIMIT 1");
   std::string plan;
   while (stmt.step()) {
     plan += std::string(stmt.column_text(3)) + "\n";
   }
-  EXPECT_NE(plan.find("kv_store__history_key_ts"), std::string::npos) << plan;
+  EXPECT_NE(plan.find("kv_store__history_key_op"), std::string::npos) << plan;
   EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+}
+
+TEST_F(time_travel_test, reads_by_time_on_a_long_log_with_gaps_match_a_scan) {
+  // 1,000 ops, several in the same millisecond, and a hole in the middle (ops 300..350 deleted,
+  // as retention in an older log could leave): every cutoff finds the op a full scan finds.
+  std::int64_t ts = ms(t0);
+  for (int i = 1; i <= 1000; ++i) {
+    ts += (i % 3 == 0) ? 0 : 7;
+    db_.set("k", std::to_string(i), ts);
+  }
+  conn().exec("DELETE FROM kv_store__history WHERE key = 'k' AND op_number BETWEEN 300 AND 350");
+  const auto scan = [&](std::int64_t cutoff) -> std::int64_t {
+    auto q =
+        conn().prepare("SELECT max(op_number) FROM kv_store__history WHERE key = 'k' AND ts <= ?1");
+    q.bind_int64(1, cutoff);
+    return q.step() && !q.column_is_null(0) ? q.column_int64(0) : 0;
+  };
+  int checked = 0;
+  for (std::int64_t cutoff = ms(t0) + 1; cutoff <= ts + 10; cutoff += 3) {
+    const std::int64_t want = scan(cutoff);
+    const double t = ops::seconds_of_ms(cutoff);
+    if (cutoff % 1000 == 0) {
+      continue;  // a whole second means "the end of that second" (cutoff_ms_for_seconds)
+    }
+    if (want == 0) {
+      EXPECT_EQ(status_of_call([&] { (void)read("k", t); }), 404) << cutoff;
+      continue;
+    }
+    const auto at = read("k", t);
+    ASSERT_EQ(at.op_number, want) << "cutoff " << cutoff;
+    EXPECT_EQ(at.value.value, std::to_string(want));
+    ++checked;
+  }
+  EXPECT_GT(checked, 1000);
+}
+
+TEST_F(time_travel_test, a_wall_clock_step_back_does_not_reorder_a_keys_ops) {
+  db_.set("k", "1", ms(t0 + 20));
+  db_.set("k", "2", ms(t0 + 10));  // the clock stepped back 10 s
+  EXPECT_EQ(db_.count("SELECT ts FROM kv_store__history WHERE key = 'k' AND op_number = 2"),
+            ms(t0 + 20));
+  EXPECT_EQ(status_of_call([&] { (void)read("k", t0 + 15.0); }), 404);
+  EXPECT_EQ(value_at("k", sec(t0 + 20)), "2");  // the latest write at that time
+  db_.set("other", "x", ms(t0 + 5));            // other keys keep their own time
+  EXPECT_EQ(value_at("other", sec(t0 + 5)), "x");
+}
+
+TEST_F(time_travel_test, an_older_log_keeps_its_history_and_loses_its_key_ts_index) {
+  // A log written by an older server: the same tables plus the (key, ts) index.
+  conn().exec("CREATE INDEX kv_store__history_key_ts ON kv_store__history (key, ts)");
+  db_.set("k", "1", ms(t0 + 10));
+  db_.set("k", "2", ms(t0 + 20));
+  const auto indexes = [&] {
+    return db_.count(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+        "'kv_store__history_key_ts'");
+  };
+  ASSERT_EQ(indexes(), 1);
+  conn().forget_schema();  // a new connection, as after a restart
+  ops::ensure_kv_tables(conn(), "kv_store");
+  EXPECT_EQ(indexes(), 0);
+  EXPECT_EQ(db_.count("SELECT count(*) FROM kv_store__history"), 2);
+  EXPECT_EQ(value_at("k", sec(t0 + 15)), "1");
+  EXPECT_EQ(value_at("k", sec(t0 + 25)), "2");
+  db_.set("k", "3", ms(t0 + 30));
+  EXPECT_EQ(value_at("k", sec(t0 + 30)), "3");
 }
 
 }  // namespace

@@ -16,8 +16,10 @@
 //                                   -- batch_delete, rollback, untracked
 //      old_value, old_content_type TEXT, old_expires_at INTEGER,  -- old_content_type NULL: absent
 //      new_value, new_content_type TEXT, new_expires_at INTEGER,  -- new_content_type NULL: absent
-//      ts INTEGER NOT NULL)         -- Unix ms (seq orders ops within one ms)
-//   indexes: (key, op_number) unique, (key, ts), (ts).
+//      ts INTEGER NOT NULL)         -- Unix ms; never decreasing along a key's op_numbers
+//                                   -- (seq orders ops within one ms)
+//   indexes: (key, op_number) unique, (ts). (Logs of older servers also had (key, ts); it is
+//   dropped on the first write: reads by time binary-search a key's ops by op_number.)
 //
 // A write made with history=false records (or extends) one `untracked` row for the key with
 // NULL old/new columns: the value after it is unknown to the log, so time-travel reads that
