@@ -358,8 +358,8 @@ key_state state_at(db::connection& conn, std::string_view table, std::string_vie
                    std::int64_t cutoff_ms) {
   const names n = names_of(table);
   key_state s;
-  const op_at at = latest_op_at(conn, n, key, cutoff_ms);
-  const std::optional<history_entry>& found = at.op;
+  op_at at = latest_op_at(conn, n, key, cutoff_ms);
+  std::optional<history_entry>& found = at.op;
   if (!found) {
     const std::optional<op_head>& oldest = at.oldest;
     if (oldest && oldest->op_number > 1) {
