@@ -81,6 +81,26 @@ TEST_F(kv_schema_test, records_changes_with_per_key_op_numbers) {
             1);
 }
 
+TEST_F(kv_schema_test, an_older_logs_key_ts_index_is_dropped_even_past_the_query_deadline) {
+  // A log of an older server, big enough that dropping its (key, ts) index is real work.
+  ops::ensure_kv_tables(*conn_, "kv_store");
+  conn_->exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) "
+      "INSERT INTO kv_store__history (key, op_number, op, ts) "
+      "SELECT 'k' || (i % 100), i, 'set', 1700000000000 + i FROM n");
+  conn_->exec("CREATE INDEX kv_store__history_key_ts ON kv_store__history (key, ts)");
+  conn_->forget_schema();
+  // The request that first writes has run out of time: the drop still completes (its work is
+  // one VDBE step, which the deadline's progress handler cannot cut off), so a big log is not
+  // stuck re-trying it on every first write.
+  conn_->set_deadline(1);  // long past
+  ops::ensure_kv_tables(*conn_, "kv_store");
+  conn_->set_deadline(0);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_schema WHERE name = 'kv_store__history_key_ts'"), 0);
+  EXPECT_EQ(count("SELECT count(*) FROM kv_store__history"), 20000);
+  EXPECT_EQ(count("SELECT count(*) FROM sqlite_schema WHERE name = 'kv_store__history_key_op'"), 1);
+}
+
 TEST_F(kv_schema_test, binary_values_are_blobs) {
   ops::ensure_kv_tables(*conn_, "kv_store");
   ops::kv_value bin{std::string("\x00\x01\xff", 3), "application/octet-stream", std::nullopt};
