@@ -3,7 +3,7 @@
 // queries, kept out of the query history). It reads the server's documented shapes (docs/api.md,
 // docs/sql.md) and nothing else: an error body is {error, code?, reqIdx?}.
 import { $, toast } from './dom.mjs';
-import { errMessage, tryParseJson } from './util.mjs';
+import { errMessage, stringifyJsonExact, tryParseJson } from './util.mjs';
 
 export const API = '/api/v1/sqlite';
 
@@ -141,7 +141,7 @@ export async function api(method, path, opts = {}) {
   if (token) headers.Authorization = 'Bearer ' + token;
   let payload;
   if (opts.raw !== undefined) payload = opts.raw;
-  else if (opts.body !== undefined) payload = JSON.stringify(opts.body);
+  else if (opts.body !== undefined) payload = stringifyJsonExact(opts.body);
   let res;
   setBusy(1);
   try {

@@ -7,19 +7,25 @@
 import { runTx } from './api.mjs';
 import { clear, confirmDialog, h, toast } from './dom.mjs';
 import { resultTable } from './grid.mjs';
-import { errMessage, quoteIdent } from './util.mjs';
+import { errMessage, quoteIdent, stringifyJsonExact } from './util.mjs';
 
 const isBlob = (v) => v !== null && typeof v === 'object' && typeof v.base64 === 'string';
 const DEFAULT = Symbol('default'); // a new row's cell the user did not fill: the column's DEFAULT
 
 /** A value as the SQL review shows it (the parameters are sent as JSON, docs/sql.md). */
-const showValue = (v) => (v === null ? 'NULL' : JSON.stringify(v));
+const showValue = (v) => (v === null ? 'NULL' : stringifyJsonExact(v));
 
 /**
  * The typed text → the value sent: a number when the cell held a number and the text is one
  * (columns without a numeric type keep numbers as numbers), else the text as is.
  */
 function parseInput(text, old) {
+  if ((typeof old === 'number' || typeof old === 'bigint') && /^\s*-?\d+\s*$/.test(text)) {
+    const n = Number(text);
+    if (Number.isSafeInteger(n)) return n;
+    const big = BigInt(text.trim());  // exact beyond 2^53, as SQLite's 64-bit INTEGER
+    if (big >= -(2n ** 63n) && big < 2n ** 63n) return big;
+  }
   if (typeof old === 'number' && /^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(text)) {
     const n = Number(text);
     if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) return n;

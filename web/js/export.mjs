@@ -4,7 +4,7 @@
 // as objects, a BLOB {"base64": ...}).
 import { api } from './api.mjs';
 import { toast } from './dom.mjs';
-import { errMessage } from './util.mjs';
+import { errMessage, stringifyJsonExact } from './util.mjs';
 
 /** Saves `blob` as a download named `name`. */
 export function saveBlob(blob, name) {
@@ -49,7 +49,7 @@ function csvCell(v) {
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'string') return csvField(v);
   if (v && typeof v === 'object' && typeof v.base64 === 'string') return v.base64;
-  return csvField(JSON.stringify(v));
+  return csvField(stringifyJsonExact(v));
 }
 
 /** A result (headers, rows as lists) as CSV text. */
@@ -68,7 +68,7 @@ export function resultJson(headers, rows) {
     seen.add(key);
     return key;
   });
-  return JSON.stringify(rows.map((row) => Object.fromEntries(keys.map((k, c) => [k, row[c] === undefined ? null : row[c]]))), null, 0)
+  return stringifyJsonExact(rows.map((row) => Object.fromEntries(keys.map((k, c) => [k, row[c] === undefined ? null : row[c]]))), null, 0)
     .replace(/^\[\{/, '[\n{').replace(/\},\{/g, '},\n{').replace(/\}\]$/, '}\n]') + '\n';
 }
 

@@ -2,7 +2,7 @@
 // per cell, sticky header, click-to-sort, resizable columns, per-column filters and "Go to row"
 // (for a whole result), and the cell viewer for long text, JSON and BLOBs.
 import { clear, h, infoDialog } from './dom.mjs';
-import { b64ByteLength, bytesOfBase64, decodeBase64Text, hexDump, plural, tryParseJson } from './util.mjs';
+import { b64ByteLength, bytesOfBase64, decodeBase64Text, hexDump, plural, prettyJson, stringifyJsonExact, tryParseJson } from './util.mjs';
 
 const TRUNC = 120;            // characters of a cell shown in the grid (the viewer shows all)
 
@@ -12,7 +12,7 @@ function cellText(v) {
   if (v === null || v === undefined) return 'NULL';
   if (typeof v === 'object' && typeof v.base64 === 'string') return '<blob ' + b64ByteLength(v.base64) + ' bytes>';
   if (typeof v === 'string') return v;
-  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return typeof v === 'object' ? stringifyJsonExact(v) : String(v);
 }
 
 function looksLikeJson(s) { return /^\s*[[{]/.test(s) && tryParseJson(s).ok; }
@@ -51,7 +51,7 @@ function openCellViewer(column, rowNumber, v) {
     const s = cellText(v);
     const json = looksLikeJson(s);
     body = h('div', null, h('p', { class: 'muted small' }, (json ? 'JSON, ' : 'Text, ') + s.length.toLocaleString() + ' characters'),
-      h('pre', { class: 'code cell-value' }, json ? JSON.stringify(JSON.parse(s), null, 2) : s));
+      h('pre', { class: 'code cell-value' }, json ? prettyJson(s) : s));  // numbers beyond 2^53 kept as written
   }
   return infoDialog(column + ' · row ' + rowNumber, body);
 }

@@ -7,7 +7,7 @@
 import { runTx } from './api.mjs';
 import { clear, h } from './dom.mjs';
 import { resultTable } from './grid.mjs';
-import { errMessage, quoteIdent } from './util.mjs';
+import { errMessage, parseJsonExact, quoteIdent, stringifyJsonExact } from './util.mjs';
 
 // The server's caps of one POST /db request (include/hoody/ops/sql.hpp sql_limits, docs/sql.md
 // "Caps"; a non-batch item such as the CREATE TABLE counts as one value set).
@@ -66,7 +66,7 @@ export function parseCsv(text) {
 function jsonParam(v) {
   if (v === undefined || v === null) return null;
   if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'object') return stringifyJsonExact(v);
   return v;
 }
 
@@ -75,7 +75,7 @@ export function parseFile(name, text) {
   const trimmed = text.replace(/^\ufeff/, '').trimStart();
   if (/\.json$/i.test(name) || trimmed[0] === '[') {
     let v;
-    try { v = JSON.parse(trimmed); } catch (e) { throw new Error('The file is not valid JSON: ' + errMessage(e)); }
+    try { v = parseJsonExact(trimmed); } catch (e) { throw new Error('The file is not valid JSON: ' + errMessage(e)); }
     if (!Array.isArray(v) || v.some((o) => !o || typeof o !== 'object' || Array.isArray(o))) throw new Error('A JSON import is an array of objects, one per row');
     const columns = [];
     const seen = new Set();

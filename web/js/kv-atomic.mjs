@@ -6,7 +6,7 @@ import { api } from './api.mjs';
 import { confirmDialog, h, setMsg } from './dom.mjs';
 import { kvPath, loadKey, loadKvList } from './kv.mjs';
 import { state } from './router.mjs';
-import { errMessage, isJsonType, preview, tryParseJson } from './util.mjs';
+import { errMessage, isJsonType, preview, stringifyJsonExact, tryParseJson } from './util.mjs';
 
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -82,7 +82,7 @@ export function atomicPanel(cur, note, edited) {
       if (!t.trim()) { setMsg(msg, 'Enter the element to push.', 'err'); elem.focus(); return; }
       // JSON as typed (numbers keep their digits), else the text as a JSON string. Sent wrapped
       // in {"value": …}, which the server unwraps once, so {"value": 1} typed pushes that object.
-      const json = tryParseJson(t).ok ? t.trim() : JSON.stringify(t);
+      const json = tryParseJson(t).ok ? t.trim() : stringifyJsonExact(t);
       run('push', {}, '{"value":' + json + '}', (r) => 'Pushed ' + preview(json, 60) + ': ' + r.length + ' element' + (r.length === 1 ? '' : 's') + '.');
     };
     elem.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); push(); } });
@@ -90,7 +90,7 @@ export function atomicPanel(cur, note, edited) {
       h('label', { for: 'kv-push-value', class: 'field-label' }, 'Array'),
       h('div', { class: 'kv-atomic-row' }, elem,
         h('button', { type: 'button', class: 'btn small', id: 'kv-push', onclick: push }, 'Push'),
-        h('button', { type: 'button', class: 'btn small', id: 'kv-pop', onclick: () => run('pop', {}, undefined, (r) => 'Popped ' + preview(JSON.stringify(r.value), 60) + ': ' + r.length + ' left.') }, 'Pop')),
+        h('button', { type: 'button', class: 'btn small', id: 'kv-pop', onclick: () => run('pop', {}, undefined, (r) => 'Popped ' + preview(stringifyJsonExact(r.value), 60) + ': ' + r.length + ' left.') }, 'Pop')),
       h('p', { class: 'muted small', id: 'kv-push-help' }, 'Push appends the element (JSON, or else the text as a string); Pop removes the last one.'),
       msg);
   }

@@ -7,7 +7,7 @@ import { errorState } from './dbs.mjs';
 import { $, clear, confirmDialog, emptyState, h, infoDialog, loading, toast } from './dom.mjs';
 import { isTextType, kv, kvPath, loadKey, loadKvList } from './kv.mjs';
 import { state } from './router.mjs';
-import { b64ByteLength, bytesOfBase64, errMessage, fmtBytes, fmtTime, hexDump, isJsonType, lineDiff, plural, preview, relTime, tryParseJson } from './util.mjs';
+import { b64ByteLength, bytesOfBase64, errMessage, fmtBytes, fmtTime, hexDump, isJsonType, lineDiff, plural, preview, relTime, stringifyJsonExact, tryParseJson } from './util.mjs';
 
 /** A history operation's new/old value for the timeline (the server's one shape, docs/time-travel.md). */
 function opValue(op, which) {
@@ -86,8 +86,8 @@ function snapshotBody(data) {
   if (v === null || v === undefined) text = 'null';
   else if (typeof v === 'string') {
     const p = isJsonType(ct) ? tryParseJson(v) : { ok: false };
-    text = p.ok ? JSON.stringify(p.value, null, 2) : v;
-  } else text = JSON.stringify(v, null, 2);
+    text = p.ok ? stringifyJsonExact(p.value, 2) : v;
+  } else text = stringifyJsonExact(v, 2);
   return { text, ct };
 }
 
@@ -162,9 +162,9 @@ function versionOf(op) {
   const v = op.new_value;
   if (typeof v === 'string') {
     const p = isJsonType(ct) ? tryParseJson(v) : { ok: false };
-    return { text: p.ok ? JSON.stringify(p.value, null, 2) : v, ct };
+    return { text: p.ok ? stringifyJsonExact(p.value, 2) : v, ct };
   }
-  return { text: v === undefined ? '' : JSON.stringify(v, null, 2), ct };
+  return { text: v === undefined ? '' : stringifyJsonExact(v, 2), ct };
 }
 
 function showVersionDiff(key) {

@@ -12,7 +12,7 @@ import { showImport } from './import.mjs';
 import { resultTable } from './grid.mjs';
 import { hashFor, navigate, registerView, state } from './router.mjs';
 import { checkConstraints } from './sqlsplit.mjs';
-import { plural, quoteIdent } from './util.mjs';
+import { parseJsonExact, plural, quoteIdent, stringifyJsonExact } from './util.mjs';
 
 const BROWSE_ROWS = 50; // rows per page of the row browser
 
@@ -369,7 +369,7 @@ async function showTable(name) {
  */
 function parseWhere(text) {
   let v;
-  try { v = JSON.parse(text); } catch (_) { return { error: 'The row filter of this link is not JSON.' }; }
+  try { v = parseJsonExact(text); } catch (_) { return { error: 'The row filter of this link is not JSON.' }; }
   if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.keys(v).length) return { error: 'The row filter of this link is not a {column: value} object.' };
   const cols = Object.keys(v);
   const vals = cols.map((c) => v[c]);
@@ -428,7 +428,7 @@ async function loadBrowsePage() {
     clear(box);
     if (filter) {
       box.append(h('div', { class: 'row-filter', id: 'browse-filter' },
-        h('span', null, (total === 1 ? 'The row where ' : 'Rows where '), h('code', null, filter.cols.map((c, i) => c + (filter.vals[i] === null ? ' IS NULL' : ' = ' + JSON.stringify(filter.vals[i]))).join(' AND '))),
+        h('span', null, (total === 1 ? 'The row where ' : 'Rows where '), h('code', null, filter.cols.map((c, i) => c + (filter.vals[i] === null ? ' IS NULL' : ' = ' + stringifyJsonExact(filter.vals[i]))).join(' AND '))),
         allRows()));
     }
     const first = rows.length ? offset + 1 : 0;
@@ -446,7 +446,7 @@ async function loadBrowsePage() {
       h('button', { type: 'button', class: 'btn small', id: 'browse-next', disabled: to >= total, onclick: () => turn(offset + BROWSE_ROWS) }, 'Next ›'));
     box.append(pager);
     const cols = headers.length ? headers : obj.columns.map((c) => c.name);
-    const link = (table, whereObj) => hashFor({ db, view: 'schema', table, where: JSON.stringify(whereObj) });
+    const link = (table, whereObj) => hashFor({ db, view: 'schema', table, where: stringifyJsonExact(whereObj) });
     // A row's permalink: its key values (primary key or rowid) as the filter of its own table.
     const rowHref = key ? (i) => {
       const vals = key.rowid ? [rowids[i]] : key.cols.map((c) => rows[i][cols.indexOf(c)]);
@@ -493,7 +493,7 @@ async function loadBrowsePage() {
         const w = {};
         fk.from.forEach((c, j) => { w[c] = vals[j]; });
         refs.push(h('li', null, h('a', { class: 'obj-link', href: link(fk.owner, w) }, fk.owner), ' ',
-          h('code', null, fk.from.map((c, j) => c + ' = ' + JSON.stringify(vals[j])).join(' AND '))));
+          h('code', null, fk.from.map((c, j) => c + ' = ' + stringifyJsonExact(vals[j])).join(' AND '))));
       }
       if (refs.length) box.append(h('div', { class: 'row-refs schema-facts', id: 'row-refs' }, h('span', { class: 'muted small' }, 'Rows that reference this one:'), h('ul', null, refs)));
     }

@@ -82,8 +82,27 @@ export function baseType(ct) { return String(ct || '').split(';')[0].trim(); }
 
 export function isJsonType(ct) { return /\bjson\b/i.test(baseType(ct)); }
 
+// SQLite INTEGERs are 64-bit; a JS number is exact only up to 2^53. Every JSON the console reads
+// (API answers, typed parameters, imported files) goes through parseJsonExact, which keeps an
+// integer beyond 2^53 as a BigInt (JSON.parse source text access), and everything it sends or
+// shows through stringifyJsonExact, which writes a BigInt back as a plain JSON number
+// (JSON.rawJSON). So a snowflake id reads, displays, filters, links and edits exactly.
+const BIG_DIGITS = /\d{16}/;  // an integer beyond 2^53 has at least 16 digits
+
+export function parseJsonExact(text) {
+  if (!BIG_DIGITS.test(text)) return JSON.parse(text);  // nothing to keep: the fast path
+  return JSON.parse(text, (key, value, context) =>
+    (typeof value === 'number' && !Number.isSafeInteger(value) && context && /^-?\d+$/.test(context.source)
+      ? BigInt(context.source) : value));
+}
+
+export function stringifyJsonExact(value, space) {
+  return JSON.stringify(value, (key, v) => (typeof v === 'bigint'
+    ? (typeof JSON.rawJSON === 'function' ? JSON.rawJSON(v.toString()) : Number(v)) : v), space);
+}
+
 export function tryParseJson(text) {
-  try { return { ok: true, value: JSON.parse(text) }; } catch (_) { return { ok: false }; }
+  try { return { ok: true, value: parseJsonExact(text) }; } catch (_) { return { ok: false }; }
 }
 
 /**
@@ -126,7 +145,7 @@ export function prettyJson(text) {
 export function preview(v, max = 80) {
   let s;
   if (v === undefined) return '';
-  if (typeof v === 'string') s = v; else s = JSON.stringify(v);
+  if (typeof v === 'string') s = v; else s = stringifyJsonExact(v);
   if (s === undefined) s = String(v);
   return s.length > max ? s.slice(0, max) + '…' : s;
 }
