@@ -1,5 +1,7 @@
 #include "support/http_client.hpp"
 
+#include "support/raw_socket.hpp"
+
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -57,21 +59,12 @@ void http_client::close() {
 
 void http_client::connect() {
   close();
-  fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd_ = connect_loopback(port_);
   if (fd_ < 0) {
-    throw std::runtime_error("socket() failed");
+    throw std::runtime_error(std::string("connect() failed: ") + std::strerror(errno));
   }
   int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port_);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    const std::string error = std::strerror(errno);
-    close();
-    throw std::runtime_error("connect() failed: " + error);
-  }
 }
 
 http_response http_client::request(std::string_view method, std::string_view target,
