@@ -76,6 +76,7 @@ http::response watch(http::context& ctx) {
   w.after = since.value_or(bounds.head);
   w.head = bounds.head;
   w.database = ctx.database->shared_from_this();
+  w.abandoned = req.abandoned;
 
   http::response res;
   if (wait_s) {

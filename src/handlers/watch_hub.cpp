@@ -230,10 +230,12 @@ class poll_watcher final : public watcher {
  public:
   poll_watcher(watch_filter f, std::int64_t after, std::shared_ptr<counters> c,
                std::int64_t wait_ms, std::size_t limit,
+               std::shared_ptr<const std::atomic<bool>> abandoned,
                std::function<void(http::response)> complete)
       : watcher(std::move(f), after, std::move(c)),
         deadline_ms_(steady_now_ms() + wait_ms),
         limit_(limit),
+        abandoned_(std::move(abandoned)),
         complete_(std::move(complete)) {}
 
   void offer(outgoing& change) override {
@@ -276,7 +278,17 @@ class poll_watcher final : public watcher {
 
   void tick(std::int64_t now_ms) override {
     std::lock_guard lock(mutex_);
-    if (!done_ && now_ms >= deadline_ms_) {
+    if (done_) {
+      return;
+    }
+    if (abandoned_ && abandoned_->load(std::memory_order_relaxed)) {
+      done_ = true;  // the client hung up: nobody reads the answer, free the place now
+      mark_ended();
+      complete_(http::error_response(
+          api_error(errc::client_closed, "the client closed its connection during the long poll")));
+      return;
+    }
+    if (now_ms >= deadline_ms_) {
       finish_locked(events_.empty() ? cursor : last_seq_, events_.empty());
     }
   }
@@ -296,6 +308,7 @@ class poll_watcher final : public watcher {
 
   const std::int64_t deadline_ms_;
   const std::size_t limit_;
+  const std::shared_ptr<const std::atomic<bool>> abandoned_;
   std::mutex mutex_;
   bool done_ = false;
   nlohmann::json events_ = nlohmann::json::array();
@@ -723,7 +736,7 @@ http::deferred_response watch_hub::long_poll(watch_request request, std::int64_t
     // The admission above counted this watcher; the watcher's own end releases it.
     auto w = std::make_shared<poll_watcher>(std::move(request.filter), request.after, self->counts,
                                             wait_ms, std::max<std::size_t>(limit, 1),
-                                            std::move(complete));
+                                            request.abandoned, std::move(complete));
     self->attach(request, w);
   };
 }

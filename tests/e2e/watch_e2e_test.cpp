@@ -5,6 +5,7 @@
 #include "support/e2e_fixture.hpp"
 #include "support/http_client.hpp"
 #include "support/metrics_text.hpp"
+#include "support/raw_socket.hpp"
 #include "support/server_process.hpp"
 #include "support/sse_client.hpp"
 
@@ -390,6 +391,29 @@ TEST(watch_e2e, the_watcher_limit_answers_429) {
   EXPECT_EQ(third.status, 429) << third.body;
   one.reset();  // the server notices the closed connection and frees the slot
   EXPECT_TRUE(eventually([&] { return c.get(watch_url("m", "&wait=0")).status == 200; }));
+}
+
+TEST(watch_e2e, a_long_poll_whose_client_hangs_up_frees_its_place_at_once) {
+  server_process srv({"--watch-max-watchers", "1"});
+  http_client c(srv.port());
+  create(c, "lp");
+  {
+    hoody::test::raw_socket waiting(srv.port());
+    ASSERT_TRUE(waiting.ok());
+    ASSERT_TRUE(
+        waiting.send("GET " + watch_url("lp", "&wait=30") + " HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(eventually([&] { return metric(srv.port(), "hoody_watchers") == 1; }));
+    EXPECT_EQ(c.get(watch_url("lp", "&wait=0")).status, 429);  // the one place is taken
+  }                                                            // hangs up 29 s before its wait ends
+  const auto hung_up = std::chrono::steady_clock::now();
+  EXPECT_TRUE(eventually([&] { return metric(srv.port(), "hoody_watchers") == 0; }, 5s));
+  EXPECT_LT(hoody::test::seconds_since(hung_up), 5);
+  EXPECT_EQ(c.get(watch_url("lp", "&wait=0")).status, 200);
+  EXPECT_EQ(
+      metric(
+          srv.port(),
+          R"(hoody_http_requests_total{method="GET",route="/api/v1/sqlite/kv/watch",status="499"})"),
+      1);
 }
 
 TEST(watch_e2e, curl_reads_the_stream) {

@@ -18,6 +18,7 @@
 
 #include "hoody/http/request.hpp"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -58,6 +59,9 @@ struct watch_request {
   watch_filter filter;
   std::int64_t after = 0;  ///< deliver changes with seq > after
   std::int64_t head = 0;   ///< the log's newest seq as the caller read it (a new feed starts there)
+  /// The request's http::request::abandoned: a long poll whose client hung up ends at the next
+  /// clock tick (499) instead of holding its place until `wait` runs out. May be null.
+  std::shared_ptr<const std::atomic<bool>> abandoned;
 };
 
 struct watch_stats {
