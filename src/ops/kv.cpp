@@ -776,28 +776,45 @@ kv_batch_read kv_batch_get(db::connection& conn, std::string_view table,
   return out;
 }
 
+namespace {
+
+// The shared body of the batch changes by key list (delete, expire): in one savepoint, calls
+// `change(before, now)` for each of `keys` that is live now (`before` is always engaged; missing
+// and expired keys are skipped) and returns how many it changed; 0 when the table has no KV tables.
+// The caller has validated the table name and the keys.
+template <typename Change>
+std::int64_t change_live_keys(db::connection& conn, const kv_scope& scope,
+                              const std::vector<std::string>& keys, const char* savepoint_name,
+                              Change&& change) {
+  if (!kv_tables_exist(conn, scope.table)) {
+    return 0;
+  }
+  ensure_kv_tables(conn, scope.table);
+  const std::int64_t now = unix_now_ms();
+  db::savepoint sp(conn, savepoint_name);
+  std::int64_t changed = 0;
+  for (const auto& key : keys) {
+    if (const auto before = load_live(conn, scope.table, key, now)) {
+      change(before, now);
+      ++changed;
+    }
+  }
+  sp.release();
+  return changed;
+}
+
+}  // namespace
+
 std::int64_t kv_batch_delete(db::connection& conn, const kv_scope& scope,
                              const std::vector<std::string>& keys) {
   validate_kv_table_name(scope.table);
   for (const auto& key : keys) {
     validate_key(key);
   }
-  if (!kv_tables_exist(conn, scope.table)) {
-    return 0;
-  }
-  ensure_kv_tables(conn, scope.table);
-  const std::int64_t now = unix_now_ms();
-  db::savepoint sp(conn, "hoody_kv_batch_delete");
-  std::int64_t deleted = 0;
-  for (const auto& key : keys) {
-    const auto before = load_live(conn, scope.table, key, now);
-    if (before) {
-      erase_value(conn, scope, "batch_delete", *before, now);
-      ++deleted;
-    }
-  }
-  sp.release();
-  return deleted;
+  return change_live_keys(conn, scope, keys, "hoody_kv_batch_delete",
+                          [&](const std::optional<kv_entry>& before, std::int64_t now) {
+                            erase_value(conn, scope, "batch_delete", *before, now);
+                          });
 }
 
 kv_expire_request parse_batch_expire_body(const nlohmann::json& body) {
@@ -816,25 +833,12 @@ kv_expire_request parse_batch_expire_body(const nlohmann::json& body) {
 std::int64_t kv_batch_expire(db::connection& conn, const kv_scope& scope,
                              const kv_expire_request& req) {
   validate_kv_table_name(scope.table);
-  if (!kv_tables_exist(conn, scope.table)) {
-    return 0;
-  }
-  ensure_kv_tables(conn, scope.table);
-  const std::int64_t now = unix_now_ms();
-  db::savepoint sp(conn, "hoody_kv_batch_expire");
-  std::int64_t updated = 0;
-  for (const auto& key : req.keys) {
-    const auto before = load_live(conn, scope.table, key, now);
-    if (!before) {
-      continue;
-    }
-    kv_value after = before->value;  // the same bytes and content type
-    after.expires_at_ms = expiry_from_ttl(req.ttl_s, now);
-    write_value(conn, scope, key, "expire", before, after, now);
-    ++updated;
-  }
-  sp.release();
-  return updated;
+  return change_live_keys(conn, scope, req.keys, "hoody_kv_batch_expire",
+                          [&](const std::optional<kv_entry>& before, std::int64_t now) {
+                            kv_value after = before->value;  // the same bytes and content type
+                            after.expires_at_ms = expiry_from_ttl(req.ttl_s, now);
+                            write_value(conn, scope, before->key, "expire", before, after, now);
+                          });
 }
 
 std::int64_t sweep_expired(db::connection& conn) {
