@@ -47,7 +47,6 @@ class raw_socket {
   ~raw_socket() { close(); }
 
   [[nodiscard]] bool ok() const { return fd_ >= 0; }
-  [[nodiscard]] int fd() const { return fd_; }
   bool send(std::string_view bytes) {
     return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
            static_cast<ssize_t>(bytes.size());
