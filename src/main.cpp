@@ -4,6 +4,7 @@
 // Subcommands `token` and `share` print a JWT / a share link made with --jwt-key-file and exit.
 #include "hoody/core/command_line.hpp"
 #include "hoody/core/config.hpp"
+#include "hoody/db/connection.hpp"
 #include "hoody/http/server.hpp"
 #include "hoody/http/tokens.hpp"
 #include "hoody/ops/maintenance.hpp"
@@ -176,6 +177,10 @@ int main(int argc, char** argv) {
   // Large buffers (result bodies) always come from mmap and go back to the system when freed:
   // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
   ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);  // NOLINT(concurrency-mt-unsafe): no thread yet
+  if (!hoody::db::configure_sqlite_library()) {
+    spdlog::warn(
+        "SQLite was initialized before its options could be set; running with its defaults");
+  }
   raise_open_files_limit();
   if (!check_data_dir(cfg.data_dir, cfg.read_only)) {
     return 1;

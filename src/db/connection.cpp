@@ -63,6 +63,10 @@ void count_call(fault_plan* plan, sqlite3* handle) {
 
 }  // namespace
 
+bool configure_sqlite_library() noexcept {
+  return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+}
+
 void throw_sqlite(int rc, sqlite3* handle, std::string_view context) {
   int extended = rc;
   int sys_errno = 0;

@@ -39,6 +39,13 @@ struct fault_plan {
   bool lose_transaction = false;
 };
 
+/// Sets the process-wide SQLite options; call once, before any other SQLite call (main does).
+/// Memory statistics go off: with them on, every sqlite3_malloc and sqlite3_free takes one
+/// process-wide mutex, on which the read threads and the writers then queue (a prepare makes
+/// dozens of allocations). Nothing reads those statistics. False if SQLite refused (it was
+/// already initialized): it then runs with its defaults, only slower.
+bool configure_sqlite_library() noexcept;
+
 /// Throws the api_error for a failed SQLite call (`rc`) on `handle` (may be null).
 [[noreturn]] void throw_sqlite(int rc, sqlite3* handle, std::string_view context = {});
 
