@@ -18,7 +18,8 @@ export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_f
 
 # SERVER_PACKAGES build the server; a developer machine adds the test, format and cache tools.
 SERVER_PACKAGES := cmake ninja-build g++ pkg-config libboost1.81-dev libsqlite3-dev \
-                   nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev libjs-codemirror
+                   nlohmann-json3-dev libspdlog-dev libcli11-dev libssl-dev libjs-codemirror \
+                   libjemalloc-dev
 # (python3 runs tests/container/container_test.py.)
 BUILD_PACKAGES  := $(SERVER_PACKAGES) ccache libgtest-dev clang-format-14 python3
 # chromium, nodejs and npm are installed by tests/browser/run.sh only when missing (a machine may

@@ -27,6 +27,18 @@
 #include <system_error>
 #include <thread>
 
+#if defined(HOODY_JEMALLOC)
+// jemalloc's options, read at its first allocation (docs/performance.md "Allocator"): memory
+// freed by the server (a large result, a closed connection's buffers) goes back to the system
+// within about a second, purged by jemalloc's own background thread also while the server is
+// idle, as glibc's mmap threshold below did before.
+extern "C" {
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface
+const char* malloc_conf =
+    "background_thread:true,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
+}
+#endif
+
 namespace {
 
 // spdlog's stdout sinks flush every line; this one leaves the writes to the stdio buffer (the
@@ -174,9 +186,11 @@ int main(int argc, char** argv) {
     ~flush_at_exit() { spdlog::shutdown(); }
   } const flush_logs;
 
+#if !defined(HOODY_JEMALLOC)
   // Large buffers (result bodies) always come from mmap and go back to the system when freed:
   // glibc's adaptive threshold would otherwise keep tens of MB per freed result in the heap.
   ::mallopt(M_MMAP_THRESHOLD, 1024 * 1024);  // NOLINT(concurrency-mt-unsafe): no thread yet
+#endif
   if (!hoody::db::configure_sqlite_library()) {
     spdlog::warn(
         "SQLite was initialized before its options could be set; running with its defaults");
