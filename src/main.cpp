@@ -28,14 +28,15 @@
 #include <thread>
 
 #if defined(HOODY_JEMALLOC)
-// jemalloc's options, read at its first allocation (docs/performance.md "Allocator"): memory
-// freed by the server (a large result, a closed connection's buffers) goes back to the system
-// within about a second, purged by jemalloc's own background thread also while the server is
-// idle, as glibc's mmap threshold below did before.
+// jemalloc's options, read at its first allocation (docs/operations.md "Memory"): blocks of
+// 1 MiB and more (result bodies) come from an arena that returns them to the system as soon as
+// they are freed, as glibc's mmap threshold below does; other freed pages within 0.2 s, purged
+// by jemalloc's background thread, also while the server is idle. `MALLOC_CONF` overrides.
 extern "C" {
 // NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): jemalloc's interface
 const char* malloc_conf =
-    "background_thread:true,max_background_threads:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
+    "background_thread:true,max_background_threads:1,"
+    "oversize_threshold:1048576,dirty_decay_ms:200,muzzy_decay_ms:0";
 }
 #endif
 
