@@ -110,6 +110,13 @@ class served : public ::testing::Test {
   }
 };
 
+// main sets SQLite's process-wide options (db::configure_sqlite_library: memory statistics off)
+// before anything touches SQLite; were a SQLite call to come first, the server would say so.
+TEST_F(served, sqlite_is_configured_before_its_first_use) {
+  ASSERT_EQ(client.get(api + "/health").status, 200);
+  EXPECT_EQ(srv.output().find("SQLite was initialized before"), std::string::npos) << srv.output();
+}
+
 TEST_F(served, health_answers_200_json) {
   const auto res = client.get(api + "/health");
   EXPECT_EQ(res.status, 200);

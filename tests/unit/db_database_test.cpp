@@ -66,6 +66,13 @@ class database_test : public ::testing::Test {
   }
 };
 
+// The process-wide options can only be set before SQLite initializes; later the call says no
+// (and SQLite keeps its defaults), which main logs.
+TEST(sqlite_library, configure_is_refused_once_sqlite_is_initialized) {
+  ASSERT_EQ(sqlite3_initialize(), SQLITE_OK);
+  EXPECT_FALSE(hoody::db::configure_sqlite_library());
+}
+
 TEST_F(database_test, sqlite_never_runs_on_a_non_db_thread) {
 #ifndef NDEBUG
   // The fixture's pools have threads: a plain fork() could inherit a lock one of them holds
