@@ -198,8 +198,12 @@ struct server::impl {
   // One io_context per I/O thread: a connection lives on one thread, so its handlers need no
   // strand and no other I/O thread is woken for it. `ioc` (the first thread's) also runs the
   // acceptor, the signals and the timers; connections are spread round-robin over all of them.
-  net::io_context ioc{1};
+  // `more_contexts` is declared first so that it is destroyed last: an accept still queued on
+  // `ioc` when run() stopped it (aborted by the shutdown, its handler not run yet) holds the
+  // socket it was accepting into, which belongs to one of these contexts; destroying `ioc`
+  // destroys that socket (ASan saw a use-after-free in server_test when they went first).
   std::vector<std::unique_ptr<net::io_context>> more_contexts;
+  net::io_context ioc{1};
   std::size_t next_context = 0;  // used by the accept handler only
   tcp::acceptor acceptor;
   net::signal_set signals;
