@@ -307,9 +307,10 @@ for c in $connections; do
   for job in "${jobs[@]}"; do
     read -r name server port <<<"$job"
     if [ -n "$only" ] && ! grep -qw "$name" <<<"$only"; then continue; fi
-    [ "$server" = hoody ] && quiesce "$work/data"
-    [ "$server" = hoody_log ] && quiesce "$work/data-log"
-    [ "$server" = hoody ] && read -r gs0 gc0 < <(group_totals)
+    case "$server" in
+      hoody) quiesce "$work/data"; read -r gs0 gc0 < <(group_totals) ;;
+      hoody_log) quiesce "$work/data-log" ;;
+    esac
     watching=null
     [ "$name" = incr_watch ] && open_watchers
     if [ "$server" = sqld ]; then
